@@ -1,0 +1,160 @@
+"""The Category protocol and the one fold that interprets a term in any instance of it.
+
+Every meaning of a term — its type, its value, its derivative in forward or reverse mode, its cost, its
+rendering, its Dask plan — is a functor from terms into some category, fixed by where it sends the
+generators: ``id``, ``∘``, ``×``, the projections, ``dup``, ``jam``, the injections, primitives and
+constants. :func:`interpret` folds a term bottom-up through such an instance, iteratively (terms may be
+deeper than Python's recursion limit) and once per distinct node (a shared subterm is interpreted once).
+
+``fork`` and ``join`` are derived here, once (paper §4.4): ``f △ g = (f × g) ∘ dup`` and
+``f ▽ g = jam ∘ (f × g)``. An instance overrides them only to be faster, never to mean something else.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Any, Generic, Sequence, TypeVar
+
+from .errors import MissingRuleError
+from .prims import Rule, lookup
+from .terms import Term
+
+M = TypeVar("M")
+
+
+class Location:
+    """Where a node sits in a term: rendered lazily as a path such as ``compose[2] > fork[0] > sin``."""
+
+    __slots__ = ("node", "parent", "index")
+
+    def __init__(self, node: Term, parent: Location | None, index: int) -> None:
+        self.node, self.parent, self.index = node, parent, index
+
+    def __str__(self) -> str:
+        steps: list[str] = []
+        loc: Location | None = self
+        while loc is not None and loc.parent is not None:
+            steps.append(f"{loc.parent.node.op}[{loc.index}]")
+            loc = loc.parent
+        steps.reverse()
+        steps.append(label(self.node))
+        return " > ".join(steps)
+
+
+def label(node: Term) -> str:
+    """A node's own name, for messages: ``sin``, ``sum[axis=0]``, ``exl``, ``const f64[3]``."""
+    from .pretty import pretty_node
+
+    return pretty_node(node)
+
+
+class Category(Generic[M]):
+    """An interpretation of terms. Subclasses give the generators; ``fork``/``join`` are derived."""
+
+    def id(self) -> M:
+        raise self.missing("id")
+
+    def compose(self, fs: Sequence[M]) -> M:
+        """``fs`` in application order: ``compose([f, g])`` is ``g ∘ f``."""
+        raise self.missing("compose")
+
+    def cross(self, fs: Sequence[M]) -> M:
+        raise self.missing("cross")
+
+    def proj(self, i: int, n: int) -> M:
+        raise self.missing("proj")
+
+    def dup(self, n: int) -> M:
+        raise self.missing("dup")
+
+    def jam(self, n: int) -> M:
+        raise self.missing("jam")
+
+    def inj(self, i: int, n: int, like: tuple | None) -> M:
+        raise self.missing("inj")
+
+    def prim(self, rule: Rule, params: dict[str, Any]) -> M:
+        raise self.missing(f"primitive {rule.name}")
+
+    def const(self, value: Any) -> M:
+        raise self.missing("const")
+
+    def missing(self, what: str) -> MissingRuleError:
+        return MissingRuleError(f"the {type(self).__name__} interpretation has no rule for {what}")
+
+    def fork(self, fs: Sequence[M]) -> M:
+        return self.compose([self.dup(len(fs)), self.cross(fs)])
+
+    def join(self, fs: Sequence[M]) -> M:
+        return self.compose([self.cross(fs), self.jam(len(fs))])
+
+    def at(self, m: M, node: Term, where: Location) -> M:
+        """Hook called on every node's morphism with its location; instances that report errors use it."""
+        return m
+
+
+def _build(cat: Category[M], node: Term, ms: list[M]) -> M:
+    op, data = node.op, node.data
+    if op == "prim":
+        return cat.prim(lookup(data[0]), dict(data[1]))
+    if op == "compose":
+        return cat.compose(ms)
+    if op == "fork":
+        return cat.fork(ms)
+    if op == "cross":
+        return cat.cross(ms)
+    if op == "join":
+        return cat.join(ms)
+    if op == "proj":
+        return cat.proj(*data)
+    if op == "dup":
+        return cat.dup(*data)
+    if op == "jam":
+        return cat.jam(*data)
+    if op == "inj":
+        return cat.inj(*data)
+    if op == "const":
+        return cat.const(node.value)
+    if op == "id":
+        return cat.id()
+    raise ValueError(f"unknown term node {op!r}")
+
+
+def interpret(term: Term, cat: Category[M]) -> M:
+    """Fold ``term`` into ``cat``: children first, each distinct node once, without recursion."""
+    memo: dict[int, M] = {}
+    where: dict[int, Location] = {id(term): Location(term, None, 0)}
+    stack = [term]
+    while stack:
+        node = stack[-1]
+        if id(node) in memo:
+            stack.pop()
+            continue
+        pending = [a for a in node.args if id(a) not in memo]
+        if pending:
+            for i, a in enumerate(node.args):
+                where.setdefault(id(a), Location(a, where[id(node)], i))
+            stack.extend(pending)
+            continue
+        stack.pop()
+        morphism = _build(cat, node, [memo[id(a)] for a in node.args])
+        memo[id(node)] = cat.at(morphism, node, where[id(node)])
+    return memo[id(term)]
+
+
+@lru_cache(maxsize=512)
+def interpreted(term: Term, cat: Category[M]) -> M:
+    """:func:`interpret`, cached per (term, instance): terms are immutable and hash in O(1)."""
+    return interpret(term, cat)
+
+
+def headroom(term: Term) -> None:
+    """Let Python recurse as deep as the closures built for ``term`` need.
+
+    Interpretations are nested closures, one Python frame or two per level of nesting; since 3.11
+    Python-to-Python calls do not use the C stack, so raising the limit is safe. It is only ever raised.
+    """
+    need = 3 * term.depth + 1000
+    if sys.getrecursionlimit() < need:
+        sys.setrecursionlimit(need)

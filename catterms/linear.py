@@ -1,0 +1,163 @@
+"""Linear maps, and the Dual construction that transposes them.
+
+:class:`Additive` is the paper's category of additive functions ``a -+> b`` (§4.4): a linear map is a
+Python function on tangents. It is cocartesian as well as cartesian — ``inl``/``inr`` pad with
+:data:`~catterms.vectors.ZERO`, ``jam`` adds — and it knows two maps by name, the identity and the zero
+map, so compositions through constants collapse instead of computing zeros.
+
+:class:`Dual` is §13's ``Dual_k``: a morphism ``a → b`` *is* a ``k``-morphism ``b → a``. Composition
+flips, ``×`` stays, and the cartesian and cocartesian structures swap: ``exl ↔ inl``, ``dup ↔ jam``,
+``△ ↔ ▽`` (Cor. 5.1). A linear primitive becomes its table transpose. Nothing else changes, which is
+why reverse mode needs no second set of derivative rules: it is ``D`` over ``Dual(Additive)``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .category import Category
+from .prims import Rule
+from .vectors import ZERO, LazyTuple, add, component, dense, total
+
+Lin = Callable[[Any], Any]
+
+
+def _identity(t: Any) -> Any:
+    return t
+
+
+def _zero(t: Any) -> Any:
+    return ZERO
+
+
+class LinearCategory(Category[Lin]):
+    """A category of linear maps: the Category protocol plus ``zero`` and linear primitives."""
+
+    def zero(self) -> Lin:
+        raise self.missing("zero")
+
+    def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
+        """The linear primitive ``rule`` on domain ``dom`` (a shape or tuple of shapes)."""
+        raise self.missing(f"linear primitive {rule.name}")
+
+
+class Additive(LinearCategory):
+    """Linear maps as functions on tangent values."""
+
+    def id(self) -> Lin:
+        return _identity
+
+    def zero(self) -> Lin:
+        return _zero
+
+    def compose(self, fs: Sequence[Lin]) -> Lin:
+        fs = [f for f in fs if f is not _identity]
+        if any(f is _zero for f in fs):
+            return _zero
+        if not fs:
+            return _identity
+        if len(fs) == 1:
+            return fs[0]
+        if len(fs) == 2:
+            f, g = fs
+            return lambda t: g(f(t))
+
+        def run(t: Any) -> Any:
+            for f in fs:
+                t = f(t)
+            return t
+
+        return run
+
+    def cross(self, fs: Sequence[Lin]) -> Lin:
+        if all(f is _zero for f in fs):
+            return _zero
+        return lambda t: tuple(ZERO if f is _zero else f(component(t, i)) for i, f in enumerate(fs))
+
+    def fork(self, fs: Sequence[Lin]) -> Lin:
+        if all(f is _zero for f in fs):
+            return _zero
+        return lambda t: LazyTuple(fs, t)
+
+    def join(self, fs: Sequence[Lin]) -> Lin:
+        live = [(i, f) for i, f in enumerate(fs) if f is not _zero]
+        if not live:
+            return _zero
+        if len(live) == 1:
+            (i, f), = live
+            return lambda t: f(component(t, i))
+        return lambda t: total([f(component(t, i)) for i, f in live])
+
+    def proj(self, i: int, n: int) -> Lin:
+        return lambda t: component(t, i)
+
+    def dup(self, n: int) -> Lin:
+        return lambda t: (t,) * n
+
+    def jam(self, n: int) -> Lin:
+        if n == 2:
+            return lambda t: add(component(t, 0), component(t, 1))
+        return lambda t: total([component(t, i) for i in range(n)])
+
+    def inj(self, i: int, n: int, like: tuple | None) -> Lin:
+        return lambda t: tuple(t if j == i else ZERO for j in range(n))
+
+    def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
+        f = partial(rule.impl, **params) if params else rule.impl
+        if rule.arity == 1:
+            return lambda t: ZERO if t is ZERO else f(dense(t))
+        return lambda t: ZERO if t is ZERO else f(_dense_parts(t, dom))
+
+
+def _dense_parts(t: Any, dom: tuple) -> tuple:
+    """A tuple tangent as arrays, zeros made real (n-ary linear primitives such as concatenate)."""
+    parts = [dense(component(t, i)) for i in range(len(dom))]
+    dtype = next(p.dtype for p in parts if p is not ZERO)
+    return tuple(np.zeros(s, dtype) if p is ZERO else p for p, s in zip(parts, dom))
+
+
+class Dual(LinearCategory):
+    """``Dual_k``: a morphism ``a → b`` is represented by ``inner``'s morphism ``b → a``."""
+
+    def __init__(self, inner: LinearCategory) -> None:
+        self.inner = inner
+
+    def id(self) -> Lin:
+        return self.inner.id()
+
+    def zero(self) -> Lin:
+        return self.inner.zero()
+
+    def compose(self, fs: Sequence[Lin]) -> Lin:
+        return self.inner.compose(list(reversed(fs)))
+
+    def cross(self, fs: Sequence[Lin]) -> Lin:
+        return self.inner.cross(fs)
+
+    def fork(self, fs: Sequence[Lin]) -> Lin:
+        return self.inner.join(fs)
+
+    def join(self, fs: Sequence[Lin]) -> Lin:
+        return self.inner.fork(fs)
+
+    def proj(self, i: int, n: int) -> Lin:
+        return self.inner.inj(i, n, None)
+
+    def dup(self, n: int) -> Lin:
+        return self.inner.jam(n)
+
+    def jam(self, n: int) -> Lin:
+        return self.inner.dup(n)
+
+    def inj(self, i: int, n: int, like: tuple | None) -> Lin:
+        return self.inner.proj(i, n)
+
+    def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
+        return rule.transpose(self.inner, dom, **params)
+
+
+ADDITIVE = Additive()
+DUAL = Dual(ADDITIVE)

@@ -1,0 +1,161 @@
+"""The one table of primitives.
+
+Each primitive is one :class:`Rule`, defined once, next to its kin:
+
+* ``impl(x, **params)`` — the numpy implementation. ``x`` is an array (``arity`` 1), a pair of arrays
+  (``arity`` 2) or a tuple of arrays (``arity`` 0: any length ≥ 1).
+* ``type(dom, **params)`` — the shape rule: the codomain object for the domain object ``dom``, or a
+  :class:`~catterms.errors.TermTypeError` naming both.
+* ``deriv(lin, x, y, **params)`` — for non-linear primitives: the derivative at ``x`` (``y`` is the
+  primal result, for reuse) as a linear map built in the linear category ``lin`` from *linear*
+  primitives and ``lin``'s combinators. This single rule serves forward and reverse mode.
+* ``transpose(lin, dom, **params)`` — for linear primitives only: the transposed map in ``lin``;
+  ``dom`` is the domain's shape (or tuple of shapes). A linear primitive is its own derivative (Thm 3).
+* ``cost(dom, cod, **params)`` — estimated element operations, for the planner and cost reports.
+
+Rules with ``public=False`` are the linear maps that derivatives are made of (``scale`` by an array,
+``matmul_left``, ``scatter``, …); they never appear in a term and the wire format refuses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import TermTypeError, WireFormatError
+from ..types import Array, Type, show
+
+TABLE: dict[str, "Rule"] = {}
+
+#: Relative cost of one element operation, by kind (a multiply is 1; ``exp`` or ``sin`` about 8).
+CHEAP, TRANSCENDENTAL = 1.0, 8.0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One primitive: implementation, shape rule, derivative or transpose, and cost, side by side."""
+
+    name: str
+    arity: int
+    impl: Callable[..., Any]
+    type: Callable[..., Type]
+    cost: Callable[..., float]
+    deriv: Callable[..., Any] | None = None
+    transpose: Callable[..., Any] | None = None
+    params: dict[str, tuple[Any, Callable[[Any], Any]]] = field(default_factory=dict)
+    public: bool = True
+    doc: str = ""
+
+    @property
+    def linear(self) -> bool:
+        return self.transpose is not None
+
+    def canonical(self, params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """Validate and normalise parameters into the hashable form a term stores."""
+        unknown = set(params) - set(self.params)
+        if unknown:
+            raise TermTypeError(f"primitive {self.name} has no parameter {sorted(unknown)[0]!r}")
+        out = []
+        for name, (default, norm) in self.params.items():
+            value = params.get(name, default)
+            try:
+                out.append((name, norm(value)))
+            except (TypeError, ValueError) as e:
+                raise TermTypeError(f"primitive {self.name}: bad {name}={value!r}: {e}") from None
+        return tuple(out)
+
+
+def register(rule: Rule) -> Rule:
+    if rule.name in TABLE:
+        raise ValueError(f"primitive {rule.name!r} is defined twice")
+    if (rule.deriv is None) == (rule.transpose is None):
+        raise ValueError(f"primitive {rule.name!r} needs exactly one of deriv (non-linear) or transpose (linear)")
+    TABLE[rule.name] = rule
+    return rule
+
+
+def lookup(name: str) -> Rule:
+    """The rule of a public primitive; unknown names raise the wire-format error (it is what decodes them)."""
+    rule = TABLE.get(name) if isinstance(name, str) else None
+    if rule is None or not rule.public:
+        raise WireFormatError(f"unknown primitive {name!r}")
+    return rule
+
+
+# --- parameter normalisers (values must be hashable and msgpack-able) ---------------------------------
+
+
+def p_int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError("expected an integer")
+    return int(v)
+
+
+def p_float(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError("expected a number")
+    return float(v)
+
+
+def p_bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError("expected a boolean")
+    return v
+
+
+def p_ints(v: Any) -> tuple[int, ...]:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return (int(v),)
+    if not isinstance(v, (tuple, list)):
+        raise TypeError("expected a tuple of integers")
+    return tuple(p_int(x) for x in v)
+
+
+def p_axis(v: Any) -> int | tuple[int, ...] | None:
+    if v is None:
+        return None
+    if isinstance(v, int) and not isinstance(v, bool):
+        return int(v)
+    return p_ints(v)
+
+
+def p_opt_ints(v: Any) -> tuple[int, ...] | None:
+    return None if v is None else p_ints(v)
+
+
+# --- shape-rule helpers --------------------------------------------------------------------------------
+
+
+def want_array(name: str, dom: Type) -> Array:
+    if not isinstance(dom, Array):
+        raise TermTypeError(f"{name} expects an array, got {show(dom)}")
+    return dom
+
+
+def want_arrays(name: str, dom: Type, n: int | None) -> tuple[Array, ...]:
+    ok = isinstance(dom, tuple) and all(isinstance(c, Array) for c in dom) and len(dom) >= 1
+    if not ok or (n is not None and len(dom) != n):
+        what = f"a {n}-tuple of arrays" if n else "a tuple of arrays"
+        raise TermTypeError(f"{name} expects {what}, got {show(dom)}")
+    return dom
+
+
+def norm_axes(name: str, axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """Axes as a sorted tuple of non-negative ints; ``None`` means all."""
+    axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise TermTypeError(f"{name}: axis {a} is out of range for rank {ndim}")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise TermTypeError(f"{name}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def shapes(x: Any) -> Any:
+    """The domain description handed to linear maps: a shape, or a tuple of shapes."""
+    return x.shape if not isinstance(x, tuple) else tuple(c.shape for c in x)
+
+
+from . import elementwise, linalg, reductions, structure  # noqa: E402,F401  (fill the table)

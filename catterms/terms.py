@@ -1,0 +1,210 @@
+"""Terms: the paper's categorical vocabulary as small immutable syntax.
+
+A term denotes a morphism ``a → b``. There is one node class, :class:`Term`, with an ``op`` tag, static
+``data`` and child terms ``args``:
+
+==========  ============================  ==================================================
+op          data                          meaning
+==========  ============================  ==================================================
+id          ()                            identity
+compose     ()                            ``fₙ ∘ … ∘ f₁``; ``args`` in application order
+cross       ()                            ``f₁ × … × fₙ`` on n-tuples (paper §15 for n > 2)
+fork        ()                            ``f₁ △ … △ fₙ`` = cross ∘ dup
+join        ()                            ``f₁ ▽ … ▽ fₙ`` = jam ∘ cross
+proj        (i, n)                        ``exl`` = proj(0, 2), ``exr`` = proj(1, 2)
+dup         (n,)                          ``a → aⁿ``
+jam         (n,)                          ``aⁿ → a``, the sum
+inj         (i, n, like)                  ``inl``/``inr``: pad with zeros of ``like``'s types
+prim        (name, params)                a numeric primitive from :mod:`catterms.prims`
+const       (dtype, shape, digest)        ``λ_. c``
+==========  ============================  ==================================================
+
+Nodes hash and compare structurally (hashes are computed once, at construction, so terms make cheap
+cache and task keys), and equality, depth and size are computed without recursion: a term may be far
+deeper than Python's recursion limit. ``n``-ary compose/cross/fork/join keep long chains and wide
+branching shallow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterator
+
+import numpy as np
+
+from .types import Array, Type, is_type
+
+#: ``size`` saturates here, so a hostile DAG with exponentially many paths cannot make huge integers.
+SIZE_CAP = 1 << 62
+
+
+class Term:
+    """One node of a term; build terms with the functions below rather than this constructor."""
+
+    __slots__ = ("op", "data", "args", "value", "depth", "size", "_hash")
+
+    def __init__(self, op: str, data: tuple = (), args: tuple[Term, ...] = (), value: Any = None) -> None:
+        self.op = op
+        self.data = data
+        self.args = args
+        self.value = value  # the array of a const node, else None
+        self.depth = 1 + max((a.depth for a in args), default=0)
+        self.size = min(SIZE_CAP, 1 + sum(a.size for a in args))
+        self._hash = hash((op, data, tuple(a._hash for a in args)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Term):
+            return NotImplemented
+        seen: set[tuple[int, int]] = set()
+        stack = [(self, other)]
+        while stack:
+            a, b = stack.pop()
+            if a is b or (id(a), id(b)) in seen:
+                continue
+            if a._hash != b._hash or a.op != b.op or a.data != b.data or len(a.args) != len(b.args):
+                return False
+            seen.add((id(a), id(b)))
+            stack.extend(zip(a.args, b.args))
+        return True
+
+    def __rshift__(self, then: Term) -> Term:
+        """``f >> g`` is "f, then g", i.e. ``g ∘ f``."""
+        return compose(then, self)
+
+    def __repr__(self) -> str:
+        from .pretty import pretty
+
+        return pretty(self)
+
+    def __reduce__(self) -> tuple:
+        # Pickle through the wire format: it is flat, so deep terms never hit pickle's recursion.
+        from .wire import dumps, loads
+
+        return (loads, (dumps(self),))
+
+    def nodes(self) -> Iterator[Term]:
+        """Each distinct node once, children before parents (the order the wire format uses)."""
+        seen: set[int] = set()
+        stack: list[tuple[Term, bool]] = [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                yield node
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
+
+
+def _terms(fs: tuple[Any, ...], what: str) -> tuple[Term, ...]:
+    for f in fs:
+        if not isinstance(f, Term):
+            raise TypeError(f"{what} takes terms, got {type(f).__name__}")
+    return fs
+
+
+def compose(*fs: Term) -> Term:
+    """``compose(g, f)`` is ``g ∘ f``: apply ``f``, then ``g``. Flattens and drops identities."""
+    chain: list[Term] = []
+    for f in reversed(_terms(fs, "compose")):
+        if f.op == "compose":
+            chain.extend(f.args)
+        elif f.op != "id":
+            chain.append(f)
+    if not chain:
+        return identity
+    return chain[0] if len(chain) == 1 else Term("compose", (), tuple(chain))
+
+
+def _nary(op: str, fs: tuple[Term, ...]) -> Term:
+    if len(fs) < 2:
+        raise TypeError(f"{op} takes at least two terms, got {len(fs)}")
+    return Term(op, (), _terms(fs, op))
+
+
+def cross(*fs: Term) -> Term:
+    """``f × g × …``: apply the i-th term to the i-th component."""
+    return _nary("cross", fs)
+
+
+def fork(*fs: Term) -> Term:
+    """``f △ g △ …``: apply every term to the same input; the branches are independent."""
+    return _nary("fork", fs)
+
+
+def join(*fs: Term) -> Term:
+    """``f ▽ g ▽ …``: apply the i-th term to the i-th component and add the results."""
+    return _nary("join", fs)
+
+
+def proj(i: int, n: int) -> Term:
+    """The i-th projection of an n-tuple (``exI``); ``exl``/``exr`` for n = 2."""
+    if not (isinstance(n, int) and isinstance(i, int) and n >= 2 and 0 <= i < n):
+        raise TypeError(f"proj needs 0 <= i < n and n >= 2, got i={i!r}, n={n!r}")
+    return Term("proj", (i, n))
+
+
+def dupn(n: int) -> Term:
+    """``a → aⁿ`` (``replI``); ``dup`` for n = 2."""
+    if not (isinstance(n, int) and n >= 2):
+        raise TypeError(f"dup needs n >= 2, got {n!r}")
+    return Term("dup", (n,))
+
+
+def jamn(n: int) -> Term:
+    """``aⁿ → a``, the sum of the components (``jamI``); ``jam`` for n = 2."""
+    if not (isinstance(n, int) and n >= 2):
+        raise TypeError(f"jam needs n >= 2, got {n!r}")
+    return Term("jam", (n,))
+
+
+def inj(i: int, n: int, like: tuple | None = None) -> Term:
+    """The i-th injection into an n-tuple (``inI``), padding with zeros.
+
+    ``like`` is the n-tuple type to inject into; without it every other component has the input's type
+    (the biproduct ``a ⊕ a``, as ``jam`` consumes it).
+    """
+    if not (isinstance(n, int) and isinstance(i, int) and n >= 2 and 0 <= i < n):
+        raise TypeError(f"inj needs 0 <= i < n and n >= 2, got i={i!r}, n={n!r}")
+    if like is not None and not (isinstance(like, tuple) and len(like) == n and is_type(like)):
+        raise TypeError(f"inj's like must be a {n}-tuple type, got {like!r}")
+    return Term("inj", (i, n, like))
+
+
+def prim(name: str, **params: Any) -> Term:
+    """A numeric primitive from the table, e.g. ``prim("sum", axis=0)``."""
+    from .prims import lookup
+
+    return Term("prim", (name, lookup(name).canonical(params)))
+
+
+def const(value: Any, dtype: Any = None) -> Term:
+    """``λ_. c``: ignores its input and returns the array ``value`` (float32 or float64)."""
+    arr = np.array(value, dtype=dtype if dtype is not None else (None if np.ndim(value) else "float64"))
+    if arr.dtype.kind in "iub":
+        arr = arr.astype("float64")
+    Array(arr.shape, arr.dtype)  # rejects complex and object arrays
+    arr = np.array(arr, order="C")
+    arr.flags.writeable = False
+    digest = hashlib.blake2b(arr.tobytes(), digest_size=16).digest()
+    return Term("const", (arr.dtype.name, arr.shape, digest), (), arr)
+
+
+def scale(s: float) -> Term:
+    """The paper's ``scale s``: multiply by the constant scalar ``s``."""
+    return prim("scale", s=s)
+
+
+identity = Term("id")
+exl = proj(0, 2)
+exr = proj(1, 2)
+dup = dupn(2)
+jam = jamn(2)
+inl = inj(0, 2)
+inr = inj(1, 2)
+

@@ -1,0 +1,122 @@
+"""Tangent and cotangent values: the vector spaces the linear maps act on.
+
+Besides ndarrays and tuples, three lazy forms keep derivative work and memory down:
+
+* :data:`ZERO` — the symbolic zero of any object. Constants have zero derivatives; the injections pad
+  with zeros; a linear map sends ``ZERO`` to ``ZERO`` without touching memory.
+* :class:`Scatter` — the transpose of indexing: "these slices of a zero array of this shape". Sums of
+  scatters accumulate into one buffer in place instead of zero-padding every slice (the fused reverse
+  mode of DESIGN.md, obtained by the vector space rather than by hand).
+* :class:`LazyTuple` — the output of a fork of linear maps, computed component by component on demand.
+  In reverse mode a fork is the transpose of a primitive's join, e.g. ``(c ↦ c·Bᵀ) △ (c ↦ Aᵀ·c)`` for a
+  matmul; when ``A`` is a constant the next map discards the first component, so it is never computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .types import Type
+
+
+class _Zero:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ZERO"
+
+
+ZERO: Any = _Zero()
+
+
+class Scatter:
+    """``Σ scatter(index_k, part_k)`` into a zero array of ``shape``; materialised by :func:`dense`."""
+
+    __slots__ = ("shape", "dtype", "parts")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, parts: list[tuple[Any, bool, Any]]) -> None:
+        self.shape, self.dtype, self.parts = shape, dtype, parts
+
+
+class LazyTuple:
+    """The tuple ``(f₁ t, …, fₙ t)``, each component computed on first use."""
+
+    __slots__ = ("fs", "t", "vals")
+
+    def __init__(self, fs: Sequence[Callable[[Any], Any]], t: Any) -> None:
+        self.fs, self.t, self.vals = fs, t, [None] * len(fs)
+
+    def __getitem__(self, i: int) -> Any:
+        v = self.vals[i]
+        if v is None:
+            v = self.vals[i] = self.fs[i](self.t)
+        return v
+
+    def __len__(self) -> int:
+        return len(self.fs)
+
+
+def component(t: Any, i: int) -> Any:
+    """The i-th component of a tuple-valued tangent (``ZERO``'s components are ``ZERO``)."""
+    return ZERO if t is ZERO else t[i]
+
+
+def dense(t: Any) -> Any:
+    """An array (or ``ZERO``) for a single-array tangent, materialising a :class:`Scatter`."""
+    if type(t) is not Scatter:
+        return t
+    buf = np.zeros(t.shape, t.dtype)
+    for index, fancy, part in t.parts:
+        if fancy:
+            np.add.at(buf, index, part)
+        else:
+            buf[index] += part
+    return buf
+
+
+def add(a: Any, b: Any) -> Any:
+    """The vector sum (the meaning of ``jam``), keeping zeros and scatters lazy."""
+    if a is ZERO:
+        return b
+    if b is ZERO:
+        return a
+    ta, tb = type(a), type(b)
+    if ta is Scatter and tb is Scatter:
+        return Scatter(a.shape, np.result_type(a.dtype, b.dtype), a.parts + b.parts)
+    if ta is Scatter or tb is Scatter:
+        s, d = (a, b) if ta is Scatter else (b, a)
+        # one copy of the dense part is the buffer the slices accumulate into
+        buf = np.array(d, dtype=np.result_type(d.dtype, s.dtype))
+        for index, fancy, part in s.parts:
+            if fancy:
+                np.add.at(buf, index, part)
+            else:
+                buf[index] += part
+        return buf
+    if ta is tuple or ta is LazyTuple or tb is tuple or tb is LazyTuple:
+        return tuple(add(a[i], b[i]) for i in range(len(a)))
+    return a + b
+
+
+def total(ts: Sequence[Any]) -> Any:
+    """``add`` over a sequence, accumulating left to right."""
+    acc = ZERO
+    for t in ts:
+        acc = add(acc, t)
+    return acc
+
+
+def materialize(t: Any, ty: Type) -> Any:
+    """A plain value of type ``ty``: zeros made real, scatters and lazy tuples forced, views copied."""
+    if isinstance(ty, tuple):
+        return tuple(materialize(component(t, i), c) for i, c in enumerate(ty))
+    if t is ZERO:
+        return np.zeros(ty.shape, ty.dtype)
+    arr = dense(t)
+    if not isinstance(arr, np.ndarray):
+        arr = np.asarray(arr, dtype=ty.dtype)
+    if not arr.flags.writeable or arr.dtype.name != ty.dtype:
+        arr = np.array(arr, dtype=ty.dtype)
+    return arr.reshape(ty.shape) if arr.shape != ty.shape else arr
