@@ -22,10 +22,12 @@ from .terms import (
 )
 from .typecheck import infer
 from .types import Array, Type
+from .wire import Limits, dumps, loads
 
 __all__ = [
     "Array", "CattermsError", "Cost", "EvaluationError", "MissingRuleError", "Term", "TermTypeError",
     "TraceError", "Type", "WireFormatError", "compose", "const", "cost", "cross", "dup", "dupn", "evaluate",
     "exl", "exr", "fork", "grad", "identity", "infer", "inj", "inl", "inr", "jacobian", "jam", "jamn", "join",
     "jvp", "pretty", "prim", "proj", "scale", "value_and_grad", "vjp",
+    "Limits", "dumps", "loads",
 ]

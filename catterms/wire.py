@@ -1,0 +1,434 @@
+"""The wire format: terms and values as msgpack, checked on the way in.
+
+This is catterms' boundary with everything outside one process: the service's HTTP API, files, and
+Dask, which pickles terms through :meth:`Term.__reduce <catterms.terms.Term.__reduce__>` and so through
+here. A term travels as a flat node table in topological order with children by index, so a shared
+subterm is sent once and decoding is one loop with no recursion; arrays travel as raw little-endian
+bytes with their dtype and shape. Nothing is ever pickled.
+
+:func:`loads` and :func:`loads_value` treat their input as hostile. Every malformed message, and every
+message over a :class:`Limits` bound, raises :class:`~catterms.errors.WireFormatError` naming the
+offending node (``node 7 (prim sin): …``) or value leaf (``x[1]: …``), never another exception, after
+work linear in the message's size. ``docs/wire-format.md`` specifies the format.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from .errors import WireFormatError
+from .terms import Term, const, dupn, identity, inj, jamn, prim, proj
+from .types import Array, Type, as_value
+
+TERM_FORMAT = "catterms/term"
+VALUE_FORMAT = "catterms/value"
+VERSION = 1
+
+#: The dtypes that travel, as little-endian numpy dtypes (the wire's byte order whatever the host's).
+WIRE_DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4")}
+
+#: Every map in the format has at most three keys; prim params have at most two. A bound on map length
+#: stops a message from declaring a huge map before its content is checked.
+MAX_MAP_LEN = 16
+
+#: The ops of the node table and how many data fields follow the children list.
+DATA_FIELDS = {
+    "id": 0, "compose": 0, "cross": 0, "fork": 0, "join": 0,
+    "proj": 2, "dup": 1, "jam": 1, "inj": 3, "prim": 2, "const": 3,
+}
+NARY = ("compose", "cross", "fork", "join")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What :func:`loads` and :func:`loads_value` accept; override fields, e.g. ``Limits(max_nodes=1000)``.
+
+    The defaults admit the scale the project promises (a 10,000-primitive chain, a 100,000-node term,
+    arrays of 2²⁵ elements) and keep evaluation of any accepted term safe in one Python thread.
+    """
+
+    max_bytes: int = 256 << 20
+    """Total message size, checked before anything is unpacked."""
+    max_nodes: int = 1_000_000
+    """Length of the node table (distinct nodes)."""
+    max_depth: int = 10_000
+    """Nesting depth of the term (:attr:`Term.depth`). Interpreters run nested closures, one C-stack
+    frame per level in places; measured on an 8 MiB stack, depth 30,000 evaluates and 50,000 crashes."""
+    max_size: int = 10_000_000
+    """Tree size (:attr:`Term.size`: a shared subterm counts once per use), which bounds evaluation
+    work: 100 nodes each used twice by the next have 2¹⁰⁰ paths and are refused."""
+    max_arity: int = 1_000_000
+    """Children of one compose/cross/fork/join node, and ``n`` of proj, dup, jam and inj."""
+    max_array_elements: int = 1 << 25
+    """Elements of one array, and of all arrays of one message together (consts, inj types, values)."""
+    max_rank: int = 32
+    """Dimensions of one array (or array type)."""
+    max_nesting: int = 32
+    """Nesting depth of a product value, a product type, or a prim's parameter value."""
+    max_str_len: int = 256
+    """Length of any string (op names, primitive and parameter names, dtypes, index tags)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise WireFormatError(f"Limits.{f.name} must be a positive integer, got {v!r}")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+# --- encoding -------------------------------------------------------------------------------------------
+
+
+def _pack(body_name: str, fmt: str, body: Any) -> bytes:
+    return msgpack.packb({"format": fmt, "version": VERSION, body_name: body}, use_bin_type=True)
+
+
+def _array_fields(arr: np.ndarray) -> dict[str, Any]:
+    little = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    return {"dtype": arr.dtype.name, "shape": list(arr.shape), "data": little.tobytes()}
+
+
+def encode_type(t: Type) -> Any:
+    """An object as msgpack-able data: an array type is ``{dtype, shape}``, a product a list."""
+    if isinstance(t, Array):
+        return {"dtype": t.dtype, "shape": list(t.shape)}
+    return [encode_type(c) for c in t]
+
+
+def _finite_params(params: tuple) -> None:
+    # NaN parameters would break the terms' structural equality (nan != nan) and so every cache keyed
+    # by terms; both directions refuse them, so that a term that encodes also decodes.
+    stack: list[Any] = [v for _, v in params]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, tuple):
+            stack.extend(v)
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise WireFormatError(f"parameter value {v!r} is not finite")
+
+
+def _encode_node(node: Term, children: list[int]) -> list[Any]:
+    op, data = node.op, node.data
+    if op == "inj":
+        i, n, like = data
+        return [op, children, i, n, None if like is None else encode_type(like)]
+    if op == "prim":
+        _finite_params(data[1])
+        return [op, children, data[0], dict(data[1])]
+    if op == "const":
+        fields_ = _array_fields(node.value)
+        return [op, children, fields_["dtype"], fields_["shape"], fields_["data"]]
+    return [op, children, *data]
+
+
+def dumps(term: Term) -> bytes:
+    """Encode a term: each distinct node once, children before parents, the root last."""
+    if not isinstance(term, Term):
+        raise WireFormatError(f"dumps encodes a Term, got {type(term).__name__}")
+    index: dict[int, int] = {}
+    table: list[list[Any]] = []
+    for node in term.nodes():
+        try:
+            table.append(_encode_node(node, [index[id(a)] for a in node.args]))
+        except WireFormatError as e:
+            raise WireFormatError(f"node {len(table)} ({_node_label(node.op, node.data[:1])}): {e}") from None
+        index[id(node)] = len(index)
+    return _pack("nodes", TERM_FORMAT, table)
+
+
+def encode_value(value: Any) -> Any:
+    """A value (array, float or tuple of these) as msgpack-able data: arrays as ``{dtype, shape, data}``
+    maps with little-endian bytes, products as lists."""
+    try:
+        value = as_value(value)
+    except (TypeError, ValueError) as e:
+        raise WireFormatError(f"cannot encode value: {e}") from e
+    return _encode_normalised(value)
+
+
+def _encode_normalised(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_encode_normalised(v) for v in value]
+    return _array_fields(value)
+
+
+def dumps_value(value: Any) -> bytes:
+    """A value as a self-describing message (format ``catterms/value``)."""
+    return _pack("value", VALUE_FORMAT, encode_value(value))
+
+
+# --- decoding -------------------------------------------------------------------------------------------
+
+_KINDS = {list: "an array", dict: "a map", str: "a string", bytes: "binary", int: "an integer",
+          float: "a float", bool: "a boolean", type(None): "nil"}
+
+
+def _kind(v: Any) -> str:
+    """What a decoded msgpack object is, in msgpack's words."""
+    return _KINDS.get(type(v), type(v).__name__)
+
+
+def _unique_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise WireFormatError("a map repeats a key")
+    return out
+
+
+def _unpack(data: Any, limits: Limits) -> Any:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise WireFormatError(f"message: expected bytes, got {type(data).__name__}")
+    size = memoryview(data).nbytes
+    if size > limits.max_bytes:
+        raise WireFormatError(f"message: {size} bytes exceed Limits.max_bytes={limits.max_bytes}")
+    try:
+        return msgpack.unpackb(
+            data, raw=False, strict_map_key=True, use_list=True, object_pairs_hook=_unique_keys,
+            max_bin_len=limits.max_bytes, max_str_len=limits.max_str_len, max_ext_len=0,
+            max_array_len=max(limits.max_nodes, limits.max_arity), max_map_len=MAX_MAP_LEN,
+        )
+    except Exception as e:  # msgpack signals bad input with several unrelated exception classes
+        raise WireFormatError(f"message: not a valid msgpack message ({type(e).__name__}: {e})") from e
+
+
+def _fields(obj: Any, names: tuple[str, ...], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise WireFormatError(f"{where}: expected a map, got {_kind(obj)}")
+    for k in obj:
+        if k not in names:
+            raise WireFormatError(f"{where}: unexpected field {k!r}")
+    for k in names:
+        if k not in obj:
+            raise WireFormatError(f"{where}: missing field {k!r}")
+
+
+def _open(msg: Any, fmt: str, body: str) -> Any:
+    """Check a message's envelope (format, then version, then fields) and return its body."""
+    if not isinstance(msg, dict):
+        raise WireFormatError(f"message: expected a map, got {_kind(msg)}")
+    if msg.get("format") != fmt:
+        raise WireFormatError(f"message: format is {msg.get('format')!r}, expected {fmt!r}")
+    version = msg.get("version")
+    if type(version) is not int or version != VERSION:
+        raise WireFormatError(f"message: unsupported version {version!r}; this catterms reads version {VERSION}")
+    _fields(msg, ("format", "version", body), "message")
+    return msg[body]
+
+
+def _int(v: Any, what: str) -> int:
+    if type(v) is not int:
+        raise WireFormatError(f"{what} must be an integer, got {_kind(v)}")
+    return v
+
+
+def _node_label(op: Any, data: Any) -> str:
+    """``prim sin``, ``compose``, or ``?`` when the op itself is malformed."""
+    if not isinstance(op, str):
+        return "?"
+    if op == "prim" and data and isinstance(data[0], str):
+        return f"prim {data[0]}"
+    return op
+
+
+class _Decoder:
+    """The checks of one message, with its running total of array elements."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.elements = 0
+
+    def shape(self, raw: Any) -> tuple[int, ...]:
+        lim = self.limits
+        if not isinstance(raw, list):
+            raise WireFormatError(f"shape must be an array of sizes, got {_kind(raw)}")
+        if len(raw) > lim.max_rank:
+            raise WireFormatError(f"rank {len(raw)} exceeds Limits.max_rank={lim.max_rank}")
+        for d in raw:
+            if _int(d, "a size") < 0:
+                raise WireFormatError(f"negative size {d} in shape {raw}")
+            if d > lim.max_array_elements:
+                raise WireFormatError(f"size {d} exceeds Limits.max_array_elements={lim.max_array_elements}")
+        shape = tuple(raw)
+        count = math.prod(shape)
+        if count > lim.max_array_elements:
+            raise WireFormatError(f"shape {shape} has {count} elements, over Limits.max_array_elements="
+                                  f"{lim.max_array_elements}")
+        self.elements += count
+        if self.elements > lim.max_array_elements:
+            raise WireFormatError(f"the message's arrays hold more than Limits.max_array_elements="
+                                  f"{lim.max_array_elements} elements together")
+        return shape
+
+    def dtype(self, raw: Any) -> np.dtype:
+        dt = WIRE_DTYPES.get(raw) if isinstance(raw, str) else None
+        if dt is None:
+            raise WireFormatError(f"unsupported dtype {raw!r}; the wire carries {', '.join(WIRE_DTYPES)}")
+        return dt
+
+    def array(self, dtype: Any, shape: Any, data: Any) -> np.ndarray:
+        """A read-only array over the message's bytes (converted only on a big-endian host)."""
+        dt, shp = self.dtype(dtype), self.shape(shape)
+        if not isinstance(data, bytes):
+            raise WireFormatError(f"array data must be binary, got {_kind(data)}")
+        need = math.prod(shp) * dt.itemsize
+        if len(data) != need:
+            raise WireFormatError(f"{len(data)} bytes do not hold a {dtype}{list(shp)} array ({need} bytes)")
+        return np.frombuffer(data, dtype=dt).reshape(shp).astype(dt.newbyteorder("="), copy=False)
+
+    def type(self, raw: Any, depth: int = 0) -> Type:
+        if depth > self.limits.max_nesting:
+            raise WireFormatError(f"type nests deeper than Limits.max_nesting={self.limits.max_nesting}")
+        if isinstance(raw, list):
+            return tuple(self.type(c, depth + 1) for c in raw)
+        _fields(raw, ("dtype", "shape"), "array type")
+        return Array(self.shape(raw["shape"]), self.dtype(raw["dtype"]).name)
+
+    def param(self, raw: Any, depth: int = 0) -> Any:
+        """A parameter value: msgpack arrays become tuples, the canonical form terms store."""
+        if depth > self.limits.max_nesting:
+            raise WireFormatError(f"parameter nests deeper than Limits.max_nesting={self.limits.max_nesting}")
+        if isinstance(raw, list):
+            return tuple(self.param(v, depth + 1) for v in raw)
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise WireFormatError(f"parameter value {raw!r} is not finite")
+        if raw is None or isinstance(raw, (bool, int, float, str)):
+            return raw
+        raise WireFormatError(f"a parameter value must be nil, a boolean, a number, a string or an array, "
+                              f"got {_kind(raw)}")
+
+    def value(self, raw: Any, path: str, depth: int = 0) -> Any:
+        if depth > self.limits.max_nesting:
+            raise WireFormatError(f"{path}: value nests deeper than Limits.max_nesting={self.limits.max_nesting}")
+        if isinstance(raw, list):
+            return tuple(self.value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(raw))
+        try:
+            _fields(raw, ("dtype", "shape", "data"), "array")
+            return self.array(raw["dtype"], raw["shape"], raw["data"])
+        except WireFormatError as e:
+            raise WireFormatError(f"{path}: {e}") from e
+
+    def children(self, raw: Any, built: list[Term], used: bytearray) -> tuple[Term, ...]:
+        k = len(built)
+        if not isinstance(raw, list):
+            raise WireFormatError(f"children must be an array of node indices, got {_kind(raw)}")
+        if len(raw) > self.limits.max_arity:
+            raise WireFormatError(f"{len(raw)} children exceed Limits.max_arity={self.limits.max_arity}")
+        for c in raw:
+            _int(c, "a child index")
+            if c == k:
+                raise WireFormatError("a child refers to the node itself")
+            if k < c < len(used):
+                raise WireFormatError(f"child {c} is a forward reference: children must come first")
+            if not 0 <= c < k:
+                raise WireFormatError(f"child {c} is out of range (the table has {len(used)} nodes)")
+            used[c] = 1
+        return tuple(built[c] for c in raw)
+
+    def n(self, raw: Any) -> int:
+        n = _int(raw, "n")
+        if n > self.limits.max_arity:
+            raise WireFormatError(f"n={n} exceeds Limits.max_arity={self.limits.max_arity}")
+        return n
+
+    def node(self, raw: Any, built: list[Term], used: bytearray) -> Term:
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise WireFormatError(f"a node is an array [op, children, data...], got {_kind(raw)}")
+        op, data = raw[0], raw[2:]
+        if not isinstance(op, str) or op not in DATA_FIELDS:
+            raise WireFormatError(f"unknown op {op!r}")
+        if len(data) != DATA_FIELDS[op]:
+            raise WireFormatError(f"{op} takes {DATA_FIELDS[op]} data fields, got {len(data)}")
+        args = self.children(raw[1], built, used)
+        if op in NARY:
+            if len(args) < 2:
+                raise WireFormatError(f"{op} needs at least 2 children, got {len(args)}")
+            return Term(op, (), args)
+        if args:
+            raise WireFormatError(f"{op} takes no children, got {len(args)}")
+        if op == "id":
+            return identity
+        if op == "proj":
+            return proj(_int(data[0], "i"), self.n(data[1]))
+        if op == "dup":
+            return dupn(self.n(data[0]))
+        if op == "jam":
+            return jamn(self.n(data[0]))
+        if op == "inj":
+            return inj(_int(data[0], "i"), self.n(data[1]), None if data[2] is None else self.type(data[2]))
+        if op == "prim":
+            name, params = data
+            if not isinstance(params, dict):
+                raise WireFormatError(f"params must be a map, got {_kind(params)}")
+            return prim(name, **{k: self.param(v) for k, v in params.items()})
+        arr = self.array(*data)
+        return const(arr, dtype=arr.dtype)
+
+    def limit(self, term: Term) -> None:
+        lim = self.limits
+        if term.depth > lim.max_depth:
+            raise WireFormatError(f"term depth {term.depth} exceeds Limits.max_depth={lim.max_depth}")
+        if term.size > lim.max_size:
+            raise WireFormatError(f"term size {term.size} (counting shared subterms per use) exceeds "
+                                  f"Limits.max_size={lim.max_size}")
+
+
+def loads(data: bytes, limits: Limits | None = None) -> Term:
+    """Decode and check a term; any problem raises :class:`WireFormatError` naming the node."""
+    lim = limits or DEFAULT_LIMITS
+    table = _open(_unpack(data, lim), TERM_FORMAT, "nodes")
+    if not isinstance(table, list) or not table:
+        raise WireFormatError(f"message: nodes must be a non-empty array, got {_kind(table)}")
+    if len(table) > lim.max_nodes:
+        raise WireFormatError(f"message: {len(table)} nodes exceed Limits.max_nodes={lim.max_nodes}")
+    dec = _Decoder(lim)
+    built: list[Term] = []
+    used = bytearray(len(table))
+    for k, raw in enumerate(table):
+        try:
+            term = dec.node(raw, built, used)
+            dec.limit(term)
+        except Exception as e:  # builders and prim normalisers raise TypeError, TermTypeError, ...: wrap all
+            label = _node_label(raw[0], raw[2:]) if isinstance(raw, list) and raw else "?"
+            raise WireFormatError(f"node {k} ({label}): {e}") from e
+        built.append(term)
+    unused = used.find(0, 0, len(table) - 1)
+    if unused >= 0:
+        raise WireFormatError(f"node {unused} ({_node_label(built[unused].op, built[unused].data[:1])}): "
+                              f"not used by the root (the last node)")
+    return built[-1]
+
+
+def decode_value(obj: Any, limits: Limits | None = None, what: str = "value") -> Any:
+    """Check and decode :func:`encode_value`'s data; errors name the leaf, e.g. ``x[1]: …``.
+
+    Arrays are read-only views of the message's bytes. NaN and inf pass (see :func:`check_finite`).
+    """
+    return _Decoder(limits or DEFAULT_LIMITS).value(obj, what)
+
+
+def loads_value(data: bytes, limits: Limits | None = None, what: str = "value") -> Any:
+    """Decode a :func:`dumps_value` message."""
+    lim = limits or DEFAULT_LIMITS
+    return _Decoder(lim).value(_open(_unpack(data, lim), VALUE_FORMAT, "value"), what)
+
+
+def check_finite(value: Any, what: str = "value") -> None:
+    """Refuse NaN and inf anywhere in a value (the wire carries them; a service may not want them)."""
+    stack: list[tuple[Any, str]] = [(value, what)]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, tuple):
+            stack.extend((c, f"{path}[{i}]") for i, c in reversed(list(enumerate(v))))
+            continue
+        bad = ~np.isfinite(np.asarray(v))
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise WireFormatError(f"{path}: {int(bad.sum())} non-finite entries (NaN or inf), the first at "
+                                  f"index {first}")
