@@ -1,0 +1,271 @@
+"""The HTTP API (``/v1``): a Starlette app over the store and the dispatcher.
+
+=======  ===========================  ======================================================================
+method   path                         answer
+=======  ===========================  ======================================================================
+POST     /v1/jobs                     201 the new job (200 and ``deduplicated: true`` for a known submission)
+GET      /v1/jobs?limit&cursor&state  ``{jobs, next}``: newest first; pass ``next`` as ``cursor`` for more
+GET      /v1/jobs/{id}                the job: state, progress ``{done, total}``, times, error
+GET      /v1/jobs/{id}/result?wait=s  ``{value, derivative}`` (wire bytes); waits up to ``s`` seconds
+GET      /v1/jobs/{id}/report         the parallel-efficiency report
+POST     /v1/jobs/{id}/cancel         the job, cancelled
+GET      /v1/health                   ``{status, version, max_body}``; never needs the token
+GET      /metrics                     Prometheus exposition
+=======  ===========================  ======================================================================
+
+Bodies are msgpack unless the client sends or asks for JSON (:mod:`service.codec`); errors are always
+JSON ``{code, message, field?, node?}`` with the status from :data:`service.errors.CODES`. The body size
+limit is enforced while reading (a declared Content-Length over it is refused unread), and the term and
+values are decoded under :class:`~catterms.wire.Limits` before anything else looks at them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, AsyncIterator
+
+from catterms import wire
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import codec
+from .dispatcher import Dispatcher
+from .errors import ServiceError, error
+from .metrics import Metrics
+from .store import CANCELLED, DONE, FAILED, STATES, AsyncStore, JobRow, Store
+from .submission import Submission, check
+
+log = logging.getLogger("catterms.service")
+
+#: Paths anyone may call, token or not (liveness probes).
+OPEN_PATHS = frozenset({"/v1/health"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the API and dispatcher need to know; the CLI's ``serve`` options fill it."""
+
+    token: str | None = None
+    max_body: int = 64 << 20
+    limits: wire.Limits = field(default_factory=wire.Limits)
+    queue_size: int = 1000
+    runners: int = 4
+    timeout: float = 600.0
+    max_wait: float = 30.0
+
+
+def _version() -> str:
+    try:
+        return version("catterms")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class BearerAuth:
+    """ASGI middleware: every path but :data:`OPEN_PATHS` needs ``Authorization: Bearer <token>``.
+
+    Tokens are compared as SHA-256 digests with :func:`hmac.compare_digest`: constant time, and no leak of
+    the token's length.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = hashlib.sha256(f"Bearer {token}".encode()).digest()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(hashlib.sha256(given).digest(), self.expected):
+                err = error("unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)")
+                response = JSONResponse(err.to_dict(), err.status, headers={"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class Service:
+    """One job service over a store: open it (``async with`` or the ASGI lifespan) around serving ``.app``.
+
+    The service owns ``store`` from here on and closes it when it stops.
+    """
+
+    def __init__(self, settings: Settings, executor: Any, store: Store) -> None:
+        self.settings, self.executor, self.db = settings, executor, AsyncStore(store)
+        self.metrics = Metrics()
+        routes = [
+            Route("/v1/health", self.health, methods=["GET"]),
+            Route("/v1/jobs", self.submit, methods=["POST"]),
+            Route("/v1/jobs", self.list_jobs, methods=["GET"]),
+            Route("/v1/jobs/{job_id}", self.status, methods=["GET"]),
+            Route("/v1/jobs/{job_id}/result", self.result, methods=["GET"]),
+            Route("/v1/jobs/{job_id}/report", self.report, methods=["GET"]),
+            Route("/v1/jobs/{job_id}/cancel", self.cancel, methods=["POST"]),
+            Route("/metrics", self.prometheus, methods=["GET"]),
+        ]
+        handlers = {ServiceError: self._service_error, HTTPException: self._http_error, Exception: self._crash}
+        app: ASGIApp = Starlette(routes=routes, exception_handlers=handlers, lifespan=self._lifespan)
+        self.app = BearerAuth(app, settings.token) if settings.token else app
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Service:
+        s = self.settings
+        self.dispatcher = Dispatcher(
+            self.db, self.executor, self.metrics, limits=s.limits, queue_size=s.queue_size, runners=s.runners,
+            timeout=s.timeout,
+        )
+        await self.dispatcher.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.dispatcher.stop()
+        self.db.close()
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        async with self:
+            yield
+
+    # --- helpers ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _reply(request: Request, body: Any, status: int = 200) -> Response:
+        kind = codec.preferred(request.headers.get("accept"))
+        return Response(codec.encode(body, kind), status, media_type=kind)
+
+    async def _read(self, request: Request) -> bytes:
+        """The body, refused with 413 as soon as it is known to exceed the limit."""
+        limit = self.settings.max_body
+        too_large = error("too_large", f"the request body exceeds the service's limit of {limit} bytes")
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _row(self, request: Request) -> JobRow:
+        job_id = request.path_params["job_id"]
+        row = await self.db.get(job_id)
+        if row is None:
+            raise error("not_found", f"no job {job_id!r}")
+        return row
+
+    def _view(self, row: JobRow) -> dict[str, Any]:
+        """A job as the API shows it: the stored row plus live progress."""
+        live = self.dispatcher.progress(row.id)
+        done, total = (row.tasks, row.tasks) if row.state == DONE else live or (0, None)
+        return {**row.to_dict(), "progress": {"done": done, "total": total}}
+
+    def _unfinished(self, row: JobRow) -> ServiceError:
+        """The error for asking a job's result or report when there is none."""
+        if row.state == FAILED:
+            return error("job_failed", f"job {row.id} failed: {row.error_message}", reason=row.error_code)
+        if row.state == CANCELLED:
+            return error("job_cancelled", f"job {row.id} was cancelled")
+        view = self._view(row)
+        return error("not_ready", f"job {row.id} is {row.state}", state=row.state, progress=view["progress"])
+
+    @staticmethod
+    def _number(request: Request, name: str, default: float, low: float, high: float) -> float:
+        raw = request.query_params.get(name)
+        try:
+            value = default if raw is None else float(raw)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            raise error("bad_field", f"{name} must be a number from {low:g} to {high:g}, got {raw!r}", field=name)
+        return value
+
+    # --- endpoints -------------------------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        return self._reply(request, {"status": "ok", "version": _version(), "max_body": self.settings.max_body})
+
+    async def submit(self, request: Request) -> Response:
+        sub = Submission.from_body(codec.decode(await self._read(request), request.headers.get("content-type")))
+        with self.dispatcher.admit():
+            job = await asyncio.to_thread(check, sub, self.settings.limits)
+            row, created = await self.db.add(sub)
+            if created:
+                self.dispatcher.enqueue(row, job)
+        self.metrics.submitted.labels(str(not created).lower()).inc()
+        return self._reply(request, {**self._view(row), "deduplicated": not created}, 201 if created else 200)
+
+    async def list_jobs(self, request: Request) -> Response:
+        limit = int(self._number(request, "limit", 50, 1, 500))
+        cursor = request.query_params.get("cursor")
+        if cursor is not None and not cursor.isdigit():
+            raise error("bad_field", f"cursor must be the 'next' of an earlier page, got {cursor!r}", field="cursor")
+        state = request.query_params.get("state")
+        if state is not None and state not in STATES:
+            raise error("bad_field", f"state must be one of {', '.join(STATES)}, got {state!r}", field="state")
+        rows = await self.db.page(limit, None if cursor is None else int(cursor), state)
+        nxt = str(rows[-1].seq) if len(rows) == limit else None
+        return self._reply(request, {"jobs": [self._view(r) for r in rows], "next": nxt})
+
+    async def status(self, request: Request) -> Response:
+        return self._reply(request, self._view(await self._row(request)))
+
+    async def result(self, request: Request) -> Response:
+        wait = self._number(request, "wait", 0.0, 0.0, self.settings.max_wait)
+        ended = self.dispatcher.ended(request.path_params["job_id"])  # before reading: no missed wake-up
+        row = await self._row(request)
+        if row.state not in (DONE, FAILED, CANCELLED) and ended is not None and wait > 0:
+            try:
+                await asyncio.wait_for(ended.wait(), wait)
+            except TimeoutError:
+                pass
+            row = await self._row(request)
+        stored = await self.db.result(row.id) if row.state == DONE else None
+        if stored is None:
+            raise self._unfinished(row)
+        return self._reply(request, {"value": stored.value, "derivative": stored.derivative})
+
+    async def report(self, request: Request) -> Response:
+        row = await self._row(request)
+        stored = await self.db.result(row.id) if row.state == DONE else None
+        if stored is None:
+            raise self._unfinished(row)
+        return self._reply(request, stored.report)
+
+    async def cancel(self, request: Request) -> Response:
+        return self._reply(request, self._view(await self.dispatcher.cancel(await self._row(request))))
+
+    async def prometheus(self, request: Request) -> Response:
+        text = self.metrics.render(await self.db.counts(), self.dispatcher.queued)
+        return Response(text, media_type="text/plain; version=0.0.4")
+
+    # --- errors ----------------------------------------------------------------------------------------
+
+    async def _service_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceError)
+        self.metrics.errors.labels(exc.code).inc()
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        return JSONResponse(exc.to_dict(), exc.status, headers=headers)
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            err = error("method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
+        else:
+            err = error("not_found", f"no such endpoint {request.url.path}")
+        return await self._service_error(request, err)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return await self._service_error(request, error("internal", "internal error; see the service's log"))

@@ -1,0 +1,250 @@
+"""The ``catterms`` command line: serve, submit and inspect jobs, run the demo and the benchmarks.
+
+``catterms demo`` is the quickstart: it starts a service and a local cluster, sends a gradient job
+through the Python client and checks it against the in-process gradient. The job commands talk to a
+running service at ``--url`` (or ``CATTERMS_URL``) with ``--token`` (or ``CATTERMS_TOKEN``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from catterms import wire
+from catterms.errors import CattermsError
+
+from . import arrays, report
+from .client import DEFAULT_URL, Client, JobResult
+
+#: Default port of ``catterms serve``.
+PORT = 8765
+
+
+def _default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("catterms"))
+
+
+def _limit(text: str) -> tuple[str, int]:
+    name, _, value = text.partition("=")
+    names = [f.name for f in dataclasses.fields(wire.Limits)]
+    if name not in names or not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected NAME=INTEGER with NAME one of {', '.join(names)}")
+    return name, int(value)
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    p.add_argument("--port", type=int, default=PORT, help="port (default %(default)s; 0 picks a free one)")
+    p.add_argument("--data-dir", type=Path, default=None, help="job store directory (default: user data dir)")
+    p.add_argument("--token", default=os.environ.get("CATTERMS_TOKEN"),
+                   help="bearer token clients must send (default $CATTERMS_TOKEN); required off loopback")
+    p.add_argument("--workers", type=int, default=2, help="workers of the embedded local cluster")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="use an existing Dask cluster (tcp:// or tls://) instead of a local one")
+    p.add_argument("--tls-ca-file", help="CA certificate for a tls:// scheduler")
+    p.add_argument("--tls-cert", help="client certificate for a tls:// scheduler")
+    p.add_argument("--tls-key", help="client key for a tls:// scheduler")
+    p.add_argument("--https-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--https-key", help="private key for --https-cert")
+    p.add_argument("--max-body-mb", type=float, default=64.0, help="largest request body (default %(default)s MiB)")
+    p.add_argument("--limit", type=_limit, action="append", default=[], metavar="NAME=N",
+                   help="a term/value limit of catterms.wire.Limits, e.g. max_nodes=100000 (repeatable)")
+    p.add_argument("--queue-size", type=int, default=1000, help="queued jobs before 503 (default %(default)s)")
+    p.add_argument("--runners", type=int, default=4, help="jobs in flight at once (default %(default)s)")
+    p.add_argument("--timeout", type=float, default=600.0, help="per-job timeout in seconds (default %(default)s)")
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    from .app import Service, Settings
+    from .server import bind, check_exposure, server, url_of
+    from .store import Store
+
+    check_exposure(a.host, a.token)
+    max_body = int(a.max_body_mb * (1 << 20))
+    limits = wire.Limits(**{"max_bytes": max_body, **dict(a.limit)})
+    settings = Settings(a.token, max_body, limits, a.queue_size, a.runners, a.timeout)
+    data_dir = a.data_dir or _default_data_dir()
+    store = Store(data_dir)  # before the cluster: a locked data dir fails fast
+    sock = bind(a.host, a.port)
+    ssl = {"ssl_certfile": a.https_cert, "ssl_keyfile": a.https_key} if a.https_cert else {}
+    with _executor(a) as executor:
+        where = "scheduler given by --scheduler" if a.scheduler else f"{a.workers} local workers"
+        print(f"catterms service at {url_of(sock, bool(ssl))} ({where}; data dir {data_dir})", flush=True)
+        if not a.scheduler:
+            print(f"Dask dashboard: {executor.dashboard_link}", flush=True)
+        server(Service(settings, executor, store), **ssl).run(sockets=[sock])
+    return 0
+
+
+def _executor(a: argparse.Namespace) -> Any:
+    from workers import Executor
+
+    if a.scheduler is None:
+        return Executor(n_workers=a.workers)
+    security = None
+    if a.tls_ca_file or a.tls_cert or a.tls_key:
+        security = {"tls_ca_file": a.tls_ca_file, "tls_client_cert": a.tls_cert, "tls_client_key": a.tls_key}
+    return Executor(a.scheduler, security=security)
+
+
+def _client(a: argparse.Namespace) -> Client:
+    return Client(a.url, a.token)
+
+
+def _print_status(info: dict[str, Any]) -> None:
+    progress = info.get("progress") or {}
+    line = f"{info['id']}  {info['state']:<9}  {info['mode']:<5}  tasks {progress.get('done')}/{progress.get('total')}"
+    if info.get("error"):
+        line += f"  {info['error']['code']}: {info['error']['message']}"
+    print(line)
+
+
+def _show_result(result: JobResult, out: Path | None) -> None:
+    if out is not None:
+        print(f"saved to {arrays.save(out, value=result.value, derivative=result.derivative)}")
+        return
+    for name, value in (("value", result.value), ("derivative", result.derivative)):
+        if value is not None:
+            print(f"{name}:")
+            for path, arr in arrays.flatten(value, name).items():
+                print(f"  {path} {arr.dtype}{list(arr.shape)}: {arr if arr.size <= 20 else arr.ravel()[:20]}")
+
+
+def cmd_submit(a: argparse.Namespace) -> int:
+    term = wire.loads(Path(a.term).read_bytes())
+    load = lambda p: None if p is None else arrays.load(p)  # noqa: E731
+    with _client(a) as client:
+        job = client.submit(term, load(a.input), a.mode, load(a.tangent), load(a.cotangent), a.baseline)
+        if not a.wait:
+            print(job.id)
+            return 0
+        print(f"job {job.id}", file=sys.stderr)
+        _show_result(job.result(timeout=a.timeout), a.out)
+    return 0
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    with _client(a) as client:
+        _print_status(client.job(a.job).status())
+    return 0
+
+
+def cmd_jobs(a: argparse.Namespace) -> int:
+    with _client(a) as client:
+        for job in client.jobs(a.state, a.limit):
+            _print_status(job.info)
+    return 0
+
+
+def cmd_result(a: argparse.Namespace) -> int:
+    with _client(a) as client:
+        _show_result(client.job(a.job).result(timeout=a.timeout), a.out)
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    with _client(a) as client:
+        data = client.job(a.job).report()
+    print(report.to_json(data) if a.json else report.table(data, f"job {a.job}"))
+    if a.gantt:
+        print(f"task timeline written to {report.gantt(data, a.gantt, f'job {a.job}')}", file=sys.stderr)
+    return 0
+
+
+def cmd_cancel(a: argparse.Namespace) -> int:
+    with _client(a) as client:
+        _print_status(client.job(a.job).cancel())
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from .demo import demo
+
+    return demo(workers=a.workers, models=a.models)
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    from .sweep import sweep
+
+    print(f"report written to {sweep(a.workers, a.out, a.families)}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="catterms", description=__doc__.split("\n\n")[0])
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument("--url", default=os.environ.get("CATTERMS_URL", DEFAULT_URL),
+                        help="service URL (default $CATTERMS_URL or %(default)s)")
+    remote.add_argument("--token", default=os.environ.get("CATTERMS_TOKEN"), help="bearer token ($CATTERMS_TOKEN)")
+
+    p = sub.add_parser("serve", help="run the job service")
+    _serve_args(p)
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("submit", parents=[remote], help="submit a job: a term file and its input")
+    p.add_argument("term", help="term file: catterms wire bytes, e.g. written with open(f, 'wb').write(ct.dumps(t))")
+    p.add_argument("input", help="input value: .npy, .npz (tuples by dotted keys 0, 1.0, ...) or a wire value file")
+    p.add_argument("--mode", default="grad", choices=("value", "grad", "jvp", "vjp"))
+    p.add_argument("--tangent", help="tangent file (mode jvp)")
+    p.add_argument("--cotangent", help="cotangent file (mode vjp)")
+    p.add_argument("--baseline", action="store_true", help="also time the job serially (efficiency report)")
+    p.add_argument("--wait", action="store_true", help="wait for the result and print it (or --out it)")
+    p.add_argument("--out", type=Path, help="with --wait: save value and derivative to this .npz")
+    p.add_argument("--timeout", type=float, default=None, help="with --wait: give up after this many seconds")
+    p.set_defaults(run=cmd_submit)
+
+    for name, run, text in (("status", cmd_status, "a job's state and progress"), ("cancel", cmd_cancel, "cancel a job")):
+        p = sub.add_parser(name, parents=[remote], help=text)
+        p.add_argument("job")
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("jobs", parents=[remote], help="list jobs, newest first")
+    p.add_argument("--state", choices=("queued", "running", "done", "failed", "cancelled"))
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(run=cmd_jobs)
+
+    p = sub.add_parser("result", parents=[remote], help="wait for a job's result; print it or save it")
+    p.add_argument("job")
+    p.add_argument("--out", type=Path, help="save value and derivative to this .npz")
+    p.add_argument("--timeout", type=float, default=None)
+    p.set_defaults(run=cmd_result)
+
+    p = sub.add_parser("report", parents=[remote], help="a finished job's parallel-efficiency report")
+    p.add_argument("job")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--gantt", type=Path, help="also draw the task timeline to this PNG")
+    p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("demo", help="start a service and cluster, run a gradient job, check it (the quickstart)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--models", type=int, default=8, help="models in the ensemble (default %(default)s)")
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("bench", help="run the workers benchmark families over worker counts; markdown + PNGs")
+    p.add_argument("--workers", type=lambda s: [int(w) for w in s.split(",")], default=[1, 2],
+                   help="comma-separated worker counts (default 1,2)")
+    p.add_argument("--families", nargs="*", default=None, help="benchmark families to run (default: all)")
+    p.add_argument("--out", type=Path, default=Path("bench-report"), help="output folder (default %(default)s)")
+    p.set_defaults(run=cmd_bench)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except TimeoutError as e:  # before OSError, its base class
+        print(f"catterms {args.command}: {e}", file=sys.stderr)
+        return 3
+    except (CattermsError, OSError, ValueError) as e:
+        print(f"catterms {args.command}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,212 @@
+"""The dispatcher: moves jobs from the store's queue onto the cluster and their results back.
+
+A bounded number of asyncio runners each take the oldest queued job, hand it to the executor
+(``Executor.submit``, which sends the job's whole plan to Dask at once), wait for it on a thread with the
+per-job timeout, and write the result, report or failure to the store *before* anyone is told it ended.
+Cancelling a job moves it to ``cancelled`` in the store first and then cancels its Dask futures, so a
+result that arrives late is dropped by the store's conditional update.
+
+On start the dispatcher takes up what a previous process left: queued jobs are queued again, and jobs
+that were running are run again, up to :data:`MAX_ATTEMPTS` starts; after that they fail with the
+reason. Nothing a job needs lives only in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import catterms as ct
+from catterms import wire
+
+from . import redact
+from .errors import ServiceError, error
+from .metrics import Metrics
+from .store import DONE, RUNNING, TERMINAL, AsyncStore, JobRow, Stored
+from .submission import Job, Submission, check
+
+#: How many times a job may be started before a service that keeps dying under it gives up on it.
+MAX_ATTEMPTS = 3
+
+#: The failure code for each catterms error a job can end in.
+FAILURE_CODES: dict[type[Exception], str] = {
+    ct.EvaluationError: "evaluation_error",
+    ct.TermTypeError: "ill_typed",
+    ct.WireFormatError: "wire_format",
+    ct.MissingRuleError: "missing_rule",
+}
+
+
+def failure(e: BaseException) -> tuple[str, str]:
+    """``(code, message)`` for a job that raised ``e``; cluster addresses are never in the message."""
+    for cls, code in FAILURE_CODES.items():
+        if isinstance(e, cls):
+            return code, redact.message(str(e))
+    return "cluster_error", redact.message(f"{type(e).__name__}: {e}")
+
+
+@dataclass
+class Live:
+    """What the dispatcher holds in memory for a job it has not finished: all of it can be rebuilt."""
+
+    job: Job | None
+    created: float
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    handle: Any = None
+    cancelled: bool = False
+
+
+class Dispatcher:
+    """Runs queued jobs on ``executor`` with at most ``runners`` in flight and ``queue_size`` waiting."""
+
+    def __init__(
+        self, db: AsyncStore, executor: Any, metrics: Metrics, *, limits: wire.Limits, queue_size: int = 1000,
+        runners: int = 4, timeout: float = 600.0,
+    ) -> None:
+        self.db, self.executor, self.metrics, self.limits = db, executor, metrics, limits
+        self.queue_size, self.runners, self.timeout = queue_size, runners, timeout
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._waiting: set[str] = set()
+        self._reserved = 0
+        self._live: dict[str, Live] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._threads = ThreadPoolExecutor(runners, thread_name_prefix="catterms-run")
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Take up the jobs a previous process left, then start the runners."""
+        for row in await self.db.unfinished():
+            if row.state == RUNNING and row.attempts >= MAX_ATTEMPTS:
+                reason = f"the service stopped while running this job, {row.attempts} times; not retrying it"
+                self._end(row.id, await self.db.fail(row.id, "interrupted", reason), row.created, "failed")
+                continue
+            if row.state == RUNNING:
+                await self.db.requeue(row.id)
+            self.enqueue(row, None)
+        self._tasks = [asyncio.create_task(self._runner()) for _ in range(self.runners)]
+
+    async def stop(self) -> None:
+        """Stop the runners and the Dask work of running jobs; they stay in the store and run again at the
+        next start."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for job_id, live in list(self._live.items()):
+            if live.handle is not None:
+                live.handle.cancel()
+                await self.db.requeue(job_id)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    # --- admission -------------------------------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        return len(self._waiting)
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[None]:
+        """Hold a queue slot while a submission is being written, or refuse it if the queue is full."""
+        if len(self._waiting) + self._reserved >= self.queue_size:
+            raise error("queue_full", f"the job queue is full ({self.queue_size} jobs waiting); retry later")
+        self._reserved += 1
+        try:
+            yield
+        finally:
+            self._reserved -= 1
+
+    def enqueue(self, row: JobRow, job: Job | None) -> None:
+        """Queue a stored job; ``job`` is its decoded form when the caller has it (else decoded at start)."""
+        self._live[row.id] = Live(job, row.created)
+        self._waiting.add(row.id)
+        self._queue.put_nowait(row.id)
+
+    # --- what handlers ask -----------------------------------------------------------------------------
+
+    def ended(self, job_id: str) -> asyncio.Event | None:
+        """An event set when the job ends, or None when this process is not running it (it has ended)."""
+        live = self._live.get(job_id)
+        return None if live is None else live.ended
+
+    def progress(self, job_id: str) -> tuple[int, int | None] | None:
+        """Tasks done and total of a job this process holds; total is None until the job is planned."""
+        live = self._live.get(job_id)
+        if live is None:
+            return None
+        return (0, None) if live.handle is None else live.handle.progress()
+
+    async def cancel(self, row: JobRow) -> JobRow:
+        """Cancel a queued or running job; a finished job is a conflict (a cancelled one is left as is)."""
+        if row.state in TERMINAL:
+            if row.state == "cancelled":
+                return row
+            raise error("job_finished", f"job {row.id} has already {'finished' if row.state == DONE else 'failed'}")
+        if await self.db.cancel(row.id):
+            live = self._live.get(row.id)
+            self._waiting.discard(row.id)
+            if live is not None:
+                live.cancelled = True  # seen by a runner that is still submitting the job
+                if live.handle is not None:
+                    await asyncio.to_thread(live.handle.cancel)
+            self._end(row.id, True, row.created, "cancelled")
+        return await self.db.get(row.id)
+
+    # --- running ---------------------------------------------------------------------------------------
+
+    async def _runner(self) -> None:
+        while True:
+            job_id = await self._queue.get()
+            if job_id in self._waiting:  # else it was cancelled while it waited
+                self._waiting.discard(job_id)
+                await self._run(job_id, self._live[job_id])
+
+    async def _run(self, job_id: str, live: Live) -> None:
+        if not await self.db.start(job_id):
+            return
+        sub = None if live.job is not None else await self.db.submission(job_id)
+        outcome = await asyncio.get_running_loop().run_in_executor(self._threads, self._execute, live, sub)
+        if isinstance(outcome, Stored):
+            if await self.db.finish(job_id, outcome):
+                self.metrics.tasks.inc(outcome.report.get("tasks") or 0)
+                self._end(job_id, True, live.created, DONE)
+        else:
+            self._end(job_id, await self.db.fail(job_id, *outcome), live.created, "failed")
+
+    def _execute(self, live: Live, sub: Submission | None) -> Stored | tuple[str, str]:
+        """On a runner thread: run the job to its end and return its result, or ``(code, reason)``.
+
+        Everything that can go wrong is caught here, on the thread: a Dask future's cancellation error
+        would otherwise cross into asyncio as a task cancellation.
+        """
+        deadline = time.monotonic() + self.timeout
+        try:
+            job = live.job if sub is None else check(sub, self.limits)
+            live.handle = self.executor.submit(job.term, job.x, **job.run_kwargs())
+            if live.cancelled:
+                live.handle.cancel()
+            return _stored(live.handle.result(timeout=max(0.0, deadline - time.monotonic())))
+        except ServiceError as e:  # a stored job that no longer passes the checks (e.g. stricter limits)
+            return e.code, e.message
+        except TimeoutError:
+            live.handle.cancel()
+            return "timeout", f"the job ran longer than the per-job timeout of {self.timeout:g} s and was cancelled"
+        except Exception as e:  # noqa: BLE001 - whatever the cluster raised, the job ends with its reason
+            return failure(e)
+
+    def _end(self, job_id: str, moved: bool, created: float, state: str) -> None:
+        """Record that a job ended (if this process moved it) and wake whoever waits for it."""
+        if moved:
+            self.metrics.latency.labels(state).observe(max(0.0, time.time() - created))
+        live = self._live.pop(job_id, None)
+        if live is not None:
+            live.ended.set()
+
+
+def _stored(result: Any) -> Stored:
+    """Encode an executor Result for the store (on a thread: arrays may be large)."""
+    derivative = None if result.derivative is None else wire.dumps_value(result.derivative)
+    return Stored(wire.dumps_value(result.value), derivative, redact.report(result.report))

@@ -1,0 +1,82 @@
+"""Running the service: the listening socket, uvicorn, and the rules for where it may listen.
+
+:func:`serve` is ``catterms serve``: it refuses a non-loopback address without a token, opens (and locks)
+the store before starting any cluster, starts the executor, and serves until SIGINT/SIGTERM.
+:func:`running` serves the same app from a background thread, for ``catterms demo`` and tests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import uvicorn
+
+from .app import Service
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def check_exposure(host: str, token: str | None) -> None:
+    """Refuse to listen beyond this machine without a bearer token."""
+    if not token and not is_loopback(host):
+        raise SystemExit(
+            f"catterms serve: refusing to listen on {host} without a token; set --token or CATTERMS_TOKEN "
+            "(a token is optional only on loopback addresses)"
+        )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (``port=0`` picks a free port; read it back with ``getsockname``)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket, https: bool = False) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"{'https' if https else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def server(service: Service, **ssl: Any) -> uvicorn.Server:
+    """A uvicorn server for ``service`` (access log off: it costs more than a tiny job's own handling)."""
+    config = uvicorn.Config(
+        service.app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5, **ssl
+    )
+    return uvicorn.Server(config)
+
+
+@contextmanager
+def running(service: Service, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``service`` from a background thread; yields its URL once it accepts requests."""
+    sock = bind(host, port)
+    srv = server(service)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, name="catterms-http", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not srv.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the catterms service did not start; see the log above")
+            time.sleep(0.02)
+        yield url_of(sock)
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
