@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .category import Category
-from .evaluate import EVAL, bind
+from .codegen import lift
+from .evaluate import EVAL
 from .linear import ADDITIVE, DUAL, Lin, LinearCategory
 from .prims import Rule, shapes
 
@@ -90,7 +91,7 @@ class D(Category[DFn]):
         return self.linear_d(EVAL.inj(i, n, like), self.lin.inj(i, n, like))
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> DFn:
-        f, lin = bind(rule, params), self.lin
+        f, lin = EVAL.prim(rule, params), self.lin
         if rule.linear:
             linear = lin.linear
             return lambda x: (f(x), linear(rule, params, shapes(x)))
@@ -105,7 +106,7 @@ class D(Category[DFn]):
 
     def const(self, value: Any) -> DFn:
         zero = self.lin.zero()
-        return lambda x: (value, zero)
+        return lambda x: (lift(value), zero)
 
 
 FORWARD = D(ADDITIVE)

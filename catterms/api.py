@@ -1,8 +1,8 @@
 """The public entry points: evaluate and differentiate a term at a point.
 
-Each call normalises the input, type-checks the term against it (cached per term and input type), then
-runs the term's interpretation in the right category — :data:`~catterms.evaluate.EVAL`,
-:data:`~catterms.ad.FORWARD` or :data:`~catterms.ad.REVERSE` — built once per term.
+Each call normalises the input, type-checks the term against it, then runs the term's interpretation —
+:data:`~catterms.evaluate.EVAL`, :data:`~catterms.ad.FORWARD` or :data:`~catterms.ad.REVERSE` —
+compiled once per term and input type (:mod:`catterms.compiler`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .ad import FORWARD, REVERSE
-from .category import headroom, interpreted
+from .compiler import program
 from .errors import TermTypeError
-from .evaluate import EVAL
 from .terms import Term
 from .typecheck import infer
 from .types import Array, Type, as_value, leaves, show, type_of
-from .vectors import ZERO, materialize
 
 
 def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
@@ -27,31 +24,25 @@ def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
         raise TypeError(f"expected a Term, got {type(term).__name__}; build one with ct.compile or the builders")
     x = as_value(x)
     dom = type_of(x)
-    cod = infer(term, dom)
-    headroom(term)
-    return x, dom, cod
+    return x, dom, infer(term, dom)
 
 
 def evaluate(term: Term, x: Any) -> Any:
     """The value of ``term`` at ``x``."""
-    x, _, _ = prepare(term, x)
-    return interpreted(term, EVAL)(x)
+    x, dom, _ = prepare(term, x)
+    return program(term, dom, "value")(x)
 
 
 def jvp(term: Term, x: Any, dx: Any) -> tuple[Any, Any]:
     """Forward mode: ``(f x, 𝒟f x · dx)``."""
-    x, dom, cod = prepare(term, x)
-    dx = as_value(dx, dom)
-    y, d = interpreted(term, FORWARD)(x)
-    return y, materialize(d(dx), cod)
+    x, dom, _ = prepare(term, x)
+    return program(term, dom, "jvp")(x, as_value(dx, dom))
 
 
 def vjp(term: Term, x: Any, dy: Any) -> tuple[Any, Any]:
     """Reverse mode: ``(f x, 𝒟f xᵀ · dy)``; the second component has ``x``'s structure."""
     x, dom, cod = prepare(term, x)
-    dy = as_value(dy, cod)
-    y, d = interpreted(term, REVERSE)(x)
-    return y, materialize(d(dy), dom)
+    return program(term, dom, "vjp")(x, as_value(dy, cod))
 
 
 def value_and_grad(term: Term, x: Any) -> tuple[Any, Any]:
@@ -59,8 +50,7 @@ def value_and_grad(term: Term, x: Any) -> tuple[Any, Any]:
     x, dom, cod = prepare(term, x)
     if not (isinstance(cod, Array) and cod.shape == ()):
         raise TermTypeError(f"grad needs a scalar output, but the term returns {show(cod)}; use vjp or jacobian")
-    y, d = interpreted(term, REVERSE)(x)
-    return y, materialize(d(np.ones((), cod.dtype)), dom)
+    return program(term, dom, "grad")(x)
 
 
 def grad(term: Term, x: Any) -> Any:
@@ -85,15 +75,13 @@ def _flat_leaves(value: Any, t: Type) -> list[np.ndarray]:
 
 
 def _basis(t: Type) -> list[tuple[int, int, Any]]:
-    """The standard basis of an object: (leaf, element, vector), other leaves symbolic zeros."""
+    """The standard basis of an object: (leaf, element, vector)."""
     ls = leaves(t)
     out = []
     for li, leaf in enumerate(ls):
         for k in range(leaf.size):
-            e = np.zeros(leaf.size, leaf.dtype)
-            e[k] = 1
-            vals: list[Any] = [ZERO] * len(ls)
-            vals[li] = e.reshape(leaf.shape)
+            vals = [np.zeros(a.shape, a.dtype) for a in ls]
+            vals[li].flat[k] = 1
             out.append((li, k, _unflatten(t, vals)))
     return out
 
@@ -110,14 +98,14 @@ def jacobian(term: Term, x: Any, mode: Literal["fwd", "rev"] = "rev") -> Any:
     ins, outs = leaves(dom), leaves(cod)
     blocks = [[np.zeros((o.size, i.size), np.result_type(o.dtype, i.dtype)) for i in ins] for o in outs]
     if mode == "fwd":
-        _, d = interpreted(term, FORWARD)(x)
+        f = program(term, dom, "jvp")
         for li, k, e in _basis(dom):
-            for oi, col in enumerate(_flat_leaves(materialize(d(e), cod), cod)):
+            for oi, col in enumerate(_flat_leaves(f(x, e)[1], cod)):
                 blocks[oi][li][:, k] = col
     else:
-        _, d = interpreted(term, REVERSE)(x)
+        f = program(term, dom, "vjp")
         for oi, k, e in _basis(cod):
-            for li, row in enumerate(_flat_leaves(materialize(d(e), dom), dom)):
+            for li, row in enumerate(_flat_leaves(f(x, e)[1], dom)):
                 blocks[oi][li][k, :] = row
     shaped = [_unflatten(dom, [b.reshape(o.shape + i.shape) for b, i in zip(row, ins)]) for row, o in zip(blocks, outs)]
     return _unflatten(cod, shaped)

@@ -1,19 +1,21 @@
 """Evaluation: the functor from terms to Python functions on numpy values.
 
 Plumbing (``id``, projections, ``dup``, injections) becomes tuple shuffling; primitives become their
-``impl``. The closures are built once per term (see :func:`~catterms.category.interpreted`) so a call
-costs only the primitives and a few Python calls per node.
+``impl``. Run on symbols (:mod:`catterms.codegen`), the same functions write the term as straight-line
+code in which the plumbing has disappeared.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from operator import itemgetter
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from .category import Category
+from .codegen import apply, lift, out_spec, sym_type
 from .prims import Rule
-from .types import zeros, zeros_like
+from .vectors import zeros, zeros_like
 
 Fn = Callable[[Any], Any]
 
@@ -23,8 +25,19 @@ def _identity(x: Any) -> Any:
 
 
 def bind(rule: Rule, params: dict[str, Any]) -> Fn:
-    """A primitive's implementation with its parameters fixed."""
-    return partial(rule.impl, **params) if params else rule.impl
+    """A primitive applied to its input: computed now, or emitted while generating code."""
+    impl, arity = rule.impl, rule.arity
+    if rule.lazy:
+        return lambda x: impl(x, **params)
+    # a ufunc takes its parameters positionally (scale is np.multiply(x, s)), which lets generated
+    # code write it in place (catterms.buffers)
+    extra, kw = (tuple(params.values()), {}) if isinstance(impl, np.ufunc) else ((), params)
+
+    def run(x: Any) -> Any:
+        args = (x if arity == 2 else (x,)) + extra
+        return apply(impl, args, kw, lambda: out_spec(rule.type(sym_type(x), **params)))
+
+    return run
 
 
 def sequence(fs: Sequence[Fn]) -> Fn:
@@ -95,7 +108,7 @@ class Evaluate(Category[Fn]):
         return bind(rule, params)
 
     def const(self, value: Any) -> Fn:
-        return lambda x: value
+        return lambda x: lift(value)
 
 
 EVAL = Evaluate()

@@ -13,14 +13,13 @@ why reverse mode needs no second set of derivative rules: it is ``D`` over ``Dua
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
 from .category import Category
+from .evaluate import bind
 from .prims import Rule
-from .vectors import ZERO, LazyTuple, add, component, dense, total
+from .types import Array
+from .vectors import ZERO, LazyTuple, add, component, dense, total, zeros
 
 Lin = Callable[[Any], Any]
 
@@ -106,17 +105,17 @@ class Additive(LinearCategory):
         return lambda t: tuple(t if j == i else ZERO for j in range(n))
 
     def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
-        f = partial(rule.impl, **params) if params else rule.impl
+        f = bind(rule, params)
         if rule.arity == 1:
             return lambda t: ZERO if t is ZERO else f(dense(t))
         return lambda t: ZERO if t is ZERO else f(_dense_parts(t, dom))
 
 
 def _dense_parts(t: Any, dom: tuple) -> tuple:
-    """A tuple tangent as arrays, zeros made real (n-ary linear primitives such as concatenate)."""
+    """A tuple tangent as arrays, zeros made real (binary and n-ary linear primitives such as add)."""
     parts = [dense(component(t, i)) for i in range(len(dom))]
     dtype = next(p.dtype for p in parts if p is not ZERO)
-    return tuple(np.zeros(s, dtype) if p is ZERO else p for p, s in zip(parts, dom))
+    return tuple(zeros(Array(s, dtype)) if p is ZERO else p for p, s in zip(parts, dom))
 
 
 class Dual(LinearCategory):

@@ -97,20 +97,6 @@ def as_value(value: Any, t: Type | None = None) -> Any:
     return arr
 
 
-def zeros(t: Type) -> Any:
-    """The zero of an object (every object is a vector space)."""
-    if isinstance(t, Array):
-        return np.zeros(t.shape, t.dtype)
-    return tuple(zeros(c) for c in t)
-
-
-def zeros_like(value: Any) -> Any:
-    """The zero of a value's own object."""
-    if isinstance(value, tuple):
-        return tuple(zeros_like(v) for v in value)
-    return np.zeros_like(value)
-
-
 def leaves(t: Type) -> list[Array]:
     """The arrays of an object, left to right."""
     if isinstance(t, Array):

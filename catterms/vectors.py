@@ -18,7 +18,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .types import Type
+from .codegen import IMPURE, apply
+from .types import Array, Type
 
 
 class _Zero:
@@ -63,17 +64,51 @@ def component(t: Any, i: int) -> Any:
     return ZERO if t is ZERO else t[i]
 
 
+def zeros(t: Type) -> Any:
+    """A real zero of object ``t`` (allocated now, or by the generated code)."""
+    if isinstance(t, tuple):
+        return tuple(zeros(c) for c in t)
+    return apply(np.zeros, (t.shape, t.dtype), {}, lambda: (t.shape, t.dtype))
+
+
+def zeros_like(value: Any) -> Any:
+    """The zero of a value's own object."""
+    if isinstance(value, tuple):
+        return tuple(zeros_like(v) for v in value)
+    return zeros(Array(value.shape, value.dtype))
+
+
+def _accumulate(buf: np.ndarray, index: Any, fancy: bool, part: Any) -> np.ndarray:
+    """``buf[index] += part`` in place (repeated fancy indices add up); returns ``buf``."""
+    if fancy:
+        np.add.at(buf, index, part)
+    else:
+        buf[index] += part
+    return buf
+
+
+def _own(arr: Any, dtype: np.dtype) -> np.ndarray:
+    """``arr`` as a writeable array of ``dtype``, copying only views that cannot be handed out."""
+    arr = np.asarray(arr)
+    if not arr.flags.writeable or arr.dtype != dtype:
+        return np.array(arr, dtype=dtype)
+    return arr
+
+
+IMPURE.update({_accumulate, _own})
+
+
+def _into(buf: Any, s: Scatter) -> Any:
+    for index, fancy, part in s.parts:
+        buf = apply(_accumulate, (buf, index, fancy, part), {}, lambda: (s.shape, buf.dtype))
+    return buf
+
+
 def dense(t: Any) -> Any:
     """An array (or ``ZERO``) for a single-array tangent, materialising a :class:`Scatter`."""
     if type(t) is not Scatter:
         return t
-    buf = np.zeros(t.shape, t.dtype)
-    for index, fancy, part in t.parts:
-        if fancy:
-            np.add.at(buf, index, part)
-        else:
-            buf[index] += part
-    return buf
+    return _into(zeros(Array(t.shape, t.dtype)), t)
 
 
 def add(a: Any, b: Any) -> Any:
@@ -87,14 +122,9 @@ def add(a: Any, b: Any) -> Any:
         return Scatter(a.shape, np.result_type(a.dtype, b.dtype), a.parts + b.parts)
     if ta is Scatter or tb is Scatter:
         s, d = (a, b) if ta is Scatter else (b, a)
+        dtype = np.result_type(d.dtype, s.dtype)
         # one copy of the dense part is the buffer the slices accumulate into
-        buf = np.array(d, dtype=np.result_type(d.dtype, s.dtype))
-        for index, fancy, part in s.parts:
-            if fancy:
-                np.add.at(buf, index, part)
-            else:
-                buf[index] += part
-        return buf
+        return _into(apply(np.array, (d,), {"dtype": dtype}, lambda: (s.shape, dtype)), s)
     if ta is tuple or ta is LazyTuple or tb is tuple or tb is LazyTuple:
         return tuple(add(a[i], b[i]) for i in range(len(a)))
     return a + b
@@ -113,10 +143,7 @@ def materialize(t: Any, ty: Type) -> Any:
     if isinstance(ty, tuple):
         return tuple(materialize(component(t, i), c) for i, c in enumerate(ty))
     if t is ZERO:
-        return np.zeros(ty.shape, ty.dtype)
+        return zeros(ty)
     arr = dense(t)
-    if not isinstance(arr, np.ndarray):
-        arr = np.asarray(arr, dtype=ty.dtype)
-    if not arr.flags.writeable or arr.dtype.name != ty.dtype:
-        arr = np.array(arr, dtype=ty.dtype)
-    return arr.reshape(ty.shape) if arr.shape != ty.shape else arr
+    dtype = np.dtype(ty.dtype)
+    return apply(_own, (arr, dtype), {}, lambda: (ty.shape, dtype))

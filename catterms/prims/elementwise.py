@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..buffers import FRESH
 from ..errors import TermTypeError
 from ..types import Array, Type
 from . import CHEAP, TRANSCENDENTAL, TABLE, Rule, p_float, register, want_array, want_arrays
@@ -57,19 +58,25 @@ unary("sigmoid", lambda x: 0.5 * (np.tanh(0.5 * x) + 1), lambda x, y: y * (1 - y
       "logistic function 1/(1+e⁻ˣ), computed stably")
 
 
+def _pow(x: Any, p: float) -> Any:
+    return np.square(x) if p == 2 else np.power(x, p)
+
+
 def _pow_deriv(x: Any, p: float) -> Any:
     return 2 * x if p == 2 else p * x ** (p - 1)
 
 
+FRESH.add(_pow)
 register(Rule(
-    "pow", 1, lambda x, p: x ** p, lambda dom, p: want_array("pow", dom), _elementwise_cost(TRANSCENDENTAL),
+    "pow", 1, _pow, lambda dom, p: want_array("pow", dom), _elementwise_cost(TRANSCENDENTAL),
     deriv=lambda lin, x, y, p: scaled(lin, _pow_deriv(x, p), x.shape),
     params={"p": (2.0, p_float)}, doc="xᵖ for a constant exponent p",
 ))
 
 
 def _scale_type(dom: Type, s: Any) -> Type:
-    return want_array("scale", dom)
+    a = want_array("scale", dom)
+    return Array(np.broadcast_shapes(a.shape, np.shape(s)), np.result_type(a.dtype, getattr(s, "dtype", s)))
 
 
 def _scale_transpose(lin: Any, dom: tuple[int, ...], s: Any) -> Any:
@@ -79,7 +86,7 @@ def _scale_transpose(lin: Any, dom: tuple[int, ...], s: Any) -> Any:
 
 
 register(Rule(
-    "scale", 1, lambda x, s: x * s, _scale_type, _elementwise_cost(CHEAP),
+    "scale", 1, np.multiply, _scale_type, _elementwise_cost(CHEAP),
     transpose=_scale_transpose, params={"s": (1.0, p_float)},
     doc="the paper's scale s: multiply by s (a constant; inside derivatives, an array)",
 ))
@@ -109,7 +116,7 @@ def binary(name: str, impl: Any, deriv: Any, k: float = CHEAP, doc: str = "") ->
         (a, b), (da, db) = x, deriv(*x, y)
         return lin.join([scaled(lin, da, a.shape), scaled(lin, db, b.shape)])
 
-    return register(Rule(name, 2, lambda x: impl(*x), _broadcast_type(name), _elementwise_cost(k),
+    return register(Rule(name, 2, impl, _broadcast_type(name), _elementwise_cost(k),
                          deriv=d, doc=doc))
 
 
@@ -152,10 +159,10 @@ def _add_transpose(lin: Any, dom: tuple, sign: float) -> Any:
 
 
 register(Rule(
-    "add", 2, lambda x: x[0] + x[1], _broadcast_type("add"), _elementwise_cost(CHEAP),
+    "add", 2, np.add, _broadcast_type("add"), _elementwise_cost(CHEAP),
     transpose=lambda lin, dom: _add_transpose(lin, dom, 1.0), doc="a + b",
 ))
 register(Rule(
-    "sub", 2, lambda x: x[0] - x[1], _broadcast_type("sub"), _elementwise_cost(CHEAP),
+    "sub", 2, np.subtract, _broadcast_type("sub"), _elementwise_cost(CHEAP),
     transpose=lambda lin, dom: _add_transpose(lin, dom, -1.0), doc="a - b",
 ))

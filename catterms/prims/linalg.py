@@ -63,7 +63,7 @@ def _matmul_deriv(lin: Any, x: tuple, y: Any) -> Any:
 
 
 register(Rule(
-    "matmul", 2, lambda x: x[0] @ x[1], _matmul_type, _matmul_cost, deriv=_matmul_deriv,
+    "matmul", 2, np.matmul, _matmul_type, _matmul_cost, deriv=_matmul_deriv,
     doc="matrix product a @ b with numpy's matmul rules",
 ))
 
@@ -84,8 +84,8 @@ def grad_right(c: Any, a: Any, b_shape: tuple[int, ...]) -> Any:
     return sum_to_shape(g, B).reshape(b_shape)
 
 
-def _internal(name: str, impl: Any, transpose: Any, doc: str) -> None:
-    register(Rule(name, 1, impl, lambda dom, **p: dom, lambda dom, cod, **p: 0.0,
+def _internal(name: str, impl: Any, type_rule: Any, transpose: Any, doc: str) -> None:
+    register(Rule(name, 1, impl, type_rule, lambda dom, cod, **p: 0.0,
                   transpose=transpose, params={"m": (None, lambda v: v), "shape": ((), tuple)},
                   public=False, doc=doc))
 
@@ -94,15 +94,27 @@ def _cod(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> tuple[int, ...]:
     return _matmul_type((Array(a_shape), Array(b_shape))).shape
 
 
-_internal("matmul_right", lambda t, m, shape: t @ m,
+def _right_type(dom: Type, m: Any, shape: tuple) -> Type:
+    return _matmul_type((dom, Array(np.shape(m), m.dtype)))
+
+
+def _left_type(dom: Type, m: Any, shape: tuple) -> Type:
+    return _matmul_type((Array(np.shape(m), m.dtype), dom))
+
+
+def _onto_type(dom: Type, m: Any, shape: tuple) -> Type:
+    return Array(shape, np.result_type(dom.dtype, m.dtype))
+
+
+_internal("matmul_right", lambda t, m, shape: t @ m, _right_type,
           lambda lin, dom, m, shape: lin.linear(TABLE["matmul_right_t"], {"m": m, "shape": dom}, _cod(dom, m.shape)),
           "t ↦ t @ m")
-_internal("matmul_right_t", lambda c, m, shape: grad_left(c, shape, m),
+_internal("matmul_right_t", lambda c, m, shape: grad_left(c, shape, m), _onto_type,
           lambda lin, dom, m, shape: lin.linear(TABLE["matmul_right"], {"m": m, "shape": ()}, shape),
           "the transpose of matmul_right m, onto shape")
-_internal("matmul_left", lambda t, m, shape: m @ t,
+_internal("matmul_left", lambda t, m, shape: m @ t, _left_type,
           lambda lin, dom, m, shape: lin.linear(TABLE["matmul_left_t"], {"m": m, "shape": dom}, _cod(m.shape, dom)),
           "t ↦ m @ t")
-_internal("matmul_left_t", lambda c, m, shape: grad_right(c, m, shape),
+_internal("matmul_left_t", lambda c, m, shape: grad_right(c, m, shape), _onto_type,
           lambda lin, dom, m, shape: lin.linear(TABLE["matmul_left"], {"m": m, "shape": ()}, shape),
           "the transpose of matmul_left m, onto shape")

@@ -202,6 +202,7 @@ register(Rule(
 ))
 register(Rule(
     "scatter", 1, _scatter, lambda dom, idx, shape: Array(shape, want_array("scatter", dom).dtype), _copy_cost,
+    lazy=True,
     transpose=lambda lin, dom, idx, shape: lin.linear(TABLE["index"], {"idx": idx}, shape),
     params={"idx": ((), _p_index), "shape": ((), p_ints)}, public=False,
     doc="the transpose of index: add into a zero array of shape at idx",
@@ -251,7 +252,8 @@ register(Rule(
     params={"axis": (0, p_int)}, doc="join a tuple of arrays along an existing axis",
 ))
 register(Rule(
-    "split", 1, _split, lambda dom, axis, sizes: dom, _view_cost,
+    "split", 1, _split,
+    lambda dom, axis, sizes: tuple(Array(_with_axis(dom.shape, axis, k), dom.dtype) for k in sizes), _view_cost,
     transpose=_split_transpose,
     params={"axis": (0, p_int), "sizes": ((), p_ints)}, public=False,
     doc="the transpose of concatenate",
@@ -274,7 +276,9 @@ register(Rule(
     params={"axis": (0, p_int)}, doc="join a tuple of same-shaped arrays along a new axis",
 ))
 register(Rule(
-    "unstack", 1, lambda t, axis: tuple(np.moveaxis(t, axis, 0)), lambda dom, axis: dom, _view_cost,
+    "unstack", 1, lambda t, axis: tuple(np.moveaxis(t, axis, 0)),
+    lambda dom, axis: (Array(np.delete(np.array(dom.shape), axis).tolist(), dom.dtype),) * dom.shape[axis],
+    _view_cost,
     transpose=lambda lin, dom, axis: lin.linear(
         TABLE["stack"], {"axis": axis}, (dom[:axis % len(dom)] + dom[axis % len(dom) + 1:],) * dom[axis]),
     params={"axis": (0, p_int)}, public=False, doc="the transpose of stack",

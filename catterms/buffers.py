@@ -1,0 +1,83 @@
+"""Buffer reuse in generated code: numpy's temporary elision, done on a whole straight-line program.
+
+numpy evaluates ``a - b**2`` into the buffer of the temporary ``b**2`` because nothing else refers to
+it. In generated code every intermediate has a name, so numpy cannot see that — but this pass can. It
+knows each line's inputs and outputs and what the function returns, so for every elementwise ufunc
+line it looks for an input whose buffer the program allocated itself (``FRESH`` producers), has the
+output's shape and dtype, and is dead afterwards (no name aliasing it is read later); the line then
+writes its result there with ``out=``. Names are also deleted after their last use, so large
+temporaries are freed as early as numpy would free them. At 10⁵–10⁶ elements this, not Python
+overhead, decides what a gradient costs relative to the function (DESIGN.md, "numpy facts").
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+#: Callables known to return a newly allocated array (never a view of an argument).
+FRESH: set[Any] = {np.zeros, np.array}
+
+
+class Line(NamedTuple):
+    lhs: str  # assignment target text
+    outs: tuple[str, ...]
+    fn: Any
+    call: str  # "f_name(args...)"
+    uses: tuple[str, ...]  # names read, positional ufunc inputs first, in order
+    origin: str
+
+
+def _fresh(fn: Any) -> bool:
+    return (isinstance(fn, np.ufunc) and fn.nout == 1) or fn in FRESH
+
+
+def _writes_in_place(fn: Any) -> bool:
+    # gufuncs such as matmul may not write over an operand they are still reading
+    return isinstance(fn, np.ufunc) and fn.nout == 1 and fn.signature is None
+
+
+def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> list[tuple[str, str]]:
+    """Source lines ``(code, origin)`` for ``lines`` (already in order, dead lines removed)."""
+    last: dict[str, float] = {}
+    for i, line in enumerate(lines):
+        for u in line.uses:
+            last[u] = i
+    for u in result_uses:
+        last[u] = float("inf")
+
+    buffer: dict[str, str] = {}  # name -> the allocation it lives in
+    reusable: dict[str, bool] = {}  # allocation -> allocated here and never viewed
+    holders: dict[str, list[str]] = {}  # allocation -> names living in it
+
+    out: list[tuple[str, str]] = []
+    for i, line in enumerate(lines):
+        code = f"{line.lhs} = {line.call}"
+        target = syms.get(line.outs[0]) if len(line.outs) == 1 else None
+        into = None
+        if target is not None and target.shape != () and _writes_in_place(line.fn):
+            for u in line.uses:
+                b, s = buffer.get(u), syms.get(u)
+                if b and reusable[b] and s.shape == target.shape and s.dtype == target.dtype \
+                        and all(last.get(h, -1) <= i for h in holders[b]):
+                    into = b
+                    code = f"{line.outs[0]} = {line.call[:-1]}, out={u})"
+                    break
+        if into is not None:
+            buffer[line.outs[0]] = into
+            holders[into].append(line.outs[0])
+        else:
+            fresh = target is not None and target.shape != () and _fresh(line.fn)
+            if not fresh:
+                # anything else may return a view of its inputs: their buffers are never reused
+                for u in line.uses:
+                    if u in buffer:
+                        reusable[buffer[u]] = False
+            for o in line.outs:
+                buffer[o], reusable[o], holders[o] = o, fresh, [o]
+        out.append((code, line.origin))
+        gone = [u for u in dict.fromkeys(line.uses + line.outs) if u in syms and last.get(u, -1) <= i]
+        if gone:
+            out.append((f"del {', '.join(gone)}", line.origin))
+    return out

@@ -1,0 +1,304 @@
+"""Staging: running an interpretation on symbolic values writes straight-line Python.
+
+The interpreters (:mod:`~catterms.evaluate`, :mod:`~catterms.ad`, :mod:`~catterms.linear`) are written
+once, over values. Fed ndarrays they compute; fed :class:`Sym` placeholders inside an active
+:class:`Program`, every array operation they perform is *emitted* instead, as one line
+``v7 = f(v3, v5)``, while everything that is only structure — plumbing, tuples, symbolic zeros, the
+choice of which linear map to apply, shapes — happens once, at generation time, and leaves no trace.
+That is DESIGN.md's "plumbing is free" made literal, and it is why a gradient costs a few numpy calls
+per primitive and nothing per combinator. The generated function has no loops and no recursion, so a
+term far deeper than Python's recursion limit runs in one flat frame.
+
+This is not a tape: nothing is recorded while the function runs. It is the term, compiled once per
+input type, like any other interpretation.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import traceback
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .buffers import Line, render
+from .errors import CattermsError, EvaluationError
+from .types import Array
+
+_CURRENT: contextvars.ContextVar[Program | None] = contextvars.ContextVar("catterms_program", default=None)
+_FILE_IDS = itertools.count()
+
+
+class Sym:
+    """A placeholder for an array computed by the generated code; knows its shape and dtype statically.
+
+    It answers numpy's protocols (ufuncs, arithmetic, ``astype``, ``sum``, ``reshape``) by emitting the
+    operation, so derivative rules written in plain numpy generate code unchanged.
+    """
+
+    __slots__ = ("name", "shape", "dtype")
+    __array_priority__ = 1000
+
+    def __init__(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.name, self.shape, self.dtype = name, tuple(shape), np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"Sym({self.name}: {self.dtype.name}{list(self.shape)})"
+
+    __hash__ = object.__hash__
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
+        probe = [np.zeros((), i.dtype) if isinstance(i, Sym) else i for i in inputs]
+        with np.errstate(all="ignore"):
+            dtype = ufunc(*probe).dtype
+        return emit(ufunc, inputs, {}, (shape, dtype))
+
+    def astype(self, dtype: Any) -> Sym:
+        return emit(np.asarray, (self,), {"dtype": np.dtype(dtype)}, (self.shape, np.dtype(dtype)))
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Sym:
+        axes = range(self.ndim) if axis is None else [a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)]
+        kept = [1 if i in axes else d for i, d in enumerate(self.shape)]
+        shape = tuple(kept) if keepdims else tuple(d for i, d in enumerate(self.shape) if i not in axes)
+        return emit(np.sum, (self,), {"axis": axis, "keepdims": keepdims}, (shape, self.dtype))
+
+    def reshape(self, *shape: Any) -> Sym:
+        target = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
+        resolved = _resolve(target, self.size)
+        return emit(np.reshape, (self, resolved), {}, (resolved, self.dtype))
+
+    def _op(ufunc: np.ufunc, reflected: bool = False) -> Callable[[Sym, Any], Any]:  # type: ignore[misc]
+        if reflected:
+            return lambda self, other: ufunc(other, self)
+        return lambda self, other: ufunc(self, other)
+
+    __add__, __radd__ = _op(np.add), _op(np.add, True)
+    __sub__, __rsub__ = _op(np.subtract), _op(np.subtract, True)
+    __mul__, __rmul__ = _op(np.multiply), _op(np.multiply, True)
+    __truediv__, __rtruediv__ = _op(np.divide), _op(np.divide, True)
+    __pow__ = _op(np.power)
+    __gt__, __lt__, __ge__, __le__ = _op(np.greater), _op(np.less), _op(np.greater_equal), _op(np.less_equal)
+    __eq__ = _op(np.equal)  # type: ignore[assignment]
+    del _op
+
+    def __neg__(self) -> Sym:
+        return np.negative(self)
+
+
+def _resolve(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
+    known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+    return tuple(size // max(known, 1) if d == -1 else int(d) for d in shape)
+
+
+class Program:
+    """Straight-line code under construction: its lines, the constants they use, and where each came from."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.env: dict[str, Any] = {}
+        self._consts: dict[int, str] = {}
+        self._fresh = itertools.count()
+        self.syms: dict[str, Sym] = {}
+        self.memo: dict[str, Any] = {}
+        self.where: str = ""
+
+    def name(self, prefix: str = "v") -> str:
+        return f"{prefix}{next(self._fresh)}"
+
+    def const(self, value: Any, prefix: str = "k") -> str:
+        """A name in the function's environment for ``value`` (each object hoisted once)."""
+        key = id(value)
+        if key not in self._consts:
+            label = getattr(value, "__name__", None)
+            name = f"{prefix}_{label}_{next(self._fresh)}" if isinstance(label, str) and label.isidentifier() else self.name(prefix)
+            self._consts[key] = name
+            self.env[name] = value
+        return self._consts[key]
+
+    def literal(self, value: Any, uses: list[str]) -> str:
+        """Source text for an argument: a Sym's name, a small literal, or a hoisted constant."""
+        if isinstance(value, Sym):
+            uses.append(value.name)
+            return value.name
+        if isinstance(value, tuple):
+            parts = [self.literal(v, uses) for v in value]
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+        if value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and np.isfinite(value)):
+            return repr(value)
+        return self.const(value)
+
+    def inputs(self, ty: Any, prefix: str = "x") -> Any:
+        """Fresh symbols for a value of type ``ty`` (an Array or tuple of them)."""
+        if isinstance(ty, tuple):
+            return tuple(self.inputs(t, prefix) for t in ty)
+        return self.sym(self.name(prefix), ty.shape, ty.dtype)
+
+    def sym(self, name: str, shape: tuple[int, ...], dtype: Any) -> Sym:
+        s = self.syms[name] = Sym(name, shape, dtype)
+        return s
+
+    @contextmanager
+    def at(self, where: Any) -> Iterator[None]:
+        """Attribute the lines emitted inside to ``where`` (a term location), for error messages."""
+        saved, self.where = self.where, where
+        try:
+            yield
+        finally:
+            self.where = saved
+
+    def function(self, params: list[Any], result: Any, name: str = "term", start: int = 0) -> Callable[..., Any]:
+        """Compile ``def name(params...): ...; return result`` keeping only the lines the result needs.
+
+        ``params`` are Sym structures (unpacked on entry); lines before ``start`` are not emitted — their
+        outputs must be among the params (the backward half of a split vjp).
+        """
+        uses: list[str] = []
+        ret = self.literal(result, uses)
+        keep = [self.lines[i] for i in self._live(uses, start) if i >= start]
+        args = [f"a{i}" for i in range(len(params))]
+        src = [f"def {name}({', '.join(args)}):"]
+        src += [f"    {_pattern(p)} = {a}" for p, a in zip(params, args)]
+        origin: dict[int, str] = {}
+        for code, where in render(keep, set(uses), self.syms):
+            origin[len(src) + 1] = where
+            src.append(f"    {code}")
+        src.append(f"    return {ret}")
+        filename = f"<catterms:{name}:{next(_FILE_IDS)}>"
+        namespace = dict(self.env)
+        exec(compile("\n".join(src), filename, "exec"), namespace)
+        return _located(namespace[name], filename, origin, "\n".join(src))
+
+    def _live(self, roots: list[str], start: int = 0) -> list[int]:
+        """Indices of the lines the given names depend on (dead-code elimination, in order)."""
+        defs: dict[str, int] = {}
+        for i, line in enumerate(self.lines[start:], start):
+            for o in line.outs:
+                defs[o] = i
+        live: set[int] = set()
+        stack = [defs[n] for n in roots if n in defs]
+        while stack:
+            i = stack.pop()
+            if i in live:
+                continue
+            live.add(i)
+            stack.extend(defs[n] for n in self.lines[i].uses if n in defs)
+        return sorted(live)
+
+    def residuals(self, mark: int, roots: list[str], given: set[str]) -> list[Sym]:
+        """What the code from line ``mark`` on needs from before it: every name it reads (or returns) that it
+        neither defines nor receives in ``given`` — the residuals of a split reverse pass."""
+        later = [self.lines[i] for i in self._live(roots, mark) if i >= mark]
+        defined = {o for line in later for o in line.outs} | given | set(self.env)
+        needed = {u for line in later for u in line.uses} | set(roots)
+        return [self.syms[n] for n in sorted(needed - defined, key=lambda s: (len(s), s))]
+
+
+def _pattern(p: Any) -> str:
+    """The assignment target that unpacks a value of ``p``'s structure."""
+    if isinstance(p, Sym):
+        return p.name
+    inner = ", ".join(_pattern(c) for c in p)
+    return f"({inner}{',' if len(p) == 1 else ''})"
+
+
+def sym_type(v: Any) -> Any:
+    """The catterms object of a symbolic (or real) value."""
+    if isinstance(v, tuple):
+        return tuple(sym_type(c) for c in v)
+    return Array(v.shape, v.dtype)
+
+
+def out_spec(t: Any) -> Any:
+    """An object as :func:`emit`'s ``out``: ``(shape, dtype)`` or a list of them."""
+    if isinstance(t, tuple):
+        return [out_spec(c) for c in t]
+    return (t.shape, t.dtype)
+
+
+def _located(fn: Callable[..., Any], filename: str, origin: dict[int, str], source: str) -> Callable[..., Any]:
+    """Wrap generated code so a failure names the primitive and its path in the term."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except CattermsError:
+            raise
+        except Exception as e:
+            line = next((f.lineno for f in reversed(traceback.extract_tb(e.__traceback__)) if f.filename == filename), None)
+            where = origin.get(line or -1) or "the generated code"
+            raise EvaluationError(f"{where} failed: {type(e).__name__}: {e}") from e
+
+    run.__catterms_source__ = source  # type: ignore[attr-defined]
+    return run
+
+
+def active() -> Program | None:
+    return _CURRENT.get()
+
+
+@contextmanager
+def generating(program: Program) -> Iterator[Program]:
+    token = _CURRENT.set(program)
+    try:
+        yield program
+    finally:
+        _CURRENT.reset(token)
+
+
+def _syms(out: Any, prog: Program) -> Any:
+    if isinstance(out, list):
+        return tuple(_syms(o, prog) for o in out)
+    shape, dtype = out
+    return prog.sym(prog.name(), shape, dtype)
+
+
+#: Calls that allocate a buffer to be written, or write one: never merged with an identical call.
+IMPURE: set[Any] = {np.zeros, np.array}
+
+
+def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
+    """Emit ``fn(*args, **kwargs)`` into the active program; ``out`` is ``(shape, dtype)`` or a list of them."""
+    prog = _CURRENT.get()
+    assert prog is not None, "emit() needs an active Program"
+    uses: list[str] = []
+    call = ", ".join([prog.literal(a, uses) for a in args] + [f"{k}={prog.literal(v, uses)}" for k, v in kwargs.items()])
+    target = _syms(out, prog)
+    outs = tuple(s.name for s in target) if isinstance(target, tuple) else (target.name,)
+    lhs = ", ".join(outs) + ("," if isinstance(target, tuple) and len(outs) == 1 else "")
+    fn_name = prog.const(fn, "f")
+    key = f"{fn_name}({call})"
+    if fn not in IMPURE and key in prog.memo:  # common subexpressions: e.g. sin x, needed by sin and by cos′
+        return prog.memo[key]
+    prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), str(prog.where)))
+    prog.memo[key] = target
+    return target
+
+
+def apply(fn: Any, args: tuple, kwargs: dict[str, Any], out: Callable[[], Any]) -> Any:
+    """``fn(*args, **kwargs)`` now, or emitted when a Program is active (``out()`` gives its type then)."""
+    if _CURRENT.get() is None:
+        return fn(*args, **kwargs)
+    return emit(fn, args, kwargs, out())
+
+
+def lift(value: Any) -> Any:
+    """A constant as a value of the current mode: itself, or a Sym naming the hoisted constant."""
+    prog = _CURRENT.get()
+    if prog is None:
+        return value
+    arr = np.asarray(value)
+    return Sym(prog.const(arr), arr.shape, arr.dtype)
+

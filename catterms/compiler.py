@@ -1,0 +1,89 @@
+"""Compiled interpretations: a term and an input type in, a straight-line Python function out.
+
+Each mode runs one interpretation on symbols (:mod:`catterms.codegen`) and compiles what it wrote:
+
+* ``value``  — :data:`~catterms.evaluate.EVAL`: ``f(x) -> y``;
+* ``jvp``    — ``D`` over additive maps: ``f(x, dx) -> (y, dy)``;
+* ``vjp``    — ``D`` over ``Dual``: ``f(x, dy) -> (y, dx)``;
+* ``grad``   — the same with the cotangent 1: ``f(x) -> (y, ∇f x)``;
+* ``split``  — reverse mode cut between its halves: ``forward(x) -> (y, residuals)`` and
+  ``backward(residuals, dy) -> dx``. The residuals are exactly the forward values the backward half
+  reads (trap 5 of the paper digest: no tape, but residuals), as a tuple of arrays, so they can wait
+  on the worker that computed them.
+
+Programs are cached per (term, input type, mode).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable, Literal, NamedTuple
+
+import numpy as np
+
+from .ad import FORWARD, REVERSE
+from .category import headroom, interpreted
+from .codegen import Program, Sym, generating
+from .evaluate import EVAL
+from .terms import Term
+from .typecheck import infer
+from .types import Type
+from .vectors import materialize
+
+Mode = Literal["value", "jvp", "vjp", "grad"]
+
+
+class Split(NamedTuple):
+    """Reverse mode in two halves; ``residual_bytes`` is what the forward half keeps for the backward."""
+
+    forward: Callable[[Any], tuple[Any, tuple]]
+    backward: Callable[[tuple, Any], Any]
+    residual_bytes: int
+
+
+@lru_cache(maxsize=512)
+def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
+    """The compiled ``mode`` interpretation of ``term`` on inputs of type ``dom``."""
+    cod = infer(term, dom)
+    headroom(term)
+    prog = Program()
+    with generating(prog):
+        x = prog.inputs(dom)
+        if mode == "value":
+            return prog.function([x], interpreted(term, EVAL)(x), "value")
+        if mode == "jvp":
+            dx = prog.inputs(dom, "t")
+            y, d = interpreted(term, FORWARD)(x)
+            return prog.function([x, dx], (y, materialize(d(dx), cod)), "jvp")
+        y, d = interpreted(term, REVERSE)(x)
+        if mode == "grad":
+            seed = Sym(prog.const(np.ones((), cod.dtype)), (), cod.dtype)
+            return prog.function([x], (y, materialize(d(seed), dom)), "grad")
+        if mode == "vjp":
+            dy = prog.inputs(cod, "c")
+            return prog.function([x, dy], (y, materialize(d(dy), dom)), "vjp")
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+@lru_cache(maxsize=512)
+def split(term: Term, dom: Type) -> Split:
+    """Reverse mode as a forward half that returns its residuals and a backward half that consumes them."""
+    cod = infer(term, dom)
+    headroom(term)
+    prog = Program()
+    with generating(prog):
+        x = prog.inputs(dom)
+        y, d = interpreted(term, REVERSE)(x)
+        mark = len(prog.lines)
+        dy = prog.inputs(cod, "c")
+        dx = materialize(d(dy), dom)
+    uses: list[str] = []
+    prog.literal(dx, uses)
+    residuals = tuple(prog.residuals(mark, uses, {s.name for s in _leaves(dy)}))
+    forward = prog.function([x], (y, residuals), "forward")
+    backward = prog.function([residuals, dy], dx, "backward", start=mark)
+    return Split(forward, backward, sum(r.size * r.dtype.itemsize for r in residuals))
+
+
+def _leaves(v: Any) -> list[Sym]:
+    return [v] if isinstance(v, Sym) else [s for c in v for s in _leaves(c)]
