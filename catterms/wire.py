@@ -49,13 +49,18 @@ class Limits:
     """What :func:`loads` and :func:`loads_value` accept; override fields, e.g. ``Limits(max_nodes=1000)``.
 
     The defaults admit the scale the project promises (a 10,000-primitive chain, a 100,000-node term,
-    arrays of 2²⁵ elements) and keep evaluation of any accepted term safe in one Python thread.
+    arrays of 2²² elements) while bounding the memory and time of decoding, and keep the evaluation of
+    any accepted term clear of Python's and the C stack's limits.
     """
 
-    max_bytes: int = 256 << 20
-    """Total message size, checked before anything is unpacked."""
+    max_bytes: int = 32 << 20
+    """Total message size, checked before anything is unpacked. Unpacked msgpack scalars take up to
+    about 20 times their encoded size in Python objects, so this also bounds memory."""
     max_nodes: int = 1_000_000
     """Length of the node table (distinct nodes)."""
+    max_containers: int = 4_000_000
+    """msgpack arrays and maps in one message (a node uses two to five). An empty array is one byte on
+    the wire but a 64-byte Python list: without this bound, 32 MiB of them take 2 GiB and many seconds."""
     max_depth: int = 10_000
     """Nesting depth of the term (:attr:`Term.depth`). Interpreters run nested closures, one C-stack
     frame per level in places; measured on an 8 MiB stack, depth 30,000 evaluates and 50,000 crashes."""
@@ -64,7 +69,7 @@ class Limits:
     work: 100 nodes each used twice by the next have 2¹⁰⁰ paths and are refused."""
     max_arity: int = 1_000_000
     """Children of one compose/cross/fork/join node, and ``n`` of proj, dup, jam and inj."""
-    max_array_elements: int = 1 << 25
+    max_array_elements: int = 1 << 22
     """Elements of one array, and of all arrays of one message together (consts, inj types, values)."""
     max_rank: int = 32
     """Dimensions of one array (or array type)."""
@@ -175,11 +180,27 @@ def _kind(v: Any) -> str:
     return _KINDS.get(type(v), type(v).__name__)
 
 
-def _unique_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise WireFormatError("a map repeats a key")
-    return out
+class _Containers:
+    """msgpack's hooks for arrays and maps: count them against the limit; maps must not repeat a key."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def count(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise WireFormatError("more arrays and maps than Limits.max_containers")
+
+    def array(self, items: list[Any]) -> list[Any]:
+        self.count()
+        return items
+
+    def map(self, pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+        self.count()
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            raise WireFormatError("a map repeats a key")
+        return out
 
 
 def _unpack(data: Any, limits: Limits) -> Any:
@@ -188,12 +209,16 @@ def _unpack(data: Any, limits: Limits) -> Any:
     size = memoryview(data).nbytes
     if size > limits.max_bytes:
         raise WireFormatError(f"message: {size} bytes exceed Limits.max_bytes={limits.max_bytes}")
+    containers = _Containers(limits.max_containers)
     try:
         return msgpack.unpackb(
-            data, raw=False, strict_map_key=True, use_list=True, object_pairs_hook=_unique_keys,
+            data, raw=False, strict_map_key=True, use_list=True,
+            list_hook=containers.array, object_pairs_hook=containers.map,
             max_bin_len=limits.max_bytes, max_str_len=limits.max_str_len, max_ext_len=0,
             max_array_len=max(limits.max_nodes, limits.max_arity), max_map_len=MAX_MAP_LEN,
         )
+    except WireFormatError as e:  # from the hooks
+        raise WireFormatError(f"message: {e}") from e
     except Exception as e:  # msgpack signals bad input with several unrelated exception classes
         raise WireFormatError(f"message: not a valid msgpack message ({type(e).__name__}: {e})") from e
 
