@@ -128,8 +128,7 @@ def _encode_node(node: Term, children: list[int]) -> list[Any]:
         _finite_params(data[1])
         return [op, children, data[0], dict(data[1])]
     if op == "const":
-        fields_ = _array_fields(node.value)
-        return [op, children, fields_["dtype"], fields_["shape"], fields_["data"]]
+        return [op, children, *_array_fields(node.value).values()]  # dtype, shape, data
     return [op, children, *data]
 
 
@@ -144,7 +143,7 @@ def dumps(term: Term) -> bytes:
             table.append(_encode_node(node, [index[id(a)] for a in node.args]))
         except WireFormatError as e:
             raise WireFormatError(f"node {len(table)} ({_node_label(node.op, node.data[:1])}): {e}") from None
-        index[id(node)] = len(index)
+        index[id(node)] = len(table) - 1
     return _pack("nodes", TERM_FORMAT, table)
 
 
