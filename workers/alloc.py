@@ -1,0 +1,44 @@
+"""The allocator settings that make numpy fast in our worker processes (DESIGN.md, "numpy facts").
+
+glibc serves every allocation over 128 KiB with a fresh ``mmap`` and returns it on ``free``, so each
+large temporary costs page faults; Dask's Nanny makes it worse by setting ``MALLOC_TRIM_THRESHOLD_`` to
+64 KiB, which also freezes the dynamic mmap threshold (task bodies 35–40% slower, ref/dask.md §8).
+Workers get large thresholds through their environment, read by glibc when the process starts;
+:func:`tune_allocator` applies the same settings to a running process, so serial baselines measured
+in-process are fair.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+#: 32 MiB: glibc's ceiling for the mmap threshold on 64-bit systems; the trim threshold has none.
+MMAP_THRESHOLD = 32 * 1024 * 1024
+TRIM_THRESHOLD = 1024 * 1024 * 1024
+
+#: One BLAS thread per worker (a worker is one process with one thread), and the allocator settings.
+WORKER_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
+    "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
+}
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
+
+
+def tune_allocator() -> bool:
+    """Raise this process's glibc mmap and trim thresholds; ``False`` (a no-op) where there is no glibc."""
+    if not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))

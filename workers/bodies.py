@@ -1,0 +1,142 @@
+"""Task bodies: what a worker runs for one step of a plan, in each mode.
+
+A body gathers its input from its arguments (the outputs of the tasks its wire names, the job's input
+arrays, constants), then runs the step's subterm with catterms' compiled interpretations
+(:func:`catterms.compiler.program` and, for reverse mode cut in two, :func:`catterms.compiler.split`).
+So a task computes exactly what the in-process interpreter computes for that subterm.
+
+Reverse mode sums cotangents here: a backward body adds the contributions of all the consumers of its
+step (the ``jam`` that is the dual of their shared input) before it applies the step's backward half.
+A failure is re-raised as a catterms error that adds the step's path in the whole term to catterms' own
+message, which names the failing primitive inside the step.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Union
+
+from catterms.compiler import program, split
+from catterms.errors import CattermsError, EvaluationError
+from catterms.terms import Term
+from catterms.types import Type
+from catterms.vectors import zeros
+
+from .wires import Lit, Zero, build, pick
+
+
+class Slot:
+    """Argument ``arg`` of the task, at ``path`` inside it."""
+
+    __slots__ = ("arg", "path")
+
+    def __init__(self, arg: int, path: tuple[int, ...]) -> None:
+        self.arg, self.path = arg, path
+
+
+Spec = Union[Slot, Lit, Zero, tuple]
+#: ``(argument, path in it, path in the step's output)``: one cotangent contribution.
+Contribution = tuple[int, tuple[int, ...], tuple[int, ...]]
+
+
+def gather(spec: Spec, args: tuple) -> Any:
+    """The value ``spec`` describes: arrays picked from the arguments, constants and zeros."""
+    if isinstance(spec, tuple):
+        return tuple(gather(s, args) for s in spec)
+    if isinstance(spec, Slot):
+        return pick(args[spec.arg], spec.path)
+    if isinstance(spec, Lit):
+        return spec.value
+    return zeros(spec.type)
+
+
+def cotangent(cod: Type, contributions: list[Contribution], args: tuple) -> Any:
+    """The cotangent of a step's output: every contribution added up (``jam``), zero where none."""
+    acc: dict[tuple[int, ...], Any] = {}
+    for arg, src, dst in contributions:
+        part = pick(args[arg], src)
+        acc[dst] = part if dst not in acc else acc[dst] + part
+    return build(cod, lambda p: acc[p] if p in acc else zeros(pick_type(cod, p)))
+
+
+def pick_type(ty: Type, path: tuple[int, ...]) -> Type:
+    for i in path:
+        ty = ty[i]
+    return ty
+
+
+class Body(ABC):
+    """A step's subterm, its input type and how to gather its input; subclasses say what to compute."""
+
+    def __init__(self, term: Term, dom: Type, spec: Spec, where: str) -> None:
+        self.term, self.dom, self.spec, self.where = term, dom, spec, where
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            return self.compute(args)
+        except CattermsError as e:
+            raise type(e)(f"in the task at {self.where}: {e}") from None
+        except Exception as e:  # e.g. a MemoryError while gathering: still name the step
+            raise EvaluationError(f"in the task at {self.where}: {type(e).__name__}: {e}") from None
+
+    @abstractmethod
+    def compute(self, args: tuple) -> Any:
+        """The task's result from its arguments."""
+
+
+class Value(Body):
+    """``f x``."""
+
+    def compute(self, args: tuple) -> Any:
+        return program(self.term, self.dom, "value")(gather(self.spec, args))
+
+
+class Jvp(Body):
+    """``(f x, 𝒟f x · dx)``; ``tangent`` gathers ``dx`` like ``spec`` gathers ``x``."""
+
+    def __init__(self, term: Term, dom: Type, spec: Spec, tangent: Spec, where: str) -> None:
+        super().__init__(term, dom, spec, where)
+        self.tangent = tangent
+
+    def compute(self, args: tuple) -> Any:
+        return program(self.term, self.dom, "jvp")(gather(self.spec, args), gather(self.tangent, args))
+
+
+class Vjp(Body):
+    """``(f x, 𝒟f xᵀ · dy)`` with ``dy`` summed from ``contributions``: a step whose cotangent is known
+    before anything runs does its forward and backward halves in one task."""
+
+    def __init__(self, term: Term, dom: Type, cod: Type, spec: Spec, contributions: list[Contribution],
+                 where: str) -> None:
+        super().__init__(term, dom, spec, where)
+        self.cod, self.contributions = cod, contributions
+
+    def compute(self, args: tuple) -> Any:
+        x = gather(self.spec, args)
+        return program(self.term, self.dom, "vjp")(x, cotangent(self.cod, self.contributions, args))
+
+
+class Forward(Body):
+    """The forward half of reverse mode: ``(f x, residuals)``, the residuals staying on this worker."""
+
+    def compute(self, args: tuple) -> Any:
+        return split(self.term, self.dom).forward(gather(self.spec, args))
+
+
+class Backward(Body):
+    """The backward half: ``𝒟f xᵀ · dy`` from the forward task's residuals (argument 0) and ``dy`` summed
+    from the contributions of the step's consumers."""
+
+    def __init__(self, term: Term, dom: Type, cod: Type, contributions: list[Contribution], where: str) -> None:
+        super().__init__(term, dom, (), where)
+        self.cod, self.contributions = cod, contributions
+
+    def compute(self, args: tuple) -> Any:
+        dy = cotangent(self.cod, self.contributions, args)
+        return split(self.term, self.dom).backward(args[0][1], dy)
+
+
+def first(pair: tuple) -> Any:
+    """The value of a forward task's ``(value, residuals)``; runs beside it, so residuals never travel."""
+    return pair[0]
+

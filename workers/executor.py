@@ -1,0 +1,350 @@
+"""The Executor: runs planned jobs on a Dask cluster (the only module of ``workers`` that imports distributed).
+
+``Executor()`` starts an embedded ``LocalCluster`` — one single-threaded worker process per core, BLAS
+on one thread, glibc's allocator thresholds raised and the Nanny's ``MALLOC_TRIM_THRESHOLD_`` override
+removed (:mod:`workers.alloc`) — waits for its workers, warms them and calibrates the planner's rates
+on them. ``Executor(address, security=...)`` connects to an existing scheduler instead.
+
+A job is type-checked (so an ill-typed term fails before anything is sent), planned (plans are cached
+per term, input type and mode), seeded (:func:`workers.assemble.seed`), and submitted as *one* graph;
+inputs over ``scatter_bytes`` are scattered once and passed by future. A :class:`JobHandle` follows it;
+its :meth:`~JobHandle.result` gathers what the graph's outputs are, runs the plan's tail and adds up
+the input cotangent. Timings come from the scheduler: :class:`JobRecorder`, a scheduler plugin, keeps
+each task's worker and compute interval per job.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from concurrent.futures import CancelledError
+from functools import lru_cache
+from statistics import median
+from typing import Any
+
+import dask
+import numpy as np
+from distributed import Client, Future, LocalCluster, Security
+from distributed.diagnostics.plugin import SchedulerPlugin
+
+from catterms.api import prepare
+from catterms.compiler import program
+from catterms.errors import CattermsError, TermTypeError
+from catterms.terms import Term
+from catterms.types import Array, Type, as_value, show
+
+from . import assemble
+from .alloc import WORKER_ENV
+from .estimate import Rates, measure_rates
+from .graph import build_graph
+from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
+from .report import Result, report
+from .wires import INPUT, Ref, leaves, pick
+
+#: Task keys end in ``-{job}-{step}``; job ids start with this, so the plugin ignores other work.
+JOB_PREFIX = "ct"
+
+#: Jobs whose records the plugin keeps if nobody collects them (e.g. an Executor that died).
+KEEP_JOBS = 256
+
+
+class ClusterError(CattermsError, RuntimeError):
+    """The cluster cannot run the job: no workers for too long, or its data was lost twice."""
+
+
+def job_of(key: Any) -> str | None:
+    if not isinstance(key, str):
+        return None
+    parts = key.rsplit("-", 2)
+    return parts[1] if len(parts) == 3 and parts[1].startswith(JOB_PREFIX) else None
+
+
+class JobRecorder(SchedulerPlugin):
+    """On the scheduler: per job, each finished task's worker and compute interval (scheduler clock)."""
+
+    name = "catterms-jobs"
+    idempotent = True
+
+    def __init__(self) -> None:
+        self.jobs: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        if start != "processing" or finish not in ("memory", "erred"):
+            return
+        job = job_of(key)
+        if job is None:
+            return
+        spans = [s for s in kwargs.get("startstops") or () if s.get("action") == "compute"]
+        if job not in self.jobs:
+            self.jobs[job] = {}
+            while len(self.jobs) > KEEP_JOBS:
+                self.jobs.popitem(last=False)
+        self.jobs[job][key] = {
+            "worker": kwargs.get("worker"), "status": finish,
+            "start": spans[0]["start"] if spans else None, "stop": spans[-1]["stop"] if spans else None,
+        }
+
+
+def _records(job: str, forget: bool, dask_scheduler: Any = None) -> dict[str, dict[str, Any]]:
+    jobs = dask_scheduler.plugins[JobRecorder.name].jobs
+    return jobs.pop(job, {}) if forget else dict(jobs.get(job, {}))
+
+
+def _done(job: str, dask_scheduler: Any = None) -> int:
+    return len(dask_scheduler.plugins[JobRecorder.name].jobs.get(job, ()))
+
+
+def _warm() -> Rates:
+    """On each worker before the first job: import and compile once, then measure the planner's rates."""
+    from catterms.terms import prim
+
+    program(prim("tanh"), Array((4,)), "grad")
+    return measure_rates()
+
+
+class JobHandle:
+    """A submitted job: progress, completion, result, cancellation.
+
+    If the cluster loses an input that was scattered (scattered data cannot be recomputed), the job is
+    scattered and submitted again, once.
+    """
+
+    def __init__(self, executor: Executor, plan: Plan, x: Any, direction: Any, seeds: dict[int, tuple[list, tuple]],
+                 parts: assemble.Parts, started: float, baseline: bool) -> None:
+        self.executor, self.plan, self.x, self.direction = executor, plan, x, direction
+        self.seeds, self.parts, self.started, self.baseline = seeds, parts, started, baseline
+        self._result: Result | None = None
+        self._cancelled = False
+        self._lock, self._all_done = threading.Lock(), threading.Event()
+        self.relaunches = 0
+        self._launch()
+
+    def _launch(self) -> None:
+        ex = self.executor
+        self.id = f"{JOB_PREFIX}{uuid.uuid4().hex[:12]}"
+        self.workers = ex.workers
+        inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds)
+        self.graph = build_graph(self.plan, self.id, lambda kind, path: inputs[kind, path],
+                                 {i: (paths, inputs["seed", i]) for i, (paths, _) in self.seeds.items()})
+        self.keys = self.graph.fetch
+        self.finished = time.perf_counter()
+        self._all_done.clear()
+        self._pending = len(self.keys)
+        self.futures: list[Future] = list(ex.client.get(self.graph.dsk, self.keys, sync=False)) if self.keys else []
+        if not self.futures:
+            self._all_done.set()
+        for f in self.futures:
+            f.add_done_callback(self._mark)
+
+    def _mark(self, future: Future) -> None:
+        with self._lock:
+            self.finished = max(self.finished, time.perf_counter())
+            self._pending -= 1
+            if self._pending == 0:
+                self._all_done.set()
+
+    @property
+    def total(self) -> int:
+        return len(self.graph.dsk)
+
+    def progress(self) -> tuple[int, int]:
+        """``(tasks done, tasks in the job)``."""
+        if self._result is not None or not self.futures:
+            return self.total, self.total
+        return min(self.executor.client.run_on_scheduler(_done, self.id), self.total), self.total
+
+    def done(self) -> bool:
+        return self._all_done.is_set()
+
+    def cancel(self) -> None:
+        """Stop the job: its futures are cancelled, so Dask drops the tasks nobody else needs."""
+        self._cancelled = True
+        client = self.executor.client
+        if self.futures:
+            client.cancel(self.futures + self.scattered)
+        client.run_on_scheduler(_records, self.id, True)
+
+    def result(self, timeout: float | None = None) -> Result:
+        """Wait for the job (``TimeoutError`` after ``timeout`` seconds, the job still running) and
+        return its value, derivative and report; a failed task raises its catterms error."""
+        if self._result is None:
+            self._wait(timeout)
+            while any(f.cancelled() for f in self.futures):
+                if self._cancelled:
+                    raise CancelledError(f"job {self.id} was cancelled")
+                if self.relaunches or not any(f.cancelled() for f in self.scattered):
+                    raise ClusterError(f"job {self.id}: the cluster lost its tasks")
+                self.relaunches += 1
+                self._launch()
+                self._wait(None if timeout is None else max(0.0, timeout - (time.perf_counter() - self.started)))
+            t0 = time.perf_counter()
+            client = self.executor.client
+            fetched = dict(zip(self.keys, client.gather(self.futures))) if self.futures else {}
+            value, derivative = self._assemble(fetched)
+            wall = (self.finished - self.started) + (time.perf_counter() - t0)
+            records = client.run_on_scheduler(_records, self.id, True) if self.futures else {}
+            serial = self._serial() if self.baseline else None
+            self.futures, self.scattered = [], []
+            self._result = Result(value, derivative, report(self.plan, self.graph, records, self.workers, wall, serial))
+        return self._result
+
+    def _wait(self, timeout: float | None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        idle_since: float | None = None
+        while not self._all_done.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"job {self.id} did not finish within {timeout} s; it is still running")
+            if self.executor.client.nthreads():
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > self.executor.no_workers_timeout:
+                self.cancel()
+                raise ClusterError(f"job {self.id}: the cluster has had no workers for "
+                                   f"{self.executor.no_workers_timeout} s")
+
+    def _assemble(self, fetched: dict[str, Any]) -> tuple[Any, Any]:
+        out = assemble.output(self.plan, self.graph, fetched, self.x, self.direction)
+        mode = self.plan.mode
+        if mode == "value":
+            return out, None
+        if mode == "jvp":
+            return out
+        return out, assemble.cotangent(self.plan, self.graph, fetched, self.parts)
+
+    def _serial(self) -> float:
+        """The same computation in this process, without Dask (compiled first, as the workers are warm)."""
+        p = self.plan
+        run = program(p.term, p.dom, p.mode)
+        args = (self.x,) if p.mode in ("value", "grad") else (self.x, self.direction)
+        t0 = time.perf_counter()
+        run(*args)
+        return time.perf_counter() - t0
+
+
+class Executor:
+    """Runs catterms jobs — value, jvp, vjp, grad — on a Dask cluster, split by :func:`workers.plan`."""
+
+    def __init__(self, address: str | None = None, *, n_workers: int | None = None, security: Security | None = None,
+                 threshold_s: float = THRESHOLD_S, inline_s: float = INLINE_S, rates: Rates | None = None,
+                 scatter_bytes: int = 1 << 20, no_workers_timeout: float = 60.0,
+                 dashboard_address: str | None = "127.0.0.1:0", queuing: bool = False) -> None:
+        self.threshold_s, self.inline_s = threshold_s, inline_s
+        self.scatter_bytes, self.no_workers_timeout = scatter_bytes, no_workers_timeout
+        self.cluster: LocalCluster | None = None
+        self._dashboard = address is not None or dashboard_address is not None
+        if address is None:
+            config = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}
+            if not queuing:
+                config["distributed.scheduler.worker-saturation"] = float("inf")
+            with dask.config.set(config):
+                self.cluster = LocalCluster(
+                    n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=dashboard_address, security=security,
+                )
+            self.client = Client(self.cluster, set_as_default=False, security=security)
+            self.client.wait_for_workers(len(self.cluster.workers))
+        else:
+            self.client = Client(address, security=security, set_as_default=False)
+        self.client.register_plugin(JobRecorder())
+        measured = self.client.run(_warm)
+        self.rates = rates or (Rates(*(median(getattr(r, f) for r in measured.values())
+                                       for f in ("elementwise", "matmul", "call"))) if measured else Rates())
+        self._plan = lru_cache(maxsize=256)(self._make_plan)
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The scheduler's dashboard, or ``None`` when it has none."""
+        info = self.client.scheduler_info()
+        port = info.get("services", {}).get("dashboard")
+        if port is None or not self._dashboard:
+            return None
+        host = info["address"].split("://", 1)[-1].rsplit(":", 1)[0]
+        return f"http://{host}:{port}/status"
+
+    @property
+    def workers(self) -> int:
+        """Threads the cluster has now (one per worker process in our clusters)."""
+        return sum(self.client.nthreads().values())
+
+    def _make_plan(self, term: Term, dom: Type, mode: str) -> Plan:
+        return plan(term, dom, mode, threshold_s=self.threshold_s, rate=self.rates, inline_s=self.inline_s)
+
+    def plan(self, term: Term, x: Any, mode: str = "grad") -> Plan:
+        """The plan a job would run (type-checked; cached)."""
+        _, dom, _ = prepare(term, x)
+        return self._plan(term, dom, mode)
+
+    def submit(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
+               baseline: bool = False) -> JobHandle:
+        """Start a job and return at once. ``tangent`` is required for jvp, ``cotangent`` for vjp;
+        ``baseline=True`` adds the in-process time and the speedup and efficiency to the report."""
+        started = time.perf_counter()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        x, dom, cod = prepare(term, x)
+        direction, dy = None, None
+        if mode == "jvp":
+            direction = as_value(_required(tangent, "tangent", mode), dom)
+        elif mode == "vjp":
+            direction = dy = as_value(_required(cotangent, "cotangent", mode), cod)
+        elif mode == "grad":
+            if not (isinstance(cod, Array) and cod.shape == ()):
+                raise TermTypeError(f"grad needs a scalar output, but the term returns {show(cod)}; use vjp")
+            dy = np.ones((), cod.dtype)
+        p = self._plan(term, dom, mode)
+        seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})
+        return JobHandle(self, p, x, direction, seeds, parts, started, baseline)
+
+    def run(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
+            baseline: bool = False, timeout: float | None = None) -> Result:
+        """:meth:`submit`, then wait for the :class:`~workers.report.Result`."""
+        return self.submit(term, x, mode, tangent, cotangent, baseline).result(timeout)
+
+    def arguments(self, p: Plan, x: Any, dx: Any, seeds: dict[int, tuple[list, tuple]]) -> tuple[dict[tuple, Any],
+                                                                                                   list[Future]]:
+        """Each input array, tangent array and seed as a task argument — embedded, or scattered once if it
+        is big (counting every task that would embed a copy) — and the futures of what was scattered."""
+        uses: dict[tuple, int] = {}
+        for step in p.steps.values():
+            if step.role == "tail":
+                continue
+            for _, w in leaves(step.wire):
+                if isinstance(w, Ref) and w.source == INPUT:
+                    uses[w.path] = uses.get(w.path, 0) + 1
+        data: dict[tuple, Any] = {}
+        for path, n in uses.items():
+            data["x", path] = pick(x, path)
+            if dx is not None and p.mode == "jvp":
+                data["dx", path] = pick(dx, path)
+        for i, (_, arrays) in seeds.items():
+            data["seed", i] = arrays
+        big = [k for k, v in data.items()
+               if _nbytes(v) * (uses.get(k[1], 1) if k[0] != "seed" else 1) > self.scatter_bytes]
+        futures = list(self.client.scatter([data[k] for k in big], hash=False)) if big else []
+        data.update(zip(big, futures))
+        return data, futures
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _required(value: Any, name: str, mode: str) -> Any:
+    if value is None:
+        raise TermTypeError(f"mode {mode!r} needs a {name}")
+    return value
+
+
+def _nbytes(v: Any) -> int:
+    return sum(_nbytes(c) for c in v) if isinstance(v, tuple) else int(np.asarray(v).nbytes)

@@ -1,0 +1,378 @@
+"""The planner: a term split into tasks big enough for Dask, as one more interpretation of the term.
+
+A morphism of the :class:`Planner` category maps an input *wire* (:mod:`workers.wires`) to an output
+wire, emitting :class:`Step` s — a subterm and the wire it reads — on the way. Plumbing (``id``,
+projections, ``dup``, injections, constants) only rearranges wires and emits nothing. Branches of
+``△``, ``×`` and ``▽`` are planned independently, so a step depends exactly on the steps its wire
+names. Fusion follows the cost functor (:mod:`workers.estimate`): a subterm is split only where that
+frees at least ``threshold_s`` of work to run beside its critical path (``work − span``); otherwise it
+becomes one step. Inside a split chain, consecutive stages are cut into chunks of at least the
+threshold; light branches are grouped the same way. A term with less work than the threshold is one
+step.
+
+Each node's cost is memoized per input type during one fold, so planning is linear in the term.
+
+After the fold, roles are assigned per mode. Light affine steps feeding only the output (e.g. the final
+sum of an ensemble) form the *tail*: the Executor runs them itself, when it assembles the result, and in
+reverse mode transposes them before submitting — their derivative does not depend on the point. In
+reverse mode a step whose cotangent is therefore known before anything runs is a ``vjp`` step (forward
+and backward in one task); every other step is ``split`` into a forward task, a value extractor and a
+backward task (the Dual of the plan: its dependencies are the forward ones reversed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable, NamedTuple, Sequence
+
+from catterms.category import Category, Location, interpret, label
+from catterms.cost import Cost, CostFn
+from catterms.prims import Rule
+from catterms.terms import Term, compose, cross, fork, jamn
+from catterms.types import Type
+
+from .estimate import Estimate, Rates
+from .wires import INPUT, Ref, Lit, Wire, expand, leaves, zero_wire
+
+MODES = ("value", "jvp", "vjp", "grad")
+
+#: How much longer a step takes in each mode than its value alone (forward mode carries tangents;
+#: reverse mode runs a forward pass keeping residuals, then a backward pass of about twice its cost).
+MODE_FACTOR = {"value": 1.0, "jvp": 2.0, "vjp": 3.0, "grad": 3.0}
+
+#: Default fusion threshold: tasks of at least this long pay for Dask's per-task and per-hop costs
+#: (1–3 ms and 6–7 ms measured on small machines; see ref/dask.md).
+THRESHOLD_S = 0.05
+
+#: Steps this light (and affine, at the output) run in the Executor instead of on the cluster.
+INLINE_S = 0.002
+
+
+@dataclass
+class Step:
+    """One task of the plan: ``term`` applied to the arrays named by ``wire``."""
+
+    index: int
+    term: Term
+    wire: Wire
+    dom: Type
+    cod: Type
+    name: str
+    at: Location
+    suffix: str
+    est_s: float
+    affine: bool
+    consumers: list[int] = field(default_factory=list)
+    output: bool = False
+    role: str = "task"
+    to_input: bool = False  # reads the job's input, directly or through other steps
+
+    @property
+    def where(self) -> str:
+        """The step's path in the whole term, e.g. ``compose[1] > fork[0] > compose``."""
+        return str(self.at) + self.suffix
+
+    @property
+    def sources(self) -> list[int]:
+        """The steps this one reads, without repeats (``INPUT`` excluded)."""
+        seen: dict[int, None] = {}
+        for _, leaf in leaves(self.wire):
+            if isinstance(leaf, Ref) and leaf.source != INPUT:
+                seen[leaf.source] = None
+        return list(seen)
+
+
+@dataclass
+class Plan:
+    """A term's steps in dependency order, with the wire of its output and the planner's estimates."""
+
+    term: Term
+    dom: Type
+    cod: Type
+    mode: str
+    steps: dict[int, Step]
+    output: Wire
+    threshold_s: float
+    inline_s: float
+    rates: Rates
+    est_work_s: float
+    est_span_s: float
+    plan_s: float
+
+    @property
+    def tasks(self) -> int:
+        """How many Dask tasks the plan becomes in its mode."""
+        per_role = {"task": 1, "tail": 0, "vjp": 1, "split": 2}
+        return sum(per_role[s.role] + (s.role == "split" and s.to_input) for s in self.steps.values())
+
+    def role(self, role: str) -> list[Step]:
+        return [s for s in self.steps.values() if s.role == role]
+
+
+class Item(NamedTuple):
+    """A stage of a chain or a branch of a product, with its input and output types and its cost."""
+
+    stage: Stage
+    dom: Type
+    cod: Type
+    cost: Cost
+    pos: int
+
+
+class Draft(NamedTuple):
+    """What a generator contributes to its node's :class:`Stage`."""
+
+    cost: CostFn
+    split: Callable[[Stage, Wire, Type], Wire] | None  # how the node decomposes; None: it cannot
+    plumbing: bool  # computes nothing: only rearranges wires
+    affine: bool  # built from plumbing, constants and linear primitives: its derivative is constant
+
+
+class Stage:
+    """A node of the term as the planner sees it: its draft, its place, and its cost per input type."""
+
+    __slots__ = ("node", "at", "draft", "memo", "planner")
+
+    def __init__(self, node: Term, at: Location, draft: Draft, planner: Planner) -> None:
+        self.node, self.at, self.draft, self.planner = node, at, draft, planner
+        self.memo: dict[Type, tuple[Type, Cost]] = {}
+
+    def cost(self, t: Type) -> tuple[Type, Cost]:
+        known = self.memo.get(t)
+        if known is None:
+            known = self.memo[t] = self.draft.cost(t)
+        return known
+
+    def __call__(self, w: Wire, t: Type) -> Wire:
+        return self.planner.apply(self, w, t)
+
+
+class Planner(Category[Stage]):
+    """Terms as planners: a morphism maps an input wire to an output wire, emitting steps."""
+
+    def __init__(self, rates: Rates, threshold_s: float, factor: float) -> None:
+        self.costs = Estimate(rates)
+        self.threshold_s = threshold_s
+        self.scale = factor / rates.elementwise  # element-op equivalents → seconds in this mode
+        self.steps: list[Step] = []
+
+    # --- the generators ------------------------------------------------------------------------------
+
+    def id(self) -> Draft:
+        return Draft(self.costs.id(), lambda s, w, t: w, True, True)
+
+    def compose(self, fs: Sequence[Stage]) -> Draft:
+        return Draft(self.costs.compose([f.cost for f in fs]), partial(self._chain, fs),
+                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
+
+    def cross(self, fs: Sequence[Stage]) -> Draft:
+        return Draft(self.costs.cross([f.cost for f in fs]), partial(self._branches, fs, True),
+                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
+
+    def fork(self, fs: Sequence[Stage]) -> Draft:
+        return Draft(self.costs.fork([f.cost for f in fs]), partial(self._branches, fs, False),
+                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
+
+    def join(self, fs: Sequence[Stage]) -> Draft:
+        return Draft(self.costs.join([f.cost for f in fs]), partial(self._join, fs),
+                     False, all(f.draft.affine for f in fs))
+
+    def proj(self, i: int, n: int) -> Draft:
+        return Draft(self.costs.proj(i, n), lambda s, w, t: w[i], True, True)
+
+    def dup(self, n: int) -> Draft:
+        return Draft(self.costs.dup(n), lambda s, w, t: (w,) * n, True, True)
+
+    def jam(self, n: int) -> Draft:
+        return Draft(self.costs.jam(n), None, False, True)
+
+    def inj(self, i: int, n: int, like: tuple | None) -> Draft:
+        def split(s: Stage, w: Wire, t: Type) -> Wire:
+            return tuple(w if j == i else zero_wire(t if like is None else like[j]) for j in range(n))
+
+        return Draft(self.costs.inj(i, n, like), split, True, True)
+
+    def prim(self, rule: Rule, params: dict[str, Any]) -> Draft:
+        return Draft(self.costs.prim(rule, params), None, False, rule.linear)
+
+    def const(self, value: Any) -> Draft:
+        return Draft(self.costs.const(value), lambda s, w, t: Lit(value), True, True)
+
+    def at(self, m: Draft, node: Term, where: Location) -> Stage:
+        return Stage(node, where, m, self)
+
+    # --- planning ------------------------------------------------------------------------------------
+
+    def seconds(self, ops: float) -> float:
+        return ops * self.scale
+
+    def parallel(self, c: Cost) -> bool:
+        """Whether splitting frees at least a threshold of work to run beside the critical path."""
+        return self.seconds(c.work - c.span) >= self.threshold_s
+
+    def apply(self, stage: Stage, w: Wire, t: Type) -> Wire:
+        d = stage.draft
+        if d.plumbing:
+            return d.split(stage, w, t)
+        cod, c = stage.cost(t)
+        if d.split is not None and self.parallel(c):
+            return d.split(stage, w, t)
+        return self.emit(stage.node, stage.at, "", w, t, cod, c.work, d.affine)
+
+    def emit(self, term: Term, at: Location, suffix: str, w: Wire, t: Type, cod: Type, ops: float,
+             affine: bool, name: str | None = None) -> Wire:
+        i = len(self.steps)
+        self.steps.append(Step(i, term, w, t, cod, name or label(term), at, suffix, self.seconds(ops), affine))
+        return expand(i, cod)
+
+    def chunks(self, items: list[Item]) -> list[list[Item]]:
+        """Cut a run into groups of at least the threshold; a lighter remainder joins the last group."""
+        out: list[list[Item]] = []
+        cur: list[Item] = []
+        acc = 0.0
+        for item in items:
+            cur.append(item)
+            acc += self.seconds(item.cost.work)
+            if acc >= self.threshold_s and any(not it.stage.draft.plumbing for it in cur):
+                out.append(cur)
+                cur, acc = [], 0.0
+        if cur:
+            if out:
+                out[-1].extend(cur)
+            else:
+                out.append(cur)
+        return out
+
+    def _chain(self, fs: Sequence[Stage], stage: Stage, w: Wire, t: Type) -> Wire:
+        run: list[Item] = []
+        for pos, f in enumerate(fs):
+            cod, c = f.cost(t)
+            if not f.draft.plumbing and f.draft.split is not None and self.parallel(c):
+                w = f.draft.split(f, self._run(run, w), t)
+                run = []
+            else:
+                run.append(Item(f, t, cod, c, pos))
+            t = cod
+        return self._run(run, w)
+
+    def _run(self, run: list[Item], w: Wire) -> Wire:
+        for chunk in self.chunks(run):
+            # plumbing at either end of a chunk rearranges wires outside the task
+            while chunk and chunk[0].stage.draft.plumbing:
+                f = chunk.pop(0)
+                w = f.stage.draft.split(f.stage, w, f.dom)
+            after: list[Item] = []
+            while chunk and chunk[-1].stage.draft.plumbing:
+                after.insert(0, chunk.pop())
+            if len(chunk) == 1:
+                w = self.emit_item(chunk[0], w)
+            elif chunk:
+                first, last = chunk[0], chunk[-1]
+                w = self.emit(compose(*reversed([i.stage.node for i in chunk])), first.stage.at,
+                              f" … {label(last.stage.node)}", w, first.dom, last.cod,
+                              sum(i.cost.work for i in chunk), all(i.stage.draft.affine for i in chunk),
+                              f"{label(first.stage.node)}..{label(last.stage.node)}")
+            for f in after:
+                w = f.stage.draft.split(f.stage, w, f.dom)
+        return w
+
+    def emit_item(self, item: Item, w: Wire) -> Wire:
+        s = item.stage
+        return self.emit(s.node, s.at, "", w, item.dom, item.cod, item.cost.work, s.draft.affine)
+
+    def _branches(self, fs: Sequence[Stage], crossed: bool, stage: Stage, w: Wire, t: Type) -> tuple:
+        outs: list[Wire] = [None] * len(fs)
+        light: list[Item] = []
+        for pos, f in enumerate(fs):
+            wi, ti = (w[pos], t[pos]) if crossed else (w, t)
+            if f.draft.plumbing:
+                outs[pos] = f.draft.split(f, wi, ti)
+                continue
+            cod, c = f.cost(ti)
+            if self.seconds(c.work) >= self.threshold_s:
+                outs[pos] = f(wi, ti)
+            else:
+                light.append(Item(f, ti, cod, c, pos))
+        for group in self.chunks(light):
+            if len(group) == 1:
+                item = group[0]
+                outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
+                continue
+            nodes = [i.stage.node for i in group]
+            out = self.emit(
+                cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(str(i.pos) for i in group)}]",
+                tuple(w[i.pos] for i in group) if crossed else w, tuple(i.dom for i in group) if crossed else t,
+                tuple(i.cod for i in group), sum(i.cost.work for i in group),
+                all(i.stage.draft.affine for i in group))
+            for j, i in enumerate(group):
+                outs[i.pos] = out[j]
+        return tuple(outs)
+
+    def _join(self, fs: Sequence[Stage], stage: Stage, w: Wire, t: Type) -> Wire:
+        # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
+        outs = self._branches(fs, True, stage, w, t)
+        cod, _ = stage.cost(t)
+        n = len(fs)
+        _, sums = self.costs.jam(n)((cod,) * n)
+        return self.emit(jamn(n), stage.at, " > jam", outs, (cod,) * n, cod, sums.work, True)
+
+
+def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: float) -> None:
+    for _, leaf in leaves(output):
+        if isinstance(leaf, Ref) and leaf.source != INPUT:
+            steps[leaf.source].output = True
+    for s in steps.values():
+        for src in s.sources:
+            steps[src].consumers.append(s.index)
+        s.to_input = any(isinstance(w, Ref) and (w.source == INPUT or steps[w.source].to_input)
+                         for _, w in leaves(s.wire))
+    reverse = mode in ("vjp", "grad")
+    for s in reversed(list(steps.values())):
+        at_output = all(steps[c].role == "tail" for c in s.consumers)
+        if at_output and s.affine and s.est_s <= inline_s:
+            s.role = "tail"
+        elif reverse:
+            s.role = "vjp" if at_output else "split"
+
+
+def _reachable(all_steps: list[Step], output: Wire) -> dict[int, Step]:
+    live: set[int] = set()
+    stack = [leaf.source for _, leaf in leaves(output) if isinstance(leaf, Ref) and leaf.source != INPUT]
+    while stack:
+        i = stack.pop()
+        if i not in live:
+            live.add(i)
+            stack.extend(all_steps[i].sources)
+    return {s.index: s for s in all_steps if s.index in live}
+
+
+def _span(steps: dict[int, Step]) -> float:
+    finish: dict[int, float] = {}
+    for s in steps.values():
+        finish[s.index] = s.est_s + max((finish[j] for j in s.sources), default=0.0)
+    return max(finish.values(), default=0.0)
+
+
+def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESHOLD_S,
+         rate: Rates | None = None, inline_s: float = INLINE_S) -> Plan:
+    """Split ``term`` on input type ``dom`` into steps for ``mode`` (value, jvp, vjp or grad).
+
+    ``threshold_s`` is the smallest task worth sending to Dask; ``rate`` says how fast a worker computes
+    (see :func:`workers.estimate.measure_rates`); steps lighter than ``inline_s`` at the output run in
+    the Executor. The term must be well typed on ``dom`` (see :func:`catterms.api.prepare`).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    t0 = time.perf_counter()
+    rates = rate or Rates()
+    planner = Planner(rates, threshold_s, MODE_FACTOR[mode])
+    root = interpret(term, planner)
+    cod, _ = root.cost(dom)
+    output = root(expand(INPUT, dom), dom)
+    steps = _reachable(planner.steps, output)
+    _assign_roles(steps, output, mode, inline_s)
+    return Plan(term, dom, cod, mode, steps, output, threshold_s, inline_s, rates,
+                sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)
+
