@@ -15,6 +15,7 @@ rendering are interpretations of that one term (see :mod:`catterms.category`). Q
 from .api import evaluate, grad, jacobian, jvp, value_and_grad, vjp
 from .cost import Cost, cost
 from .errors import CattermsError, EvaluationError, MissingRuleError, TermTypeError, TraceError, WireFormatError
+from .frontend import compile
 from .pretty import pretty
 from .terms import (
     Term, compose, const, cross, dup, dupn, exl, exr, fork, identity, inj, inl, inr, jam, jamn, join, prim, proj,
@@ -30,4 +31,5 @@ __all__ = [
     "exl", "exr", "fork", "grad", "identity", "infer", "inj", "inl", "inr", "jacobian", "jam", "jamn", "join",
     "jvp", "pretty", "prim", "proj", "scale", "value_and_grad", "vjp",
     "Limits", "dumps", "loads",
+    "compile",
 ]

@@ -1,0 +1,34 @@
+"""The Python front end: ``ct.compile(fn, *specs)`` turns an ordinary Python function into a term.
+
+Two stages, one module each:
+
+1. **Tracing** (:mod:`.trace`, :mod:`.tracer`, :mod:`.graph`): ``fn`` runs once on tracers, written with
+   Python operators and :mod:`catterms.numpy`; it records a hash-consed DAG of primitive applications,
+   typed by the primitives' own shape rules. Python control flow runs now (loops unroll).
+2. **Lowering** (:mod:`.scopes`, :mod:`.lower`): the DAG becomes a point-free term in which a value used
+   twice is computed once and copied, bound at the innermost point covering its uses, and independent
+   computations are branches of forks. Term size is linear in the program's size.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..terms import Term
+from .lower import lower
+from .trace import trace
+
+__all__ = ["compile"]
+
+
+def compile(fn: Callable[..., Any], *specs: Any) -> Term:
+    """The term of ``fn`` on the given argument specs.
+
+    Each spec is ``ct.Array(shape, dtype="float64")``, an example ndarray, or a tuple of specs. A
+    function of n ≥ 2 arguments becomes a term on the n-tuple of them, a one-argument function a term on
+    the bare value. ``fn`` may return an array or a (nested) tuple of arrays. Raises
+    :class:`~catterms.errors.TraceError` for what cannot be traced (data-dependent control flow, numpy
+    functions applied to traced arrays) and :class:`~catterms.errors.TermTypeError` for shape errors.
+    """
+    traced = trace(fn, specs)
+    return lower(traced.inputs, traced.root)

@@ -1,0 +1,84 @@
+"""Stage 1's product: the traced program as a hash-consed DAG of primitive applications.
+
+The tracer (:mod:`.tracer`) adds one :class:`Node` per operation. The same primitive applied to the same
+operands with the same parameters is one node, so a value written twice in the source (``x[:-1]`` in both
+halves of Rosenbrock) is computed once. Every node carries its type, computed by the primitive's own
+shape rule as the node is made, so an ill-shaped operation fails at the line of the user's function that
+wrote it, as a :class:`~catterms.errors.TermTypeError` naming the operation. Nodes are numbered in
+creation order, which is a topological order: operands before their users.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import TraceError
+from ..prims import TABLE
+from ..terms import Term, const
+from ..types import Array, Type
+
+
+class Node:
+    """One value of the traced program.
+
+    ``kind`` is ``input`` (the argument component at ``path``, a tuple of ``(i, n)`` projections),
+    ``const`` (``term`` is its const term), ``prim`` (``name`` applied to ``args`` with ``params``) or
+    ``tuple`` (the function's result, when it is a product).
+    """
+
+    __slots__ = ("kind", "name", "params", "args", "type", "term", "path", "index")
+
+    def __init__(self, kind: str, type: Type, index: int, *, name: str = "", params: tuple = (),
+                 args: tuple[Node, ...] = (), term: Term | None = None, path: tuple = ()) -> None:
+        self.kind, self.type, self.index = kind, type, index
+        self.name, self.params, self.args, self.term, self.path = name, params, args, term, path
+
+    @property
+    def computed(self) -> bool:
+        """Whether the node is a computation (as opposed to an input or a constant)."""
+        return self.kind in ("prim", "tuple")
+
+    def __repr__(self) -> str:
+        what = self.name or self.kind
+        return f"<{what} #{self.index}>"
+
+
+class Graph:
+    """The DAG of one ``ct.compile`` call; it is closed when tracing ends, so escaped tracers are caught."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self._interned: dict[tuple, Node] = {}
+        self.open = True
+
+    def _intern(self, key: tuple, kind: str, type: Type, **fields: Any) -> Node:
+        node = self._interned.get(key)
+        if node is None:
+            node = Node(kind, type, len(self.nodes), **fields)
+            self.nodes.append(node)
+            self._interned[key] = node
+        return node
+
+    def input(self, path: tuple, type: Array) -> Node:
+        return self._intern(("input", path), "input", type, path=path)
+
+    def const(self, value: np.ndarray) -> Node:
+        term = const(value, value.dtype)  # explicitly: a 0-d float32 stays float32
+        return self._intern(("const",) + term.data, "const", Array(term.value.shape, term.value.dtype), term=term)
+
+    def prim(self, name: str, params: tuple, args: tuple[Node, ...]) -> Node:
+        """``name`` applied to ``args``; its type comes from the primitive's shape rule."""
+        rule = TABLE[name]
+        dom = args[0].type if rule.arity == 1 else tuple(a.type for a in args)
+        cod = rule.type(dom, **dict(params))
+        key = ("prim", name, params, tuple(a.index for a in args))
+        return self._intern(key, "prim", cod, name=name, params=params, args=args)
+
+    def tuple(self, args: tuple[Node, ...]) -> Node:
+        """The product of the function's results (at least two)."""
+        if len(args) < 2:
+            raise TraceError(f"a function must return an array or a tuple of at least two, got a {len(args)}-tuple")
+        key = ("tuple", tuple(a.index for a in args))
+        return self._intern(key, "tuple", tuple(a.type for a in args), args=args)

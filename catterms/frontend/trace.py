@@ -1,0 +1,93 @@
+"""Stage 1, driver: call the user's function on tracers and collect the traced DAG.
+
+A spec is a :class:`~catterms.types.Array`, an example ndarray (its shape and dtype; integer examples
+mean float64) or a tuple of specs (a nested argument, received as a tuple of tracers). A function of
+n ≥ 2 arguments is traced on the n-tuple of them, a one-argument function on the bare value; an input
+is reached by its path of ``(i, n)`` projections.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, NamedTuple, Union
+
+import numpy as np
+
+from ..errors import TraceError
+from ..types import Array, Type
+from .graph import Graph, Node
+from .tracer import Tracer, constant
+
+Inputs = Union[Node, tuple]
+
+
+class Traced(NamedTuple):
+    inputs: Inputs  # the input nodes, nested like the domain
+    root: Node  # the result
+    dom: Type
+
+
+def spec_type(spec: Any) -> Type:
+    """The object a spec describes."""
+    if isinstance(spec, Array):
+        return spec
+    if isinstance(spec, np.ndarray):
+        return Array(spec.shape, "float64" if spec.dtype.kind in "iub" else spec.dtype)
+    if isinstance(spec, tuple) and len(spec) >= 2:
+        return tuple(spec_type(s) for s in spec)
+    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray or a tuple of at least two specs; "
+                     f"got {spec!r}")
+
+
+def _arguments(graph: Graph, t: Type, path: tuple) -> tuple[Any, Inputs]:
+    """Tracers for an argument of type ``t`` at ``path``, and the matching input nodes."""
+    if isinstance(t, Array):
+        node = graph.input(path, t)
+        return Tracer(graph, node), node
+    pairs = [_arguments(graph, c, path + ((i, len(t)),)) for i, c in enumerate(t)]
+    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+
+def _result(graph: Graph, out: Any) -> Node:
+    if isinstance(out, Tracer):
+        if out.graph is not graph:
+            raise TraceError("the function returned a value traced by a different ct.compile call")
+        return out.node
+    if isinstance(out, tuple):
+        return graph.tuple(tuple(_result(graph, o) for o in out))
+    if isinstance(out, list):
+        raise TraceError("return a tuple, not a list: products are Python tuples")
+    if out is None:
+        raise TraceError("the function returned None; it must return an array or a tuple of arrays")
+    return graph.const(constant(out))
+
+
+def _check_arity(fn: Callable[..., Any], n: int) -> None:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # builtins and some callables have no signature; calling them will tell
+    try:
+        signature.bind(*([None] * n))
+    except TypeError as e:
+        name = getattr(fn, "__name__", "the function")
+        raise TraceError(f"{name} cannot be called with {n} argument(s), one per spec: {e}") from None
+
+
+def trace(fn: Callable[..., Any], specs: tuple[Any, ...]) -> Traced:
+    """Run ``fn`` on tracers built from ``specs`` and return its DAG."""
+    if not callable(fn):
+        raise TraceError(f"ct.compile takes a function, got {type(fn).__name__}")
+    if not specs:
+        raise TraceError("ct.compile needs one spec per argument of the function (ct.Array or an example array)")
+    types = [spec_type(s) for s in specs]
+    _check_arity(fn, len(types))
+    graph = Graph()
+    n = len(types)
+    made = [_arguments(graph, t, () if n == 1 else ((i, n),)) for i, t in enumerate(types)]
+    try:
+        out = fn(*(m[0] for m in made))
+    finally:
+        graph.open = False
+    inputs = made[0][1] if n == 1 else tuple(m[1] for m in made)
+    return Traced(inputs, _result(graph, out), types[0] if n == 1 else tuple(types))
