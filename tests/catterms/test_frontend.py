@@ -7,6 +7,7 @@ branch reads) for sharing and independence.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -404,6 +405,13 @@ def test_float32_programs_stay_float32() -> None:
         assert np.allclose(value, f(x), rtol=1e-5)
 
 
+@pytest.mark.parametrize("term", [examples.sqr, examples.magSqr, examples.cosSinProd, examples.rosenbrock(4).term,
+                                  examples.ensemble_loss(2, batch=3, width=2, features=2).term],
+                         ids=["sqr", "magSqr", "cosSinProd", "rosenbrock", "ensemble"])
+def test_compiled_terms_survive_the_wire(term: Term) -> None:
+    assert ct.loads(ct.dumps(term)) == term
+
+
 def test_output_structures() -> None:
     term = ct.compile(lambda x, y: ((x, y * 2.0), x + y), ct.Array(()), ct.Array(()))
     (a, b), c = ct.evaluate(term, (1.0, 3.0))
@@ -510,7 +518,13 @@ def test_ten_thousand_sequential_operations() -> None:
             x = x * y + x * 0.5  # x shared by two uses
         return x
 
-    term = ct.compile(lambda x, y: program(x, y, cnp), ct.Array((2,)), ct.Array((2,)))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # compiling must not recurse on the program, whatever earlier tests raised it to
+    try:
+        term = ct.compile(lambda x, y: program(x, y, cnp), ct.Array((2,)), ct.Array((2,)))
+    finally:
+        sys.setrecursionlimit(max(limit, sys.getrecursionlimit()))
+    assert term.depth > 1000
     assert prim_names(term).count("tanh") == steps // 4
     x, y = np.array([0.4, -0.3]), np.array([0.6, 0.5])
     assert np.allclose(ct.evaluate(term, (x, y)), program(x, y, np))
