@@ -275,6 +275,58 @@ def test_value_used_twice_is_computed_once_per_step() -> None:
     assert np.allclose(dx, want, rtol=1e-5)
 
 
+RANDOM_OPS: list[Callable[..., Any]] = [
+    lambda xp, a: xp.sin(a),
+    lambda xp, a: xp.tanh(a) * 1.5,
+    lambda xp, a: a[::-1] - 0.25,
+    lambda xp, a, b: a + b,
+    lambda xp, a, b: a * b,
+    lambda xp, a, b: xp.maximum(a, b) - a,
+    lambda xp, a, b, c: a + b + c,
+    lambda xp, a, b: xp.stack([a, b]).sum(axis=0) * 0.5,
+]
+
+
+def random_program(seed: int) -> Callable[..., Any]:
+    """A random straight-line program on three vectors that reuses earlier values often (a DAG)."""
+    rng = np.random.default_rng(seed)
+    steps = []
+    for i in range(int(rng.integers(3, 15))):
+        op = int(rng.integers(len(RANDOM_OPS)))
+        arity = RANDOM_OPS[op].__code__.co_argcount - 1
+        steps.append((op, [int(rng.integers(max(0, i + 3 - 4), i + 3)) for _ in range(arity)]))
+    outputs = sorted({int(k) for k in rng.integers(0, len(steps) + 3, size=int(rng.integers(1, 4)))})
+
+    def program(xp: Any, x: Any, y: Any, z: Any) -> Any:
+        values = [x, y, z]
+        for op, args in steps:
+            values.append(RANDOM_OPS[op](xp, *(values[a] for a in args)))
+        picked = tuple(values[k] for k in outputs)
+        return picked[0] if len(picked) == 1 else picked
+
+    return program
+
+
+def test_random_dags_evaluate_and_differentiate_like_numpy() -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    spec = ct.Array((3,))
+    for seed in range(150):
+        program = random_program(seed)
+        term = ct.compile(lambda x, y, z: program(cnp, x, y, z), spec, spec, spec)
+        x = tuple(rng.uniform(-1, 1, 3) for _ in range(3))
+        want = program(np, *x)
+        got = ct.evaluate(term, x)
+        for g, w in zip(leaves_of(got), leaves_of(want)):
+            assert np.allclose(g, w, rtol=1e-12, atol=1e-12), (seed, ct.pretty(term))
+        if seed % 10 == 0:  # reverse mode against finite differences on a tenth of them
+            ct_sum = ct.compile(lambda x, y, z: sum(cnp.sum(v) for v in leaves_of(program(cnp, x, y, z))),
+                                spec, spec, spec)
+            grads = ct.grad(ct_sum, x)
+            fd = finite_difference_grad(lambda p: float(sum(np.sum(v) for v in leaves_of(program(np, *p)))), x)
+            for g, w in zip(grads, fd):
+                assert np.allclose(g, w, rtol=1e-5, atol=1e-6), (seed, ct.pretty(ct_sum))
+
+
 def test_repeated_subexpression_is_one_node() -> None:
     term = examples.rosenbrock(5).term
     slices = [t for t in walk(term) if t.op == "prim" and t.data[0] == "index"]
