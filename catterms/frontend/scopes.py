@@ -32,7 +32,6 @@ class Scope:
     args: list[Node]  # the operands; for an n-ary sum, the flattened chain
     levels: list[list[Node]]  # shared values bound here, level by level
     live: list[set[Node]]  # live[j]: the variables still needed once level j is bound
-    free: set[Node]  # the variables the scope reads from its surroundings
 
 
 @dataclass
@@ -129,7 +128,7 @@ def analyse(root: Node) -> Analysis:
         and _uniform(v) and _uniform(users[v][0])
     }
 
-    free: dict[Node, set[Node]] = {}
+    free: dict[Node, set[Node]] = {}  # the variables a scope reads from outside it
     scopes: dict[Node, Scope] = {}
     order = [v for v in nodes if v.computed and v not in absorbed]
     for v in order:
@@ -146,5 +145,5 @@ def analyse(root: Node) -> Analysis:
             live[j] = need
             need = need.difference(levels[j]).union(*(free[s] for s in levels[j]))
         free[v] = need
-        scopes[v] = Scope(args, levels, live, need)
+        scopes[v] = Scope(args, levels, live)
     return Analysis(order, scopes, shared)

@@ -5,7 +5,9 @@ functions of :mod:`catterms.numpy` call :func:`apply`, which adds a node when an
 otherwise just computes with the primitive's numpy implementation — so a subexpression of constants
 folds into a constant. Python control flow runs at compile time; anything that needs a traced
 array's *value* (``if x > 0``, ``float(x)``, ``np.sin(x)``) raises :class:`~catterms.errors.TraceError`
-saying what to write instead.
+saying what to write instead. numpy's own functions are refused by name, pointing to their
+:mod:`catterms.numpy` counterparts, except the arithmetic ufuncs behind ``ndarray <op> tracer`` (which
+is how such an expression reaches us) and ``np.shape``/``np.ndim``, whose answers are static.
 """
 
 from __future__ import annotations
@@ -198,8 +200,6 @@ def _is_number(x: Any) -> bool:
 
 def constant(x: Any, dtype: Any = None) -> np.ndarray:
     """An operand that is not traced, as the float array it stands for (integers become float64)."""
-    if isinstance(x, Tracer):
-        raise TypeError("constant() takes untraced values")
     arr = np.asarray(x, dtype=dtype if _is_number(x) else None)
     if arr.dtype.kind in "iub":
         arr = arr.astype("float64")
