@@ -49,7 +49,7 @@ def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> li
 
     buffer: dict[str, str] = {}  # name -> the allocation it lives in
     reusable: dict[str, bool] = {}  # allocation -> allocated here and never viewed
-    holders: dict[str, list[str]] = {}  # allocation -> names living in it
+    until: dict[str, float] = {}  # allocation -> last line reading any name living in it
 
     out: list[tuple[str, str]] = []
     for i, line in enumerate(lines):
@@ -59,14 +59,13 @@ def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> li
         if target is not None and target.shape != () and _writes_in_place(line.fn):
             for u in line.uses:
                 b, s = buffer.get(u), syms.get(u)
-                if b and reusable[b] and s.shape == target.shape and s.dtype == target.dtype \
-                        and all(last.get(h, -1) <= i for h in holders[b]):
+                if b and reusable[b] and s.shape == target.shape and s.dtype == target.dtype and until[b] <= i:
                     into = b
                     code = f"{line.outs[0]} = {line.call[:-1]}, out={u})"
                     break
         if into is not None:
             buffer[line.outs[0]] = into
-            holders[into].append(line.outs[0])
+            until[into] = max(until[into], last.get(line.outs[0], -1))
         else:
             fresh = target is not None and target.shape != () and _fresh(line.fn)
             if not fresh:
@@ -75,7 +74,7 @@ def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> li
                     if u in buffer:
                         reusable[buffer[u]] = False
             for o in line.outs:
-                buffer[o], reusable[o], holders[o] = o, fresh, [o]
+                buffer[o], reusable[o], until[o] = o, fresh, last.get(o, -1)
         out.append((code, line.origin))
         gone = [u for u in dict.fromkeys(line.uses + line.outs) if u in syms and last.get(u, -1) <= i]
         if gone:

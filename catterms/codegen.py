@@ -61,10 +61,7 @@ class Sym:
         if method != "__call__" or kwargs:
             return NotImplemented
         shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
-        probe = [np.zeros((), i.dtype) if isinstance(i, Sym) else i for i in inputs]
-        with np.errstate(all="ignore"):
-            dtype = ufunc(*probe).dtype
-        return emit(ufunc, inputs, {}, (shape, dtype))
+        return emit(ufunc, inputs, {}, (shape, _result_dtype(ufunc, inputs)))
 
     def astype(self, dtype: Any) -> Sym:
         return emit(np.asarray, (self,), {"dtype": np.dtype(dtype)}, (self.shape, np.dtype(dtype)))
@@ -96,6 +93,19 @@ class Sym:
 
     def __neg__(self) -> Sym:
         return np.negative(self)
+
+
+_DTYPES: dict[tuple, np.dtype] = {}
+
+
+def _result_dtype(ufunc: np.ufunc, inputs: tuple) -> np.dtype:
+    """The dtype ``ufunc`` gives these inputs (Python scalars promote weakly), found by a 0-d probe once."""
+    key = (ufunc,) + tuple(i.dtype if isinstance(i, (Sym, np.ndarray)) else type(i) for i in inputs)
+    if key not in _DTYPES:
+        probe = [np.zeros((), i.dtype) if isinstance(i, Sym) else i for i in inputs]
+        with np.errstate(all="ignore"):
+            _DTYPES[key] = np.asarray(ufunc(*probe)).dtype
+    return _DTYPES[key]
 
 
 def _resolve(shape: tuple[int, ...], size: int) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 from .category import Category, headroom, interpreted
 from .prims import Rule
 from .terms import Term
-from .typecheck import TYPES
+from .typecheck import TYPES, infer
 from .types import Type, leaves
 
 
@@ -113,5 +113,6 @@ COSTS = Costs()
 @lru_cache(maxsize=1024)
 def cost(term: Term, dom: Type) -> Cost:
     """Estimated (work, span) of evaluating ``term`` on ``dom``, in element operations."""
+    infer(term, dom)  # an ill-typed term fails here, with the node named, not inside the estimate
     headroom(term)
     return interpreted(term, COSTS)(dom)[1]

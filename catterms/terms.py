@@ -83,9 +83,9 @@ class Term:
 
     def __reduce__(self) -> tuple:
         # Pickle through the wire format: it is flat, so deep terms never hit pickle's recursion.
-        from .wire import dumps, loads
+        from .wire import dumps, loads_trusted
 
-        return (loads, (dumps(self),))
+        return (loads_trusted, (dumps(self),))
 
     def nodes(self) -> Iterator[Term]:
         """Each distinct node once, children before parents (the order the wire format uses)."""

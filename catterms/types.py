@@ -30,11 +30,8 @@ class Array:
         dims = (shape,) if isinstance(shape, int) else tuple(shape)
         if not all(isinstance(d, (int, np.integer)) and d >= 0 for d in dims):
             raise TermTypeError(f"an array shape needs non-negative integer sizes, got {shape!r}")
-        name = np.dtype(dtype).name
-        if name not in DTYPES:
-            raise TermTypeError(f"unsupported dtype {name!r}: catterms computes in {', '.join(DTYPES)}")
         object.__setattr__(self, "shape", tuple(int(d) for d in dims))
-        object.__setattr__(self, "dtype", name)
+        object.__setattr__(self, "dtype", dtype_name(dtype))
 
     @property
     def size(self) -> int:
@@ -49,6 +46,25 @@ class Array:
 
     def __repr__(self) -> str:
         return f"Array({self.shape}, {self.dtype!r})"
+
+
+_NAMES: dict[Any, str] = {}
+
+
+def dtype_name(dtype: Any) -> str:
+    """The name of a supported dtype (memoised: types are built for every node of every program)."""
+    try:
+        return _NAMES[dtype]
+    except (KeyError, TypeError):
+        pass
+    name = np.dtype(dtype).name
+    if name not in DTYPES:
+        raise TermTypeError(f"unsupported dtype {name!r}: catterms computes in {', '.join(DTYPES)}")
+    try:
+        _NAMES[dtype] = name
+    except TypeError:
+        pass
+    return name
 
 
 Type = Union[Array, tuple]

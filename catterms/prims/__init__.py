@@ -21,6 +21,7 @@ Rules with ``public=False`` are the linear maps that derivatives are made of (``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -97,6 +98,8 @@ def p_int(v: Any) -> int:
 def p_float(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError("expected a number")
+    if not math.isfinite(v):
+        raise ValueError("expected a finite number (NaN would make the term unequal to itself)")
     return float(v)
 
 

@@ -151,11 +151,12 @@ def _p_index(v: Any) -> tuple:
 
 def _check_tag(it: tuple) -> tuple:
     tag, rest = it[0], it[1:]
+    # type(k) is int: True == 1 and hashes alike, but x[True] is not x[1]
     ok = (
-        (tag == "i" and len(rest) == 1 and isinstance(rest[0], int))
-        or (tag == "s" and len(rest) == 3 and all(x is None or isinstance(x, int) for x in rest) and rest[2] != 0)
+        (tag == "i" and len(rest) == 1 and type(rest[0]) is int)
+        or (tag == "s" and len(rest) == 3 and all(x is None or type(x) is int for x in rest) and rest[2] != 0)
         or (tag in ("n", "e") and not rest)
-        or (tag == "a" and len(rest) == 1 and isinstance(rest[0], tuple) and all(isinstance(k, int) for k in rest[0]))
+        or (tag == "a" and len(rest) == 1 and isinstance(rest[0], tuple) and all(type(k) is int for k in rest[0]))
     )
     if not ok:
         raise TypeError(f"malformed index entry {it!r}")
