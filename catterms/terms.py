@@ -185,7 +185,9 @@ def prim(name: str, **params: Any) -> Term:
 
 def const(value: Any, dtype: Any = None) -> Term:
     """``λ_. c``: ignores its input and returns the array ``value`` (float32 or float64)."""
-    arr = np.array(value, dtype=dtype if dtype is not None else (None if np.ndim(value) else "float64"))
+    if dtype is None and not isinstance(value, (np.ndarray, np.generic)):
+        dtype = "float64"  # Python numbers and lists; numpy values keep their own dtype
+    arr = np.array(value, dtype=dtype)
     if arr.dtype.kind in "iub":
         arr = arr.astype("float64")
     Array(arr.shape, arr.dtype)  # rejects complex and object arrays
