@@ -19,7 +19,8 @@ from catterms.vectors import zeros
 
 from .graph import Graph
 from .plan import Plan
-from .wires import INPUT, Leaf, Ref, Wire, Zero, build, leaves, pick, rebuild
+from .bodies import placeholder
+from .wires import INPUT, Leaf, Ref, Unused, Wire, Zero, build, leaves, pick, rebuild
 
 Parts = dict[tuple[int, ...], list[Any]]
 
@@ -89,6 +90,8 @@ def output(plan: Plan, graph: Graph, fetched: dict[str, Any], x: Any, dx: Any = 
                     return pick(x if part != 1 else dx, w.path)
                 v = value_of(w.source)
                 return pick(v if part is None else v[part], w.path)
+            if isinstance(w, Unused):
+                return placeholder(w.type)
             if isinstance(w, Zero):
                 return zeros(w.type)
             return w.value if part != 1 else np.zeros_like(w.value)

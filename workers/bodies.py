@@ -16,13 +16,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Union
 
+import numpy as np
+
 from catterms.compiler import program, split
 from catterms.errors import CattermsError, EvaluationError
 from catterms.terms import Term
-from catterms.types import Type
+from catterms.types import Array, Type
 from catterms.vectors import zeros
 
-from .wires import Lit, Zero, build, pick
+from .wires import Lit, Unused, Zero, build, pick
 
 
 class Slot:
@@ -47,7 +49,14 @@ def gather(spec: Spec, args: tuple) -> Any:
         return pick(args[spec.arg], spec.path)
     if isinstance(spec, Lit):
         return spec.value
+    if isinstance(spec, Unused):
+        return placeholder(spec.type)
     return zeros(spec.type)
+
+
+def placeholder(ty: Array) -> np.ndarray:
+    """A read-only zero of type ``ty`` that allocates nothing, for arrays the subterm does not read."""
+    return np.broadcast_to(np.zeros((), ty.dtype), ty.shape)
 
 
 def cotangent(cod: Type, contributions: list[Contribution], args: tuple) -> Any:

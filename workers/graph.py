@@ -112,7 +112,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
             if isinstance(w, Lit):
                 return Zero(Array(w.value.shape, w.value.dtype))
             if isinstance(w, Zero):
-                return w
+                return w  # an Unused array stays unused
             if w.source == INPUT:
                 return args.slot(("dx", w.path), inputs("dx", w.path), ())
             k = key("jvp", steps[w.source], job)

@@ -22,6 +22,7 @@ backward task (the Dual of the plan: its dependencies are the forward ones rever
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,7 +35,7 @@ from catterms.terms import Term, compose, cross, fork, jamn
 from catterms.types import Type
 
 from .estimate import Estimate, Rates
-from .wires import INPUT, Ref, Lit, Wire, expand, leaves, zero_wire
+from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, union
 
 MODES = ("value", "jvp", "vjp", "grad")
 
@@ -121,11 +122,16 @@ class Item(NamedTuple):
     pos: int
 
 
+Split = Callable[["Stage", Wire, Type], Wire]
+Demand = Callable[["Stage", Type, Mask], Mask]
+
+
 class Draft(NamedTuple):
     """What a generator contributes to its node's :class:`Stage`."""
 
     cost: CostFn
-    split: Callable[[Stage, Wire, Type], Wire] | None  # how the node decomposes; None: it cannot
+    split: Split | None  # how the node decomposes into wires and steps; None: it cannot
+    demand: Demand  # which input arrays the node reads, given which output arrays are needed
     plumbing: bool  # computes nothing: only rearranges wires
     affine: bool  # built from plumbing, constants and linear primitives: its derivative is constant
 
@@ -145,8 +151,18 @@ class Stage:
             known = self.memo[t] = self.draft.cost(t)
         return known
 
+    def demand(self, t: Type, m: Mask) -> Mask:
+        return self.draft.demand(self, t, m)
+
     def __call__(self, w: Wire, t: Type) -> Wire:
         return self.planner.apply(self, w, t)
+
+
+def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
+    ts = [t]
+    for f in fs[:-1]:
+        ts.append(f.cost(ts[-1])[0])
+    return ts
 
 
 class Planner(Category[Stage]):
@@ -158,47 +174,56 @@ class Planner(Category[Stage]):
         self.scale = factor / rates.elementwise  # element-op equivalents → seconds in this mode
         self.steps: list[Step] = []
 
-    # --- the generators ------------------------------------------------------------------------------
+    # --- the generators: cost, decomposition and demand of each --------------------------------------
 
     def id(self) -> Draft:
-        return Draft(self.costs.id(), lambda s, w, t: w, True, True)
+        return Draft(self.costs.id(), lambda s, w, t: w, lambda s, t, m: m, True, True)
 
     def compose(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.compose([f.cost for f in fs]), partial(self._chain, fs),
+        def demand(s: Stage, t: Type, m: Mask) -> Mask:
+            for f, ti in reversed(list(zip(fs, _chain_types(fs, t)))):
+                m = f.demand(ti, m)
+            return m
+
+        return Draft(self.costs.compose([f.cost for f in fs]), partial(self._chain, fs), demand,
                      all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
 
     def cross(self, fs: Sequence[Stage]) -> Draft:
         return Draft(self.costs.cross([f.cost for f in fs]), partial(self._branches, fs, True),
+                     lambda s, t, m: tuple(f.demand(ti, mi) for f, ti, mi in zip(fs, t, m)),
                      all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
 
     def fork(self, fs: Sequence[Stage]) -> Draft:
         return Draft(self.costs.fork([f.cost for f in fs]), partial(self._branches, fs, False),
+                     lambda s, t, m: union(t, [f.demand(t, mi) for f, mi in zip(fs, m)]),
                      all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
 
     def join(self, fs: Sequence[Stage]) -> Draft:
         return Draft(self.costs.join([f.cost for f in fs]), partial(self._join, fs),
+                     lambda s, t, m: tuple(f.demand(ti, m) for f, ti in zip(fs, t)),
                      False, all(f.draft.affine for f in fs))
 
     def proj(self, i: int, n: int) -> Draft:
-        return Draft(self.costs.proj(i, n), lambda s, w, t: w[i], True, True)
+        return Draft(self.costs.proj(i, n), lambda s, w, t: w[i],
+                     lambda s, t, m: tuple(m if j == i else full(c, False) for j, c in enumerate(t)), True, True)
 
     def dup(self, n: int) -> Draft:
-        return Draft(self.costs.dup(n), lambda s, w, t: (w,) * n, True, True)
+        return Draft(self.costs.dup(n), lambda s, w, t: (w,) * n, lambda s, t, m: union(t, list(m)), True, True)
 
     def jam(self, n: int) -> Draft:
-        return Draft(self.costs.jam(n), None, False, True)
+        return Draft(self.costs.jam(n), None, lambda s, t, m: (m,) * n, False, True)
 
     def inj(self, i: int, n: int, like: tuple | None) -> Draft:
         def split(s: Stage, w: Wire, t: Type) -> Wire:
-            return tuple(w if j == i else zero_wire(t if like is None else like[j]) for j in range(n))
+            return tuple(w if j == i else filled(t if like is None else like[j], Zero) for j in range(n))
 
-        return Draft(self.costs.inj(i, n, like), split, True, True)
+        return Draft(self.costs.inj(i, n, like), split, lambda s, t, m: m[i], True, True)
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> Draft:
-        return Draft(self.costs.prim(rule, params), None, False, rule.linear)
+        return Draft(self.costs.prim(rule, params), None, lambda s, t, m: full(t, needed(m)), False, rule.linear)
 
     def const(self, value: Any) -> Draft:
-        return Draft(self.costs.const(value), lambda s, w, t: Lit(value), True, True)
+        return Draft(self.costs.const(value), lambda s, w, t: Lit(value), lambda s, t, m: full(t, False), True, True)
 
     def at(self, m: Draft, node: Term, where: Location) -> Stage:
         return Stage(node, where, m, self)
@@ -219,30 +244,43 @@ class Planner(Category[Stage]):
         cod, c = stage.cost(t)
         if d.split is not None and self.parallel(c):
             return d.split(stage, w, t)
-        return self.emit(stage.node, stage.at, "", w, t, cod, c.work, d.affine)
+        return self.emit_item(Item(stage, t, cod, c, 0), w)
 
-    def emit(self, term: Term, at: Location, suffix: str, w: Wire, t: Type, cod: Type, ops: float,
+    def emit(self, term: Term, at: Location, suffix: str, w: Wire, reads: Mask, t: Type, cod: Type, ops: float,
              affine: bool, name: str | None = None) -> Wire:
+        """A step running ``term`` on ``w``; the arrays it does not ``read`` are not sent to it."""
         i = len(self.steps)
-        self.steps.append(Step(i, term, w, t, cod, name or label(term), at, suffix, self.seconds(ops), affine))
+        self.steps.append(Step(i, term, narrow(w, reads, t), t, cod, name or label(term), at, suffix,
+                               self.seconds(ops), affine))
         return expand(i, cod)
 
+    def emit_item(self, item: Item, w: Wire) -> Wire:
+        s = item.stage
+        return self.emit(s.node, s.at, "", w, s.demand(item.dom, full(item.cod, True)), item.dom, item.cod,
+                         item.cost.work, s.draft.affine)
+
     def chunks(self, items: list[Item]) -> list[list[Item]]:
-        """Cut a run into groups of at least the threshold; a lighter remainder joins the last group."""
-        out: list[list[Item]] = []
-        cur: list[Item] = []
-        acc = 0.0
-        for item in items:
-            cur.append(item)
-            acc += self.seconds(item.cost.work)
-            if acc >= self.threshold_s and any(not it.stage.draft.plumbing for it in cur):
-                out.append(cur)
-                cur, acc = [], 0.0
-        if cur:
-            if out:
-                out[-1].extend(cur)
-            else:
-                out.append(cur)
+        """Cut a run of stages (or light branches) into about ``total / threshold`` groups of balanced
+        cost, each therefore about the threshold or more; with a zero threshold, one per computing item
+        (plumbing joins the next one)."""
+        costs = [self.seconds(i.cost.work) for i in items]
+        computing = sum(not i.stage.draft.plumbing for i in items)
+        total = sum(costs)
+        if self.threshold_s > 0:
+            n = max(1, min(computing, int(total // self.threshold_s)))
+        else:
+            n = max(1, computing)
+        out: list[list[Item]] = [[]]
+        acc, seen = 0.0, 0
+        for item, c in zip(items, costs):
+            out[-1].append(item)
+            acc += c
+            seen += not item.stage.draft.plumbing
+            cut = seen >= len(out) if self.threshold_s <= 0 else acc >= len(out) * total / n * (1 - 1e-9)
+            if cut and len(out) < n and not item.stage.draft.plumbing:
+                out.append([])
+        if not out[-1]:
+            out.pop()
         return out
 
     def _chain(self, fs: Sequence[Stage], stage: Stage, w: Wire, t: Type) -> Wire:
@@ -270,17 +308,16 @@ class Planner(Category[Stage]):
                 w = self.emit_item(chunk[0], w)
             elif chunk:
                 first, last = chunk[0], chunk[-1]
+                reads = full(last.cod, True)
+                for i in reversed(chunk):
+                    reads = i.stage.demand(i.dom, reads)
                 w = self.emit(compose(*reversed([i.stage.node for i in chunk])), first.stage.at,
-                              f" … {label(last.stage.node)}", w, first.dom, last.cod,
+                              f" … {label(last.stage.node)}", w, reads, first.dom, last.cod,
                               sum(i.cost.work for i in chunk), all(i.stage.draft.affine for i in chunk),
                               f"{label(first.stage.node)}..{label(last.stage.node)}")
             for f in after:
                 w = f.stage.draft.split(f.stage, w, f.dom)
         return w
-
-    def emit_item(self, item: Item, w: Wire) -> Wire:
-        s = item.stage
-        return self.emit(s.node, s.at, "", w, item.dom, item.cod, item.cost.work, s.draft.affine)
 
     def _branches(self, fs: Sequence[Stage], crossed: bool, stage: Stage, w: Wire, t: Type) -> tuple:
         outs: list[Wire] = [None] * len(fs)
@@ -301,11 +338,13 @@ class Planner(Category[Stage]):
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
                 continue
             nodes = [i.stage.node for i in group]
+            reads = [i.stage.demand(i.dom, full(i.cod, True)) for i in group]
             out = self.emit(
                 cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(str(i.pos) for i in group)}]",
-                tuple(w[i.pos] for i in group) if crossed else w, tuple(i.dom for i in group) if crossed else t,
-                tuple(i.cod for i in group), sum(i.cost.work for i in group),
-                all(i.stage.draft.affine for i in group))
+                tuple(w[i.pos] for i in group) if crossed else w,
+                tuple(reads) if crossed else union(t, reads),
+                tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
+                sum(i.cost.work for i in group), all(i.stage.draft.affine for i in group))
             for j, i in enumerate(group):
                 outs[i.pos] = out[j]
         return tuple(outs)
@@ -316,7 +355,7 @@ class Planner(Category[Stage]):
         cod, _ = stage.cost(t)
         n = len(fs)
         _, sums = self.costs.jam(n)((cod,) * n)
-        return self.emit(jamn(n), stage.at, " > jam", outs, (cod,) * n, cod, sums.work, True)
+        return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod, sums.work, True)
 
 
 def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: float) -> None:
@@ -368,11 +407,17 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     t0 = time.perf_counter()
     rates = rate or Rates()
     planner = Planner(rates, threshold_s, MODE_FACTOR[mode])
-    root = interpret(term, planner)
-    cod, _ = root.cost(dom)
-    output = root(expand(INPUT, dom), dom)
-    steps = _reachable(planner.steps, output)
-    _assign_roles(steps, output, mode, inline_s)
+    collecting = gc.isenabled()
+    gc.disable()  # the fold allocates a few objects per node and frees none: cycle scans would be quadratic
+    try:
+        root = interpret(term, planner)
+        cod, _ = root.cost(dom)
+        output = root(expand(INPUT, dom), dom)
+        steps = _reachable(planner.steps, output)
+        _assign_roles(steps, output, mode, inline_s)
+    finally:
+        if collecting:
+            gc.enable()
     return Plan(term, dom, cod, mode, steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)
 

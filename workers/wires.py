@@ -2,8 +2,13 @@
 
 A wire mirrors a type: a tuple of wires for a product, and for each array a leaf saying where that
 array comes from — :class:`Ref` (a path into a task's output, or into the job's input), :class:`Lit`
-(a constant of the term) or :class:`Zero` (padding from an injection). Plumbing moves wires around and
-never computes anything; a task gathers the arrays its input wire names and runs a subterm on them.
+(a constant of the term), :class:`Zero` (padding from an injection) or :class:`Unused` (not read by
+the step at all). Plumbing moves wires around and never computes anything; a task gathers the arrays
+its input wire names and runs a subterm on them.
+
+A :data:`Mask` says which arrays of a value a subterm reads; the planner's demand analysis computes it
+so that a step is sent only the arrays it needs (a member of an ensemble gets its own weights, not the
+whole ensemble's).
 """
 
 from __future__ import annotations
@@ -49,7 +54,12 @@ class Zero:
         self.type = type
 
     def __repr__(self) -> str:
-        return f"Zero({self.type})"
+        return f"{type(self).__name__}({self.type})"
+
+
+class Unused(Zero):
+    """An array of ``type`` that the step does not read (its demand says so): nothing is sent for it,
+    and the task sees a zero that costs no memory."""
 
 
 Leaf = Union[Ref, Lit, Zero]
@@ -63,10 +73,9 @@ def expand(source: int, ty: Type, path: tuple[int, ...] = ()) -> Wire:
     return tuple(expand(source, c, path + (i,)) for i, c in enumerate(ty))
 
 
-def zero_wire(ty: Type) -> Wire:
-    if isinstance(ty, Array):
-        return Zero(ty)
-    return tuple(zero_wire(c) for c in ty)
+def filled(ty: Type, leaf: Callable[[Array], Leaf]) -> Wire:
+    """A wire of type ``ty`` with ``leaf(array type)`` everywhere (e.g. ``filled(t, Zero)``)."""
+    return leaf(ty) if isinstance(ty, Array) else tuple(filled(c, leaf) for c in ty)
 
 
 def leaves(wire: Wire, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Leaf]]:
@@ -97,3 +106,29 @@ def build(ty: Type, at: Callable[[tuple[int, ...]], Any], path: tuple[int, ...] 
     if isinstance(ty, Array):
         return at(path)
     return tuple(build(c, at, path + (i,)) for i, c in enumerate(ty))
+
+
+#: Which arrays of a value are needed: mirrors its type, a bool per array.
+Mask = Union[bool, tuple]
+
+
+def full(ty: Type, value: bool) -> Mask:
+    return value if isinstance(ty, Array) else tuple(full(c, value) for c in ty)
+
+
+def needed(m: Mask) -> bool:
+    """Whether any array of the mask is needed."""
+    return m if isinstance(m, bool) else any(needed(c) for c in m)
+
+
+def union(ty: Type, masks: list[Mask]) -> Mask:
+    if isinstance(ty, Array):
+        return any(masks)
+    return tuple(union(c, [m[i] for m in masks]) for i, c in enumerate(ty))
+
+
+def narrow(wire: Wire, reads: Mask, ty: Type) -> Wire:
+    """``wire`` with the arrays ``reads`` leaves out replaced by :class:`Unused`."""
+    if isinstance(reads, bool):
+        return wire if reads else filled(ty, Unused)
+    return tuple(narrow(w, m, c) for w, m, c in zip(wire, reads, ty))

@@ -1,0 +1,153 @@
+"""The Executor on a real LocalCluster (processes, 2 single-threaded workers, zero fusion threshold so
+every term splits as far as it can): same numbers as in-process in every mode, reports, errors, jobs
+in flight, progress, cancellation, timeouts, scattering."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import CancelledError
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+import catterms as ct
+from workers import Executor
+
+from sample_terms import FAMILIES, assert_close, like, wide
+from strategies import term_and_input
+from test_graph import direction_for, reference
+
+
+@pytest.fixture(scope="session")
+def ex():
+    with Executor(n_workers=2, threshold_s=0.0, dashboard_address="127.0.0.1:0", no_workers_timeout=10) as e:
+        yield e
+
+
+def slow_term(K: int = 4, n: int = 20_000, depth: int = 200) -> tuple[ct.Term, np.ndarray]:
+    """K branches of a long elementwise chain: about a second of work in all."""
+    chain = ct.compose(ct.prim("sum"), *[ct.prim("sin"), ct.prim("cos")] * (depth // 2))
+    term = ct.compose(ct.jamn(K), ct.fork(*(ct.compose(chain, ct.scale(k + 1.0)) for k in range(K))))
+    return term, np.linspace(-1, 1, n)
+
+
+def run_and_compare(ex, term, x, mode, **kw):
+    direction = direction_for(term, x, mode, np.random.default_rng(3))
+    args = {"tangent": direction} if mode == "jvp" else {"cotangent": direction} if mode == "vjp" else {}
+    result = ex.run(term, x, mode, timeout=120, **args, **kw)
+    y0, d0 = reference(term, x, mode, direction)
+    assert_close(result.value, y0)
+    if d0 is None:
+        assert result.derivative is None
+    else:
+        assert_close(result.derivative, d0)
+    return result
+
+
+@pytest.mark.parametrize("mode", ["value", "jvp", "vjp", "grad"])
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_same_numbers_as_in_process(ex, family, mode):
+    term, x = FAMILIES[family]()
+    result = run_and_compare(ex, term, x, mode)
+    assert result.report["tasks"] == ex.plan(term, x, mode).tasks > 1
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(term_and_input(), st.sampled_from(["value", "jvp", "vjp"]))
+def test_random_terms(ex, ti, mode):
+    term, x = ti
+    direction = direction_for(term, x, mode, np.random.default_rng(4))
+    try:
+        reference(term, x, mode, direction)
+    except ct.CattermsError:
+        assume(False)
+    run_and_compare(ex, term, x, mode)
+
+
+def test_report(ex):
+    term, x = FAMILIES["tree"]()
+    r = ex.run(term, x, "grad", baseline=True).report
+    json.dumps(r)
+    assert r["mode"] == "grad" and r["workers"] == 2 and r["tasks"] == len(r["tasks_detail"])
+    assert {t["phase"] for t in r["tasks_detail"]} == {"forward", "value", "backward", "vjp"}
+    assert all(t["worker"].startswith("tcp://127.0.0.1:") and 0 <= t["start"] <= t["stop"] for t in r["tasks_detail"])
+    assert 0 < r["span_s"] <= r["work_s"] + 1e-9 and r["parallelism"] == pytest.approx(r["work_s"] / r["span_s"])
+    assert r["utilisation"] == pytest.approx(r["work_s"] / (2 * r["wall_s"]))
+    assert r["efficiency"] == pytest.approx(r["serial_s"] / (2 * r["wall_s"]))
+    assert r["speedup"] == pytest.approx(r["serial_s"] / r["wall_s"])
+    assert r["est_work_s"] > 0 and r["est_span_s"] > 0
+    assert "serial_s" not in ex.run(term, x, "grad").report
+
+
+def test_ill_typed_terms_fail_before_anything_is_sent(ex):
+    with pytest.raises(ct.TermTypeError, match="matmul"):
+        ex.submit(ct.prim("matmul"), (np.ones((2, 3)), np.ones((2, 3))), "value")
+    with pytest.raises(ct.TermTypeError, match="scalar"):
+        ex.submit(ct.prim("sin"), np.ones(3), "grad")
+    with pytest.raises(ct.TermTypeError, match="tangent"):
+        ex.submit(ct.prim("sin"), np.ones(3), "jvp")
+    with pytest.raises(ValueError, match="mode"):
+        ex.submit(ct.prim("sin"), np.ones(3), "hessian")
+
+
+def test_a_failing_primitive_names_itself_and_its_path(ex):
+    huge = ct.compose(ct.prim("sum"), ct.prim("exp"), ct.prim("broadcast_to", shape=(10**7, 10**7)), ct.prim("sin"))
+    with pytest.raises(ct.EvaluationError, match=r"compose\[2\] > exp.*MemoryError"):
+        ex.run(huge, np.float64(1.0), "value", timeout=60)
+
+
+def test_jobs_in_flight_progress_and_results(ex):
+    jobs = [(FAMILIES[f]()) for f in ("wide", "tree", "data_parallel")]
+    handles = [ex.submit(term, x, "grad") for term, x in jobs]
+    for h, (term, x) in zip(handles, jobs):
+        done, total = h.progress()
+        assert 0 <= done <= total == h.total
+        result = h.result(timeout=120)
+        assert h.done() and h.progress() == (total, total)
+        y0, d0 = ct.value_and_grad(term, x)
+        assert_close(result.value, y0)
+        assert_close(result.derivative, d0)
+
+
+def test_timeout_then_result(ex):
+    term, x = slow_term()
+    h = ex.submit(term, x, "value")
+    with pytest.raises(TimeoutError):
+        h.result(timeout=0.01)
+    assert_close(h.result(timeout=120).value, ct.evaluate(term, x))
+
+
+def test_cancel_stops_the_job(ex):
+    term, x = slow_term()
+    h = ex.submit(term, x, "grad")
+    h.cancel()
+    with pytest.raises(CancelledError):
+        h.result(timeout=60)
+    assert not any(h.id in str(k) for keys in ex.client.processing().values() for k in keys)
+    run_and_compare(ex, *FAMILIES["wide"](), "grad")  # the cluster is still fine
+
+
+def test_big_inputs_are_scattered_once():
+    term, x = wide(3, batch=4, width=300)
+    with Executor(n_workers=2, threshold_s=0.0, scatter_bytes=1000, dashboard_address=None) as small:
+        h = small.submit(term, x, "grad")
+        assert len(h.scattered) == 3
+        result = h.result(timeout=120)
+        assert small.dashboard_link is None
+    y0, d0 = ct.value_and_grad(term, x)
+    assert_close(result.value, y0)
+    assert_close(result.derivative, d0)
+
+
+def test_no_tasks_at_all(ex):
+    term = ct.compose(ct.fork(ct.exr, ct.exl), ct.identity)
+    x = (np.ones(2), np.zeros(3))
+    r = ex.run(term, x, "vjp", cotangent=(np.full(3, 2.0), np.full(2, 3.0)))
+    assert_close(r.value, (x[1], x[0]))
+    assert_close(r.derivative, (np.full(2, 3.0), np.full(3, 2.0)))
+    assert r.report["tasks"] == 0
+
+
+def test_dashboard_link(ex):
+    assert ex.dashboard_link.startswith("http://127.0.0.1:")

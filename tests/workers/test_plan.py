@@ -1,0 +1,140 @@
+"""The pure planner: plan shapes, exact dependencies, fusion, roles, estimates (no cluster)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import catterms as ct
+from catterms.api import prepare
+from catterms.cost import cost
+from workers import Rates, plan
+from workers.estimate import Estimate
+from workers.wires import INPUT, Lit, Ref, leaves
+
+from sample_terms import data_parallel, deep, layer, tree, wide
+
+#: Deterministic estimates: one op = 1 ns, matmul flops as fast as elementwise, no call overhead.
+FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0)
+
+
+def planned(term, x, mode="value", **kw):
+    _, dom, _ = prepare(term, x)
+    return plan(term, dom, mode, rate=FLAT, **kw)
+
+
+def refs(step):
+    return [w for _, w in leaves(step.wire) if isinstance(w, Ref)]
+
+
+def test_fork_of_heavy_branches_is_one_independent_step_each():
+    term, x = wide(4, batch=64, width=32)
+    p = planned(term, x, threshold_s=1e-9, inline_s=0.0)
+    *branches, total = p.steps.values()
+    assert len(branches) == 4 and total.term == ct.jamn(4)
+    for k, b in enumerate(branches):
+        assert b.sources == []  # reads the job input only: no step waits for another
+        assert {w.path for w in refs(b)} == {(k,)}  # and only its own member's weights
+    assert total.sources == [b.index for b in branches]
+
+
+def test_second_stage_branch_waits_only_for_what_it_reads():
+    W = [np.eye(3) * (k + 1) for k in range(3)]
+    term = ct.compose(ct.jamn(3), ct.cross(*(layer(w) for w in W)), ct.fork(*(layer(w) for w in W)))
+    p = planned(term, np.ones((2, 3)), threshold_s=1e-9, inline_s=0.0)
+    steps = list(p.steps.values())
+    first, second = steps[:3], steps[3:6]
+    assert all(s.sources == [] for s in first)
+    assert [s.sources for s in second] == [[f.index] for f in first]
+    assert steps[6].sources == [s.index for s in second]
+
+
+@pytest.mark.parametrize("mode", ["value", "jvp", "vjp", "grad"])
+def test_plumbing_makes_no_steps(mode):
+    term = ct.compose(ct.fork(ct.compose(ct.exr, ct.exl), ct.compose(ct.exl, ct.exl), ct.const(2.0)),
+                      ct.dup)
+    x = (np.float64(1.0), np.float64(2.0))
+    p = planned(term, x, mode if mode != "grad" else "vjp", threshold_s=0.0)
+    assert p.steps == {} and p.tasks == 0
+    out = list(leaves(p.output))
+    assert [(w.source, w.path) for _, w in out[:2]] == [(INPUT, (1,)), (INPUT, (0,))]
+    assert isinstance(out[2][1], Lit)
+
+
+def test_a_tiny_term_is_one_task():
+    term = ct.compose(ct.prim("sum"), ct.prim("sin"), ct.prim("mul"))
+    x = (np.ones(3), np.ones(3))
+    for mode, role in [("value", "task"), ("grad", "vjp")]:
+        p = planned(term, x, mode)
+        assert p.tasks == 1 and [s.role for s in p.steps.values()] == [role]
+        assert p.steps[0].term == term
+
+
+def test_a_chain_is_never_split_unless_the_threshold_is_zero():
+    term, x = deep(6, batch=64, width=64)
+    assert len(planned(term, x, threshold_s=1e-9).steps) == 1  # no parallel slack: nothing to gain
+    assert len(planned(term, x, threshold_s=0.0).steps) == 6 * 2 + 2  # matmul and tanh per layer, pow, sum
+
+
+def test_light_branches_are_grouped_into_balanced_tasks_of_at_least_the_threshold():
+    term, x = data_parallel(8, batch=32, width=16)
+    split = planned(term, x, threshold_s=1e-9, inline_s=0.0)
+    assert len(split.steps) == 8 + 1
+    branch_s = split.steps[0].est_s
+    p = planned(term, x, threshold_s=2.5 * branch_s, inline_s=0.0)
+    *groups, total = p.steps.values()
+    assert [g.term.op for g in groups] == ["fork"] * 3
+    assert [len(g.term.args) for g in groups] == [3, 3, 2]
+    assert sum(g.est_s for g in groups) == pytest.approx(8 * branch_s)
+    assert total.sources == [g.index for g in groups]
+
+
+def test_estimates_are_the_cost_functor_in_seconds():
+    term, x = tree(3)
+    _, dom, _ = prepare(term, x)
+    c = cost(term, dom)
+    p = planned(term, x, "value", threshold_s=1e-9, inline_s=0.0)
+    assert p.est_work_s == pytest.approx(c.work * 1e-9)
+    assert p.est_span_s < p.est_work_s
+    assert sum(s.est_s for s in p.steps.values()) == pytest.approx(p.est_work_s)
+    assert planned(term, x, "grad", threshold_s=1e-9, inline_s=0.0).est_work_s == pytest.approx(3 * p.est_work_s)
+
+
+def test_matmul_is_priced_at_the_blas_rate():
+    fast_blas = Rates(elementwise=1e9, matmul=1e11, call=0.0)
+    dom = (ct.Array((64, 64)), ct.Array((64, 64)))
+    _, c = ct.category.interpret(ct.prim("matmul"), Estimate(fast_blas))(dom)
+    assert c.work == pytest.approx(cost(ct.prim("matmul"), dom).work / 100)
+
+
+def test_reverse_roles():
+    term, x = wide(3)
+    p = planned(term, x, "grad", threshold_s=1e-9)
+    assert [s.role for s in p.steps.values()] == ["vjp"] * 3 + ["tail"]  # members: forward + backward in one
+    assert p.tasks == 3
+    term, x = tree(2)
+    p = planned(term, x, "grad", threshold_s=1e-9, inline_s=0.0)
+    roles = [s.role for s in p.steps.values()]
+    assert roles[-1] == "vjp" and set(roles[:-1]) == {"split"}  # inner nodes need forward values first
+    assert p.tasks == 1 + 3 * (len(roles) - 1)
+
+
+def test_unused_work_is_pruned():
+    term = ct.compose(ct.exl, ct.fork(ct.prim("sin"), ct.prim("cos")))
+    p = planned(term, np.ones(3), threshold_s=0.0)
+    assert [s.term for s in p.steps.values()] == [ct.prim("sin")]
+
+
+def test_planning_a_100k_node_term_completes():
+    chain = ct.compose(*[ct.prim("sin"), ct.prim("cos")] * 50_000)
+    assert chain.size > 100_000
+    assert len(planned(chain, np.ones(4)).steps) == 1
+    wide_term = ct.compose(ct.jamn(30_000), ct.fork(*(ct.compose(ct.prim("sin"), ct.scale(k)) for k in range(30_000))))
+    assert wide_term.size > 90_000
+    p = planned(wide_term, np.ones(4), threshold_s=1e-9)
+    assert 1 < len(p.steps) <= 30_001
+
+
+def test_bad_mode():
+    with pytest.raises(ValueError, match="mode"):
+        planned(ct.prim("sin"), np.ones(2), "hessian")
