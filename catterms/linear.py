@@ -19,7 +19,7 @@ from .category import Category
 from .evaluate import bind
 from .prims import Rule
 from .types import Array
-from .vectors import ZERO, LazyTuple, add, component, dense, total, zeros
+from .vectors import ZERO, Broadcast, LazyTuple, add, broadcast, component, dense, total, zeros
 
 Lin = Callable[[Any], Any]
 
@@ -106,6 +106,9 @@ class Additive(LinearCategory):
 
     def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
         f = bind(rule, params)
+        if rule.elementwise:
+            # commutes with broadcasting: act on the small array of a Broadcast
+            return lambda t: ZERO if t is ZERO else broadcast(f(t.value), t.shape) if type(t) is Broadcast else f(dense(t))
         if rule.arity == 1:
             return lambda t: ZERO if t is ZERO else f(dense(t))
         return lambda t: ZERO if t is ZERO else f(_dense_parts(t, dom))

@@ -78,19 +78,34 @@ def show(t: Type) -> str:
     return "(" + ", ".join(show(c) for c in t) + ")"
 
 
+_ARRAYS: dict[tuple, Array] = {}
+_FLOATS = (np.dtype("float64"), np.dtype("float32"))
+
+
+def array_of(shape: tuple[int, ...], dtype: np.dtype) -> Array:
+    """The :class:`Array` object for a shape and dtype, memoised: every call of the API needs one."""
+    key = (shape, dtype)
+    found = _ARRAYS.get(key)
+    if found is None:
+        found = _ARRAYS[key] = Array(shape, dtype)
+    return found
+
+
 def type_of(value: Any) -> Type:
     """The object a value belongs to; Python floats and ints count as float64 scalars."""
     if isinstance(value, tuple):
         return tuple(type_of(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return Array(value.shape, value.dtype)
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
-        return Array((), "float64")
+    if isinstance(value, np.ndarray) or isinstance(value, np.floating):
+        return array_of(value.shape, value.dtype)
+    if isinstance(value, (float, int, np.integer)) and not isinstance(value, bool):
+        return array_of((), np.dtype("float64"))
     raise TermTypeError(f"a value must be an ndarray, a float or a tuple of these, got {type(value).__name__}")
 
 
 def as_value(value: Any, t: Type | None = None) -> Any:
     """Normalise a user value into the value of type ``t`` (or its own type): arrays, float dtypes."""
+    if type(value) is np.ndarray and value.dtype in _FLOATS and t is None:
+        return value  # the common case, kept cheap: it is on every call's path
     if isinstance(value, tuple):
         parts = t if t is not None else (None,) * len(value)
         if t is not None and (not isinstance(t, tuple) or len(t) != len(value)):

@@ -1,12 +1,15 @@
 """Tangent and cotangent values: the vector spaces the linear maps act on.
 
-Besides ndarrays and tuples, three lazy forms keep derivative work and memory down:
+Besides ndarrays and tuples, four lazy forms keep derivative work and memory down:
 
 * :data:`ZERO` — the symbolic zero of any object. Constants have zero derivatives; the injections pad
   with zeros; a linear map sends ``ZERO`` to ``ZERO`` without touching memory.
 * :class:`Scatter` — the transpose of indexing: "these slices of a zero array of this shape". Sums of
   scatters accumulate into one buffer in place instead of zero-padding every slice (the fused reverse
   mode of DESIGN.md, obtained by the vector space rather than by hand).
+* :class:`Broadcast` — "this array, broadcast to that shape": the transpose of a sum. An elementwise
+  linear map (``scale``, ``neg``) acts on the small array and lets numpy broadcast in the next product,
+  so the cotangent of ``sum`` — often a single number — is never written out at full size.
 * :class:`LazyTuple` — the output of a fork of linear maps, computed component by component on demand.
   In reverse mode a fork is the transpose of a primitive's join, e.g. ``(c ↦ c·Bᵀ) △ (c ↦ Aᵀ·c)`` for a
   matmul; when ``A`` is a constant the next map discards the first component, so it is never computed.
@@ -39,6 +42,20 @@ class Scatter:
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, parts: list[tuple[Any, bool, Any]]) -> None:
         self.shape, self.dtype, self.parts = shape, dtype, parts
+
+
+class Broadcast:
+    """``value`` broadcast to ``shape`` (``value``'s shape broadcasts to it); materialised by :func:`dense`."""
+
+    __slots__ = ("value", "shape", "dtype")
+
+    def __init__(self, value: Any, shape: tuple[int, ...]) -> None:
+        self.value, self.shape, self.dtype = value, shape, value.dtype
+
+
+def broadcast(value: Any, shape: tuple[int, ...]) -> Any:
+    """``value`` as a tangent of ``shape``: itself when it already has that shape, else lazily broadcast."""
+    return value if value.shape == shape else Broadcast(value, shape)
 
 
 class LazyTuple:
@@ -105,10 +122,13 @@ def _into(buf: Any, s: Scatter) -> Any:
 
 
 def dense(t: Any) -> Any:
-    """An array (or ``ZERO``) for a single-array tangent, materialising a :class:`Scatter`."""
-    if type(t) is not Scatter:
-        return t
-    return _into(zeros(Array(t.shape, t.dtype)), t)
+    """An array (or ``ZERO``) for a single-array tangent, materialising a :class:`Scatter` or :class:`Broadcast`."""
+    kind = type(t)
+    if kind is Broadcast:
+        return apply(np.broadcast_to, (t.value, t.shape), {}, lambda: (t.shape, t.dtype))
+    if kind is Scatter:
+        return _into(zeros(Array(t.shape, t.dtype)), t)
+    return t
 
 
 def add(a: Any, b: Any) -> Any:
@@ -118,6 +138,12 @@ def add(a: Any, b: Any) -> Any:
     if b is ZERO:
         return a
     ta, tb = type(a), type(b)
+    if ta is Broadcast and tb is Broadcast:
+        return broadcast(a.value + b.value, a.shape)
+    if ta is Broadcast or tb is Broadcast:
+        if ta is Scatter or tb is Scatter:
+            return add(dense(a), dense(b))
+        return (a.value + b) if ta is Broadcast else (a + b.value)  # numpy broadcasts to the full shape
     if ta is Scatter and tb is Scatter:
         return Scatter(a.shape, np.result_type(a.dtype, b.dtype), a.parts + b.parts)
     if ta is Scatter or tb is Scatter:

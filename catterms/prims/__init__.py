@@ -4,8 +4,8 @@ Each primitive is one :class:`Rule`, defined once, next to its kin:
 
 * ``impl(x, **params)`` — the numpy implementation, on an array (``arity`` 1), two arrays
   ``impl(a, b)`` (``arity`` 2, so numpy's ufuncs serve directly) or a tuple of arrays (``arity`` 0: any
-  length ≥ 1). Lazy rules (``scatter``) build a lazy vector instead of computing, even while generating
-  code (see :mod:`catterms.codegen`).
+  length ≥ 1). Lazy rules (``scatter``, ``unsum``) build a lazy vector instead of computing, even while
+  generating code (see :mod:`catterms.codegen`); ``elementwise`` linear rules commute with broadcasting.
 * ``type(dom, **params)`` — the shape rule: the codomain object for the domain object ``dom``, or a
   :class:`~catterms.errors.TermTypeError` naming both.
 * ``deriv(lin, x, y, **params)`` — for non-linear primitives: the derivative at ``x`` (``y`` is the
@@ -48,6 +48,7 @@ class Rule:
     params: dict[str, tuple[Any, Callable[[Any], Any]]] = field(default_factory=dict)
     public: bool = True
     lazy: bool = False
+    elementwise: bool = False
     doc: str = ""
 
     @property

@@ -87,13 +87,13 @@ def _scale_transpose(lin: Any, dom: tuple[int, ...], s: Any) -> Any:
 
 register(Rule(
     "scale", 1, np.multiply, _scale_type, _elementwise_cost(CHEAP),
-    transpose=_scale_transpose, params={"s": (1.0, p_float)},
+    transpose=_scale_transpose, params={"s": (1.0, p_float)}, elementwise=True,
     doc="the paper's scale s: multiply by s (a constant; inside derivatives, an array)",
 ))
 
 register(Rule(
     "neg", 1, np.negative, _same_type("neg"), _elementwise_cost(CHEAP),
-    transpose=lambda lin, dom: lin.linear(TABLE["neg"], {}, dom), doc="-x",
+    transpose=lambda lin, dom: lin.linear(TABLE["neg"], {}, dom), elementwise=True, doc="-x",
 ))
 
 

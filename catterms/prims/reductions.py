@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ..codegen import apply
 from ..errors import TermTypeError
 from ..types import Array, Type
 from . import CHEAP, TRANSCENDENTAL, TABLE, Rule, norm_axes, p_axis, p_bool, p_ints, register, want_array
+from ..vectors import broadcast
 from .elementwise import scaled
 
 AXIS_PARAMS = {"axis": (None, p_axis), "keepdims": (False, p_bool)}
@@ -42,8 +44,11 @@ def _reduce_cost(k: float) -> Any:
 
 
 def _unsum(t: Any, axes: tuple[int, ...], shape: tuple[int, ...]) -> Any:
-    """Broadcast a reduced array back to ``shape`` (a read-only view)."""
-    return np.broadcast_to(t.reshape(_reduced(shape, axes, True)), shape)
+    """A reduced array broadcast back to ``shape``, lazily (:class:`~catterms.vectors.Broadcast`)."""
+    keep = _reduced(shape, axes, True)
+    if t.ndim and t.shape != keep:
+        t = apply(np.reshape, (t, keep), {}, lambda: (keep, t.dtype))
+    return broadcast(t, shape)
 
 
 def _sum_transpose(lin: Any, dom: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
@@ -64,7 +69,7 @@ def _unsum_transpose(lin: Any, dom: tuple[int, ...], axes: tuple[int, ...], shap
 
 register(Rule(
     "unsum", 1, _unsum, lambda dom, axes, shape: Array(shape, want_array("unsum", dom).dtype), _reduce_cost(0.0),
-    transpose=_unsum_transpose, params={"axes": ((), p_ints), "shape": ((), p_ints)}, public=False,
+    transpose=_unsum_transpose, params={"axes": ((), p_ints), "shape": ((), p_ints)}, public=False, lazy=True,
     doc="the transpose of sum: broadcast back over the summed axes",
 ))
 

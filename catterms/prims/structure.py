@@ -11,6 +11,7 @@ step)`` a slice, ``("n",)`` a new axis, ``("e",)`` an ellipsis, ``("a", (kâ‚, â
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -163,8 +164,9 @@ def _check_tag(it: tuple) -> tuple:
     return tuple(it)
 
 
+@lru_cache(maxsize=4096)
 def numpy_index(idx: tuple) -> tuple:
-    """The tagged form back as a numpy index tuple."""
+    """The tagged form back as a numpy index tuple (memoised: indexing runs it on every call)."""
     out: list[Any] = []
     for it in idx:
         tag = it[0]

@@ -1,0 +1,170 @@
+"""What does a gradient cost relative to the function? Side-by-side ratios, one process, one run.
+
+For Rosenbrock (n = 10 … 10⁶) and a 2-layer tanh MLP loss (batch 256, width 64/256/1024, gradient with
+respect to the weights, data constant), it times the hand-written numpy function ``f`` and, against it:
+
+* ``eval/f``   — evaluating the term (interpretive overhead);
+* ``rev/f``    — value and gradient by reverse mode (``ct.value_and_grad``);
+* ``jvp/f``    — value and one directional derivative by forward mode (a full forward-mode gradient needs
+  one of these per input element; ``fwd grad/f`` shows it where that is affordable);
+* ``mem``      — peak memory of reverse mode over the peak of ``f`` (tracemalloc, numpy allocations);
+* the same value-and-gradient ratio for autograd, torch (eager, CPU) and jax, when they are installed.
+
+Every ratio divides two timings taken back to back in this run (best of several repeats), because the
+machines are shared and noisy. BLAS is pinned to one thread and the allocator tuned as in our workers
+(``workers.alloc``), for catterms and the anchors alike. Run: ``python bench/ad_ratio.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import catterms as ct  # noqa: E402
+from catterms.examples import mlp_loss, rosenbrock  # noqa: E402
+from workers.alloc import tune_allocator  # noqa: E402
+
+
+def best_time(fn: Callable[[], Any], budget: float) -> float:
+    """Best per-call time over 5 repeats of a batch sized to take about ``budget / 5`` seconds."""
+    fn()
+    t0, calls = time.perf_counter(), 0
+    while time.perf_counter() - t0 < budget / 10:
+        fn()
+        calls += 1
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
+
+
+def peak_bytes(fn: Callable[[], Any]) -> int:
+    fn()
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def anchors() -> dict[str, Callable[[str, Any], Callable[[Any], Any]]]:
+    """value-and-gradient makers for the AD systems that are installed, by name."""
+    found: dict[str, Callable[[str, Any], Callable[[Any], Any]]] = {}
+    try:
+        import autograd
+        import autograd.numpy as anp
+
+        found["autograd"] = lambda kind, data: autograd.value_and_grad(_program(kind, data, anp))
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+
+        def torch_vg(kind: str, data: Any) -> Callable[[Any], Any]:
+            f = _program(kind, {k: torch.from_numpy(np.array(v)) for k, v in data.items()}, torch)
+
+            def run(x: Any) -> Any:
+                xs = tuple(torch.tensor(a, requires_grad=True) for a in (x if isinstance(x, tuple) else (x,)))
+                y = f(xs if isinstance(x, tuple) else xs[0])
+                y.backward()
+                return y.item(), [a.grad for a in xs]
+
+            return run
+
+        found["torch"] = torch_vg
+    except ImportError:
+        pass
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        found["jax"] = lambda kind, data: jax.jit(jax.value_and_grad(_program(kind, data, jnp)))
+    except ImportError:
+        pass
+    return found
+
+
+def _program(kind: str, data: dict[str, Any], xp: Any) -> Callable[[Any], Any]:
+    """The benchmark functions once more, for an anchor's array module ``xp``."""
+    if kind == "rosenbrock":
+        return lambda x: xp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    X, y = data["X"], data["y"]
+
+    def mlp(p: Any) -> Any:
+        W1, b1, W2, b2 = p
+        r = xp.tanh(X @ W1 + b1) @ W2 + b2 - y
+        return xp.mean(r * r)
+
+    return mlp
+
+
+def cases(quick: bool) -> list[tuple[str, str, Any, Any, dict[str, Any]]]:
+    """(label, kind, term example, input, data for anchors)."""
+    out = []
+    for n in (10, 1_000, 100_000) if quick else (10, 1_000, 100_000, 1_000_000):
+        ex = rosenbrock(n)
+        out.append((f"rosenbrock n={n:,}", "rosenbrock", ex, ex.example_input, {}))
+    for width in (64, 256) if quick else (64, 256, 1024):
+        ex = mlp_loss(batch=256, width=width, features=width)
+        X, y = _data(ex)
+        out.append((f"mlp width={width}", "mlp", ex, ex.example_input, {"X": X, "y": y}))
+    return out
+
+
+def _data(ex: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The constants X (batch × features) and y (batch × 1) of an MLP term, in the order they appear."""
+    consts = [n.value for n in ex.term.nodes() if n.op == "const" and n.value.ndim == 2]
+    X = next(c for c in consts if c.shape[1] > 1)
+    y = next(c for c in consts if c.shape[1] == 1)
+    return X, y
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter timings")
+    parser.add_argument("--no-tune", action="store_true", help="keep glibc's default malloc thresholds")
+    args = parser.parse_args()
+    tuned = False if args.no_tune else tune_allocator()
+    budget = 0.3 if args.quick else 1.0
+    found = anchors()
+    print(f"# catterms AD cost ratios — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, numpy {np.__version__}, allocator tuned: {tuned}")
+    head = f"{'case':<22}{'f':>11}{'eval/f':>8}{'rev/f':>8}{'jvp/f':>8}{'fwd grad/f':>12}{'mem':>7}"
+    print(head + "".join(f"{name + '/f':>12}" for name in found))
+    for label, kind, ex, x, data in cases(args.quick):
+        term, ref = ex.term, ex.reference
+        y, g = ct.value_and_grad(term, x)
+        assert np.isclose(y, ref(x), rtol=1e-10), label
+        t_f = best_time(lambda: ref(x), budget)
+        t_eval = best_time(lambda: ct.evaluate(term, x), budget)
+        t_rev = best_time(lambda: ct.value_and_grad(term, x), budget)
+        tangent = tuple(np.ones_like(a) for a in x) if isinstance(x, tuple) else np.ones_like(x)
+        t_jvp = best_time(lambda: ct.jvp(term, x, tangent), budget)
+        fwd_grad = f"{t_jvp * x.size / t_f:12.1f}" if kind == "rosenbrock" and x.size <= 1_000 else f"{'—':>12}"
+        mem = peak_bytes(lambda: ct.value_and_grad(term, x)) / max(peak_bytes(lambda: ref(x)), 1)
+        row = f"{label:<22}{t_f * 1e6:9.1f}µs{t_eval / t_f:8.2f}{t_rev / t_f:8.2f}{t_jvp / t_f:8.2f}{fwd_grad}{mem:7.1f}"
+        for make in found.values():
+            vg = make(kind, data)
+            row += f"{best_time(lambda: vg(x), budget) / t_f:12.2f}"
+        print(row, flush=True)
+    print("targets (rev/f): ≤ 2.5 for n ≥ 1e5 and width ≥ 256; ≤ 3 for width 64; ≤ 5 for n ≤ 1e3")
+
+
+if __name__ == "__main__":
+    main()
