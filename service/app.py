@@ -56,7 +56,7 @@ class Settings:
     """Everything the API and dispatcher need to know; the CLI's ``serve`` options fill it."""
 
     token: str | None = None
-    max_body: int = 64 << 20
+    max_body: int = 32 << 20
     limits: wire.Limits = field(default_factory=wire.Limits)
     queue_size: int = 1000
     runners: int = 4
@@ -165,19 +165,19 @@ class Service:
             raise error("not_found", f"no job {job_id!r}")
         return row
 
-    def _view(self, row: JobRow) -> dict[str, Any]:
+    async def _view(self, row: JobRow) -> dict[str, Any]:
         """A job as the API shows it: the stored row plus live progress."""
-        live = self.dispatcher.progress(row.id)
+        live = await self.dispatcher.progress(row.id)
         done, total = (row.tasks, row.tasks) if row.state == DONE else live or (0, None)
         return {**row.to_dict(), "progress": {"done": done, "total": total}}
 
-    def _unfinished(self, row: JobRow) -> ServiceError:
+    async def _unfinished(self, row: JobRow) -> ServiceError:
         """The error for asking a job's result or report when there is none."""
         if row.state == FAILED:
             return error("job_failed", f"job {row.id} failed: {row.error_message}", reason=row.error_code)
         if row.state == CANCELLED:
             return error("job_cancelled", f"job {row.id} was cancelled")
-        view = self._view(row)
+        view = await self._view(row)
         return error("not_ready", f"job {row.id} is {row.state}", state=row.state, progress=view["progress"])
 
     @staticmethod
@@ -204,7 +204,7 @@ class Service:
             if created:
                 self.dispatcher.enqueue(row, job)
         self.metrics.submitted.labels(str(not created).lower()).inc()
-        return self._reply(request, {**self._view(row), "deduplicated": not created}, 201 if created else 200)
+        return self._reply(request, {**await self._view(row), "deduplicated": not created}, 201 if created else 200)
 
     async def list_jobs(self, request: Request) -> Response:
         limit = int(self._number(request, "limit", 50, 1, 500))
@@ -216,10 +216,10 @@ class Service:
             raise error("bad_field", f"state must be one of {', '.join(STATES)}, got {state!r}", field="state")
         rows = await self.db.page(limit, None if cursor is None else int(cursor), state)
         nxt = str(rows[-1].seq) if len(rows) == limit else None
-        return self._reply(request, {"jobs": [self._view(r) for r in rows], "next": nxt})
+        return self._reply(request, {"jobs": [await self._view(r) for r in rows], "next": nxt})
 
     async def status(self, request: Request) -> Response:
-        return self._reply(request, self._view(await self._row(request)))
+        return self._reply(request, await self._view(await self._row(request)))
 
     async def result(self, request: Request) -> Response:
         wait = self._number(request, "wait", 0.0, 0.0, self.settings.max_wait)
@@ -233,18 +233,18 @@ class Service:
             row = await self._row(request)
         stored = await self.db.result(row.id) if row.state == DONE else None
         if stored is None:
-            raise self._unfinished(row)
+            raise await self._unfinished(row)
         return self._reply(request, {"value": stored.value, "derivative": stored.derivative})
 
     async def report(self, request: Request) -> Response:
         row = await self._row(request)
         stored = await self.db.result(row.id) if row.state == DONE else None
         if stored is None:
-            raise self._unfinished(row)
+            raise await self._unfinished(row)
         return self._reply(request, stored.report)
 
     async def cancel(self, request: Request) -> Response:
-        return self._reply(request, self._view(await self.dispatcher.cancel(await self._row(request))))
+        return self._reply(request, await self._view(await self.dispatcher.cancel(await self._row(request))))
 
     async def prometheus(self, request: Request) -> Response:
         text = self.metrics.render(await self.db.counts(), self.dispatcher.queued)

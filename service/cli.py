@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -52,7 +53,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", help="client key for a tls:// scheduler")
     p.add_argument("--https-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--https-key", help="private key for --https-cert")
-    p.add_argument("--max-body-mb", type=float, default=64.0, help="largest request body (default %(default)s MiB)")
+    p.add_argument("--max-body-mb", type=float, default=32.0, help="largest request body (default %(default)s MiB)")
     p.add_argument("--limit", type=_limit, action="append", default=[], metavar="NAME=N",
                    help="a term/value limit of catterms.wire.Limits, e.g. max_nodes=100000 (repeatable)")
     p.add_argument("--queue-size", type=int, default=1000, help="queued jobs before 503 (default %(default)s)")
@@ -78,6 +79,9 @@ def cmd_serve(a: argparse.Namespace) -> int:
         print(f"catterms service at {url_of(sock, bool(ssl))} ({where}; data dir {data_dir})", flush=True)
         if not a.scheduler:
             print(f"Dask dashboard: {executor.dashboard_link}", flush=True)
+        # uvicorn stops gracefully on SIGTERM and then re-raises it under the handler found here: make
+        # that a no-op, so the cluster is closed below and the exit status is 0.
+        signal.signal(signal.SIGTERM, lambda *_: None)
         server(Service(settings, executor, store), **ssl).run(sockets=[sock])
     return 0
 

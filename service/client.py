@@ -37,8 +37,9 @@ DEFAULT_URL = "http://127.0.0.1:8765"
 #: Seconds per long poll for a result: short while a progress bar wants fresh numbers, long otherwise.
 POLL_WITH_BAR, POLL_QUIET = 0.5, 20.0
 
-#: Values the service returns may be as large as it accepts.
-RESULT_LIMITS = wire.Limits()
+#: Results come from the service the client chose to trust, and may be larger than any input it accepts
+#: (a value or a Jacobian-vector product can outgrow the input): allow arrays of up to 2³¹ elements.
+RESULT_LIMITS = wire.Limits(max_bytes=1 << 34, max_array_elements=1 << 31)
 
 
 class Call(NamedTuple):

@@ -132,12 +132,17 @@ class Dispatcher:
         live = self._live.get(job_id)
         return None if live is None else live.ended
 
-    def progress(self, job_id: str) -> tuple[int, int | None] | None:
+    async def progress(self, job_id: str) -> tuple[int, int | None] | None:
         """Tasks done and total of a job this process holds; total is None until the job is planned."""
         live = self._live.get(job_id)
         if live is None:
             return None
-        return (0, None) if live.handle is None else live.handle.progress()
+        if live.handle is None:
+            return 0, None
+        try:
+            return await asyncio.to_thread(live.handle.progress)  # asks the scheduler: not on the event loop
+        except Exception:  # noqa: BLE001 - progress is advisory; the job's own outcome reports any failure
+            return 0, None
 
     async def cancel(self, row: JobRow) -> JobRow:
         """Cancel a queued or running job; a finished job is a conflict (a cancelled one is left as is)."""
