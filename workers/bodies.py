@@ -80,6 +80,9 @@ class Body(ABC):
     def __init__(self, term: Term, dom: Type, spec: Spec, where: str) -> None:
         self.term, self.dom, self.spec, self.where = term, dom, spec, where
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.where})"
+
     def __call__(self, *args: Any) -> Any:
         try:
             return self.compute(args)

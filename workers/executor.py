@@ -28,12 +28,12 @@ from typing import Any
 import dask
 import numpy as np
 from distributed import Client, Future, LocalCluster, Security
-from distributed.diagnostics.plugin import SchedulerPlugin
+from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 
 from catterms.api import prepare
 from catterms.compiler import program
 from catterms.errors import CattermsError, TermTypeError
-from catterms.terms import Term
+from catterms.terms import Term, prim
 from catterms.types import Array, Type, as_value, show
 
 from . import assemble
@@ -97,12 +97,15 @@ def _done(job: str, dask_scheduler: Any = None) -> int:
     return len(dask_scheduler.plugins[JobRecorder.name].jobs.get(job, ()))
 
 
-def _warm() -> Rates:
-    """On each worker before the first job: import and compile once, then measure the planner's rates."""
-    from catterms.terms import prim
+class Warm(WorkerPlugin):
+    """Every worker, including one that joins or is restarted later: import catterms and compile once
+    before its first task, so no job pays for it."""
 
-    program(prim("tanh"), Array((4,)), "grad")
-    return measure_rates()
+    name = "catterms-warm"
+    idempotent = True
+
+    def setup(self, worker: Any) -> None:
+        program(prim("tanh"), Array((4,)), "grad")
 
 
 class JobHandle:
@@ -250,7 +253,8 @@ class Executor:
         else:
             self.client = Client(address, security=security, set_as_default=False)
         self.client.register_plugin(JobRecorder())
-        measured = self.client.run(_warm)
+        self.client.register_plugin(Warm())
+        measured = self.client.run(measure_rates)
         self.rates = rates or (Rates(*(median(getattr(r, f) for r in measured.values())
                                        for f in ("elementwise", "matmul", "call"))) if measured else Rates())
         self._plan = lru_cache(maxsize=256)(self._make_plan)

@@ -1,0 +1,115 @@
+"""The Executor against real clusters: `dask scheduler` and `dask worker` processes on loopback, a
+worker killed mid-job, scattered data lost, a cluster with no workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from distributed import LocalCluster
+
+import catterms as ct
+from workers import ClusterError, Executor
+from workers.alloc import WORKER_ENV
+
+from sample_terms import FAMILIES, assert_close, wide
+from test_executor import slow_term
+
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cli_cluster():
+    """``dask scheduler`` and two ``dask worker`` processes, each one thread, no dashboards."""
+    port = free_port()
+    env = {**os.environ, **WORKER_ENV}
+    spawn = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              **spawn)]
+    try:
+        for _ in range(2):
+            procs.append(subprocess.Popen([DASK, "worker", f"tcp://127.0.0.1:{port}", "--host", "127.0.0.1",
+                                           "--nthreads", "1", "--no-dashboard", "--no-nanny"], **spawn))
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def test_existing_cluster_from_the_command_line(cli_cluster):
+    deadline = time.monotonic() + 60
+    while True:  # the scheduler may not listen yet
+        try:
+            ex = Executor(cli_cluster, threshold_s=0.0, no_workers_timeout=30)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "dask scheduler did not start"
+            time.sleep(0.2)
+    with ex:
+        ex.client.wait_for_workers(2, timeout=60)
+        term, x = FAMILIES["tree"]()
+        result = ex.run(term, x, "grad", timeout=120)
+        y0, d0 = ct.value_and_grad(term, x)
+        assert_close(result.value, y0)
+        assert_close(result.derivative, d0)
+        assert result.report["workers"] == 2
+        assert len({t["worker"] for t in result.report["tasks_detail"]}) >= 1
+
+
+def test_a_worker_killed_mid_job_does_not_lose_the_job():
+    term, x = slow_term(K=4, n=20_000, depth=300)
+    with Executor(n_workers=2, threshold_s=0.05, dashboard_address=None) as ex:
+        pids = ex.client.run(os.getpid)
+        h = ex.submit(term, x, "grad")
+        deadline = time.monotonic() + 60
+        busy: list[str] = []
+        while not busy:
+            assert time.monotonic() < deadline, "the job never started"
+            busy = [w for w, keys in ex.client.processing().items() if any(h.id in str(k) for k in keys)]
+            time.sleep(0.02)
+        os.kill(pids[busy[0]], signal.SIGKILL)
+        result = h.result(timeout=120)
+        assert h.relaunches == 0  # Dask recomputed what the dead worker held; nothing was resubmitted
+        y0, d0 = ct.value_and_grad(term, x)
+        assert_close(result.value, y0)
+        assert_close(result.derivative, d0)
+
+
+def test_lost_scattered_inputs_are_scattered_and_submitted_again():
+    term, x = wide(3, batch=4, width=200)
+    with Executor(n_workers=2, threshold_s=0.0, scatter_bytes=100, dashboard_address=None) as ex:
+        h = ex.submit(term, x, "grad")
+        ex.client.cancel(h.scattered)  # what the cluster does to them when the worker holding them dies
+        result = h.result(timeout=120)
+        assert h.relaunches == 1
+    y0, d0 = ct.value_and_grad(term, x)
+    assert_close(result.value, y0)
+    assert_close(result.derivative, d0)
+
+
+def test_no_workers_is_a_clear_error_not_a_hang():
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        with Executor(cluster.scheduler_address, no_workers_timeout=1.0) as ex:
+            t0 = time.monotonic()
+            with pytest.raises(ClusterError, match="no workers"):
+                ex.run(*FAMILIES["wide"](), "grad", timeout=60)
+            assert time.monotonic() - t0 < 30
