@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .category import Category
+from .category import Category, Location
 from .codegen import lift
-from .evaluate import EVAL
+from .evaluate import EVAL, at_primitive
 from .linear import ADDITIVE, DUAL, Lin, LinearCategory
 from .prims import Rule, shapes
+from .terms import Term
 
 DFn = Callable[[Any], tuple[Any, Lin]]
 
@@ -107,6 +108,9 @@ class D(Category[DFn]):
     def const(self, value: Any) -> DFn:
         zero = self.lin.zero()
         return lambda x: (lift(value), zero)
+
+    def at(self, m: DFn, node: Term, where: Location) -> DFn:
+        return at_primitive(m, node, where)
 
 
 FORWARD = D(ADDITIVE)

@@ -26,7 +26,7 @@ class Line(NamedTuple):
     fn: Any
     call: str  # "f_name(args...)"
     uses: tuple[str, ...]  # names read, positional ufunc inputs first, in order
-    origin: str
+    origin: Any  # the Location of the primitive that emitted the line, or None
 
 
 def _fresh(fn: Any) -> bool:
@@ -38,7 +38,7 @@ def _writes_in_place(fn: Any) -> bool:
     return isinstance(fn, np.ufunc) and fn.nout == 1 and fn.signature is None
 
 
-def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> list[tuple[str, str]]:
+def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> list[tuple[str, Any]]:
     """Source lines ``(code, origin)`` for ``lines`` (already in order, dead lines removed)."""
     last: dict[str, float] = {}
     for i, line in enumerate(lines):
@@ -51,7 +51,7 @@ def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> li
     reusable: dict[str, bool] = {}  # allocation -> allocated here and never viewed
     until: dict[str, float] = {}  # allocation -> last line reading any name living in it
 
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, Any]] = []
     for i, line in enumerate(lines):
         code = f"{line.lhs} = {line.call}"
         target = syms.get(line.outs[0]) if len(line.outs) == 1 else None

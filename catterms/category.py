@@ -31,6 +31,9 @@ class Location:
     def __init__(self, node: Term, parent: Location | None, index: int) -> None:
         self.node, self.parent, self.index = node, parent, index
 
+    def label(self) -> str:
+        return label(self.node)
+
     def __str__(self) -> str:
         steps: list[str] = []
         loc: Location | None = self

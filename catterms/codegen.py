@@ -123,7 +123,7 @@ class Program:
         self._fresh = itertools.count()
         self.syms: dict[str, Sym] = {}
         self.memo: dict[str, Any] = {}
-        self.where: str = ""
+        self.where: Any = None  # the Location of the primitive being emitted; rendered only on failure
 
     def name(self, prefix: str = "v") -> str:
         return f"{prefix}{next(self._fresh)}"
@@ -160,14 +160,6 @@ class Program:
         s = self.syms[name] = Sym(name, shape, dtype)
         return s
 
-    @contextmanager
-    def at(self, where: Any) -> Iterator[None]:
-        """Attribute the lines emitted inside to ``where`` (a term location), for error messages."""
-        saved, self.where = self.where, where
-        try:
-            yield
-        finally:
-            self.where = saved
 
     def function(self, params: list[Any], result: Any, name: str = "term", start: int = 0) -> Callable[..., Any]:
         """Compile ``def name(params...): ...; return result`` keeping only the lines the result needs.
@@ -181,7 +173,7 @@ class Program:
         args = [f"a{i}" for i in range(len(params))]
         src = [f"def {name}({', '.join(args)}):"]
         src += [f"    {_pattern(p)} = {a}" for p, a in zip(params, args)]
-        origin: dict[int, str] = {}
+        origin: dict[int, Any] = {}
         for code, where in render(keep, set(uses), self.syms):
             origin[len(src) + 1] = where
             src.append(f"    {code}")
@@ -238,7 +230,7 @@ def out_spec(t: Any) -> Any:
     return (t.shape, t.dtype)
 
 
-def _located(fn: Callable[..., Any], filename: str, origin: dict[int, str], source: str) -> Callable[..., Any]:
+def _located(fn: Callable[..., Any], filename: str, origin: dict[int, Any], source: str) -> Callable[..., Any]:
     """Wrap generated code so a failure names the primitive and its path in the term."""
 
     def run(*args: Any) -> Any:
@@ -248,15 +240,32 @@ def _located(fn: Callable[..., Any], filename: str, origin: dict[int, str], sour
             raise
         except Exception as e:
             line = next((f.lineno for f in reversed(traceback.extract_tb(e.__traceback__)) if f.filename == filename), None)
-            where = origin.get(line or -1) or "the generated code"
-            raise EvaluationError(f"{where} failed: {type(e).__name__}: {e}") from e
+            where = origin.get(line or -1)
+            what = f"primitive {where.label()} at {where}" if where is not None else "the generated code"
+            raise EvaluationError(f"{what} failed: {type(e).__name__}: {e}") from e
 
     run.__catterms_source__ = source  # type: ignore[attr-defined]
     return run
 
 
-def active() -> Program | None:
-    return _CURRENT.get()
+def current_location() -> Any:
+    """The location lines are attributed to now (None when not generating)."""
+    prog = _CURRENT.get()
+    return None if prog is None else prog.where
+
+
+@contextmanager
+def located(where: Any) -> Iterator[None]:
+    """Attribute the lines emitted inside to ``where`` (a term Location), for error messages."""
+    prog = _CURRENT.get()
+    if prog is None:
+        yield
+        return
+    saved, prog.where = prog.where, where
+    try:
+        yield
+    finally:
+        prog.where = saved
 
 
 @contextmanager
@@ -292,7 +301,7 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
     key = f"{fn_name}({call})"
     if fn not in IMPURE and key in prog.memo:  # common subexpressions: e.g. sin x, needed by sin and by cos′
         return prog.memo[key]
-    prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), str(prog.where)))
+    prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), prog.where))
     prog.memo[key] = target
     return target
 

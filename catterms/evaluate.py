@@ -12,9 +12,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .category import Category
-from .codegen import apply, lift, out_spec, sym_type
+from .category import Category, Location
+from .codegen import apply, lift, located, out_spec, sym_type
 from .prims import Rule
+from .terms import Term
 from .vectors import zeros, zeros_like
 
 Fn = Callable[[Any], Any]
@@ -109,6 +110,21 @@ class Evaluate(Category[Fn]):
 
     def const(self, value: Any) -> Fn:
         return lambda x: lift(value)
+
+    def at(self, m: Fn, node: Term, where: Location) -> Fn:
+        return at_primitive(m, node, where)
+
+
+def at_primitive(m: Callable[[Any], Any], node: Term, where: Location) -> Callable[[Any], Any]:
+    """Attribute the code a primitive emits to its location, so a failure at run time names it."""
+    if node.op != "prim":
+        return m
+
+    def run(x: Any) -> Any:
+        with located(where):
+            return m(x)
+
+    return run
 
 
 EVAL = Evaluate()

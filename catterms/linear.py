@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .category import Category
+from .codegen import current_location, located
 from .evaluate import bind
 from .prims import Rule
 from .types import Array
@@ -105,13 +106,26 @@ class Additive(LinearCategory):
         return lambda t: tuple(t if j == i else ZERO for j in range(n))
 
     def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
-        f = bind(rule, params)
+        f = _attributed(bind(rule, params))
         if rule.elementwise:
             # commutes with broadcasting: act on the small array of a Broadcast
             return lambda t: ZERO if t is ZERO else broadcast(f(t.value), t.shape) if type(t) is Broadcast else f(dense(t))
         if rule.arity == 1:
             return lambda t: ZERO if t is ZERO else f(dense(t))
         return lambda t: ZERO if t is ZERO else f(_dense_parts(t, dom))
+
+
+def _attributed(f: Lin) -> Lin:
+    """``f``, emitting its code under the location current now (the primitive whose derivative it is)."""
+    where = current_location()
+    if where is None:
+        return f
+
+    def run(t: Any) -> Any:
+        with located(where):
+            return f(t)
+
+    return run
 
 
 def _dense_parts(t: Any, dom: tuple) -> tuple:

@@ -204,3 +204,15 @@ def test_unknown_primitive_and_bad_params_are_refused() -> None:
         ct.prim("sum", axes=0)
     with pytest.raises(ct.TermTypeError, match="bad p="):
         ct.prim("pow", p="two")
+
+
+def test_a_failing_primitive_is_named_with_its_path(monkeypatch) -> None:
+    import dataclasses
+
+    def boom(x: Any) -> Any:
+        raise FloatingPointError("boom")
+
+    monkeypatch.setitem(TABLE, "sin", dataclasses.replace(TABLE["sin"], impl=boom))
+    term = ct.compose(ct.prim("sum"), ct.prim("sin"), ct.prim("exp"))
+    with pytest.raises(ct.EvaluationError, match=r"primitive sin at compose\[1\] > sin failed: FloatingPointError: boom"):
+        ct.evaluate(term, np.ones(3))
