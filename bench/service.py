@@ -27,12 +27,15 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
-import catterms as ct
-from service import Client
-
 REPO = Path(__file__).resolve().parents[1]
+# This script is itself named service.py: put the repository, not bench/, first on the import path so that
+# ``import service`` finds the package.
+sys.path[0] = str(REPO)
+
+import numpy as np  # noqa: E402
+
+import catterms as ct  # noqa: E402
+from service import Client  # noqa: E402
 TINY = ct.compose(ct.prim("sum"), ct.prim("sin"))
 
 
@@ -142,10 +145,9 @@ def main() -> None:
             wall1, lat1, err1 = concurrent(url, 1, a.jobs, 0)
             walln, latn, errn = concurrent(url, a.clients, a.jobs, 10_000)
     finally:
-        for proc in reversed(procs):
+        for proc in reversed(procs):  # the service first, then the workers, then the scheduler
             proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
+            proc.wait(timeout=60)
     raw50, raw99 = percentiles(raw)
     s50, s99 = percentiles(lat1) if lat1 else (float("nan"),) * 2
     n50, n99 = percentiles(latn) if latn else (float("nan"),) * 2

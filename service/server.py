@@ -41,7 +41,9 @@ def check_exposure(host: str, token: str | None) -> None:
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (``port=0`` picks a free port; read it back with ``getsockname``)."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without it a
+    # response written as headers then body waits ~40 ms for a delayed ACK on every kept-alive request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host.strip("[]"), port))
     sock.listen(2048)
