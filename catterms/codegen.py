@@ -16,6 +16,7 @@ input type, like any other interpretation.
 from __future__ import annotations
 
 import contextvars
+import math
 import itertools
 import traceback
 from contextlib import contextmanager
@@ -140,13 +141,15 @@ class Program:
 
     def literal(self, value: Any, uses: list[str]) -> str:
         """Source text for an argument: a Sym's name, a small literal, or a hoisted constant."""
-        if isinstance(value, Sym):
+        kind = type(value)
+        if kind is Sym:
             uses.append(value.name)
             return value.name
-        if isinstance(value, tuple):
+        if kind is tuple:
             parts = [self.literal(v, uses) for v in value]
             return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-        if value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and np.isfinite(value)):
+        # exact types only: numpy scalars (whose repr names np) and non-finite floats are hoisted instead
+        if value is None or kind in (bool, int, str) or (kind is float and math.isfinite(value)):
             return repr(value)
         return self.const(value)
 
