@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from catterms import wire
 from catterms.errors import CattermsError
@@ -97,8 +98,16 @@ def _executor(a: argparse.Namespace) -> Any:
     return Executor(a.scheduler, security=security)
 
 
-def _client(a: argparse.Namespace) -> Client:
-    return Client(a.url, a.token)
+def remote(command: Callable[[argparse.Namespace, Client], None]) -> Callable[[argparse.Namespace], int]:
+    """A command that talks to a running service through a :class:`Client` from ``--url``/``--token``."""
+
+    @functools.wraps(command)
+    def run(a: argparse.Namespace) -> int:
+        with Client(a.url, a.token) as client:
+            command(a, client)
+        return 0
+
+    return run
 
 
 def _print_status(info: dict[str, Any]) -> None:
@@ -120,51 +129,45 @@ def _show_result(result: JobResult, out: Path | None) -> None:
                 print(f"  {path} {arr.dtype}{list(arr.shape)}: {arr if arr.size <= 20 else arr.ravel()[:20]}")
 
 
-def cmd_submit(a: argparse.Namespace) -> int:
+@remote
+def cmd_submit(a: argparse.Namespace, client: Client) -> None:
     term = wire.loads(Path(a.term).read_bytes())
     load = lambda p: None if p is None else arrays.load(p)  # noqa: E731
-    with _client(a) as client:
-        job = client.submit(term, load(a.input), a.mode, load(a.tangent), load(a.cotangent), a.baseline)
-        if not a.wait:
-            print(job.id)
-            return 0
+    job = client.submit(term, load(a.input), a.mode, load(a.tangent), load(a.cotangent), a.baseline)
+    if a.wait:
         print(f"job {job.id}", file=sys.stderr)
         _show_result(job.result(timeout=a.timeout), a.out)
-    return 0
+    else:
+        print(job.id)
 
 
-def cmd_status(a: argparse.Namespace) -> int:
-    with _client(a) as client:
-        _print_status(client.job(a.job).status())
-    return 0
+@remote
+def cmd_status(a: argparse.Namespace, client: Client) -> None:
+    _print_status(client.job(a.job).status())
 
 
-def cmd_jobs(a: argparse.Namespace) -> int:
-    with _client(a) as client:
-        for job in client.jobs(a.state, a.limit):
-            _print_status(job.info)
-    return 0
+@remote
+def cmd_jobs(a: argparse.Namespace, client: Client) -> None:
+    for job in client.jobs(a.state, a.limit):
+        _print_status(job.info)
 
 
-def cmd_result(a: argparse.Namespace) -> int:
-    with _client(a) as client:
-        _show_result(client.job(a.job).result(timeout=a.timeout), a.out)
-    return 0
+@remote
+def cmd_result(a: argparse.Namespace, client: Client) -> None:
+    _show_result(client.job(a.job).result(timeout=a.timeout), a.out)
 
 
-def cmd_report(a: argparse.Namespace) -> int:
-    with _client(a) as client:
-        data = client.job(a.job).report()
+@remote
+def cmd_report(a: argparse.Namespace, client: Client) -> None:
+    data = client.job(a.job).report()
     print(report.to_json(data) if a.json else report.table(data, f"job {a.job}"))
     if a.gantt:
         print(f"task timeline written to {report.gantt(data, a.gantt, f'job {a.job}')}", file=sys.stderr)
-    return 0
 
 
-def cmd_cancel(a: argparse.Namespace) -> int:
-    with _client(a) as client:
-        _print_status(client.job(a.job).cancel())
-    return 0
+@remote
+def cmd_cancel(a: argparse.Namespace, client: Client) -> None:
+    _print_status(client.job(a.job).cancel())
 
 
 def cmd_demo(a: argparse.Namespace) -> int:

@@ -19,9 +19,10 @@ catterms exceptions (an ill-typed term raises a ``ct.TermTypeError`` here as it 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from typing import Any, Generator, NamedTuple
+from typing import Any, Generator, Iterator, NamedTuple
 
 import httpx
 
@@ -76,6 +77,27 @@ def _parse(response: httpx.Response) -> Any:
 
 def _request(call: Call) -> Steps:
     return _parse((yield call))
+
+
+class _Done(NamedTuple):
+    value: Any
+
+
+def _advance(steps: Steps, response: httpx.Response | None = None) -> Call | _Done:
+    """Feed an operation the response to its last request: its next request, or its result."""
+    try:
+        return steps.send(response)  # send(None) starts a fresh generator
+    except StopIteration as stop:
+        return _Done(stop.value)
+
+
+def _request_args(call: Call) -> dict[str, Any]:
+    """keyword arguments of ``httpx.Client.request`` (and of the async one) for ``call``."""
+    return {
+        "method": call.method, "url": call.path, "params": call.params, "content": call.body,
+        "timeout": call.timeout or httpx.USE_CLIENT_DEFAULT,
+        "headers": {"Content-Type": codec.MSGPACK} if call.body is not None else None,
+    }
 
 
 class Job:
@@ -161,16 +183,13 @@ class _Base:
     def _drive(self, steps: Steps) -> Any:
         raise NotImplementedError
 
-    @staticmethod
-    def _request_args(call: Call) -> dict[str, Any]:
-        return {
-            "method": call.method, "url": call.path, "params": call.params, "content": call.body,
-            "timeout": call.timeout or httpx.USE_CLIENT_DEFAULT,
-            "headers": {"Content-Type": codec.MSGPACK} if call.body is not None else None,
-        }
-
-    def _fail(self, e: httpx.TransportError) -> ServiceError:
-        return ServiceError("connection_error", f"cannot reach the service at {self.url}: {e}", status=0)
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Turn a failure to talk to the service at all into a :class:`ServiceError` naming its URL."""
+        try:
+            yield
+        except httpx.TransportError as e:
+            raise ServiceError("connection_error", f"cannot reach the service at {self.url}: {e}", status=0) from e
 
     def submit(
         self, term: ct.Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
@@ -223,18 +242,11 @@ class Client(_Base):
         super().__init__(url, token, timeout, transport, httpx.Client)
 
     def _drive(self, steps: Steps) -> Any:
-        try:
-            call = next(steps)
-            while True:
-                try:
-                    response = self._http.request(**self._request_args(call))
-                except httpx.TransportError as e:
-                    raise self._fail(e) from e
-                call = steps.send(response)
-        except StopIteration as done:
-            return done.value
-        finally:
-            steps.close()
+        with contextlib.closing(steps), self._reachable():
+            step = _advance(steps)
+            while isinstance(step, Call):
+                step = _advance(steps, self._http.request(**_request_args(step)))
+            return step.value
 
     def close(self) -> None:
         self._http.close()
@@ -258,18 +270,11 @@ class AsyncClient(_Base):
         super().__init__(url, token, timeout, transport, httpx.AsyncClient)
 
     async def _drive(self, steps: Steps) -> Any:
-        try:
-            call = next(steps)
-            while True:
-                try:
-                    response = await self._http.request(**self._request_args(call))
-                except httpx.TransportError as e:
-                    raise self._fail(e) from e
-                call = steps.send(response)
-        except StopIteration as done:
-            return done.value
-        finally:
-            steps.close()
+        with contextlib.closing(steps), self._reachable():
+            step = _advance(steps)
+            while isinstance(step, Call):
+                step = _advance(steps, await self._http.request(**_request_args(step)))
+            return step.value
 
     async def aclose(self) -> None:
         await self._http.aclose()
