@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from .errors import MissingRuleError
 from .prims import Rule, lookup
@@ -95,6 +95,20 @@ class Category(Generic[M]):
     def at(self, m: M, node: Term, where: Location) -> M:
         """Hook called on every node's morphism with its location; instances that report errors use it."""
         return m
+
+
+def sequence(fs: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """Run ``fs`` one after the other (a composition in application order)."""
+    if len(fs) == 2:
+        f, g = fs
+        return lambda x: g(f(x))
+
+    def run(x: Any) -> Any:
+        for f in fs:
+            x = f(x)
+        return x
+
+    return run
 
 
 def _build(cat: Category[M], node: Term, ms: list[M]) -> M:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .category import Category, Location
+from .category import Category, Location, sequence
 from .codegen import apply, lift, located, out_spec, sym_type
 from .prims import Rule
 from .terms import Term
@@ -37,20 +37,6 @@ def bind(rule: Rule, params: dict[str, Any]) -> Fn:
     def run(x: Any) -> Any:
         args = (x if arity == 2 else (x,)) + extra
         return apply(impl, args, kw, lambda: out_spec(rule.type(sym_type(x), **params)))
-
-    return run
-
-
-def sequence(fs: Sequence[Fn]) -> Fn:
-    """Run ``fs`` one after the other (a composition in application order)."""
-    if len(fs) == 2:
-        f, g = fs
-        return lambda x: g(f(x))
-
-    def run(x: Any) -> Any:
-        for f in fs:
-            x = f(x)
-        return x
 
     return run
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .category import Category
+from .category import Category, sequence
 from .codegen import current_location, located
 from .evaluate import bind
 from .prims import Rule
@@ -59,18 +59,7 @@ class Additive(LinearCategory):
             return _zero
         if not fs:
             return _identity
-        if len(fs) == 1:
-            return fs[0]
-        if len(fs) == 2:
-            f, g = fs
-            return lambda t: g(f(t))
-
-        def run(t: Any) -> Any:
-            for f in fs:
-                t = f(t)
-            return t
-
-        return run
+        return fs[0] if len(fs) == 1 else sequence(fs)
 
     def cross(self, fs: Sequence[Lin]) -> Lin:
         if all(f is _zero for f in fs):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from .category import Category, Location, headroom, interpreted
+from .category import Category, Location, headroom, interpreted, sequence
 from .errors import TermTypeError
 from .prims import Rule
 from .terms import Term
@@ -32,12 +32,7 @@ class Types(Category[TypeFn]):
         return lambda t: t
 
     def compose(self, fs: Sequence[TypeFn]) -> TypeFn:
-        def run(t: Type) -> Type:
-            for f in fs:
-                t = f(t)
-            return t
-
-        return run
+        return sequence(fs)
 
     def cross(self, fs: Sequence[TypeFn]) -> TypeFn:
         return lambda t: tuple(f(c) for f, c in zip(fs, _tuple(f"a {len(fs)}-way cross", t, len(fs))))
