@@ -177,9 +177,16 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
+    from workers.bench import FAMILIES
+
     from .sweep import sweep
 
-    print(f"report written to {sweep(a.workers, a.out, a.families)}")
+    names = a.families or list(FAMILIES)
+    unknown = [n for n in names if n not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown benchmark family {unknown[0]!r}; the families are {', '.join(FAMILIES)}")
+    families = [FAMILIES[n](a.branches) for n in names]
+    print(f"report written to {sweep(a.workers, a.out, families, a.modes, a.reps)}")
     return 0
 
 
@@ -237,7 +244,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="run the workers benchmark families over worker counts; markdown + PNGs")
     p.add_argument("--workers", type=lambda s: [int(w) for w in s.split(",")], default=[1, 2],
                    help="comma-separated worker counts (default 1,2)")
-    p.add_argument("--families", nargs="*", default=None, help="benchmark families to run (default: all)")
+    p.add_argument("--families", nargs="*", default=None,
+                   help="benchmark families of workers.bench to run (default: all)")
+    p.add_argument("--branches", type=int, default=4, help="K: branches of the parallel families (default 4)")
+    p.add_argument("--modes", nargs="*", default=["grad"], choices=("value", "grad", "jvp", "vjp"))
+    p.add_argument("--reps", type=int, default=3, help="runs per measurement; the median is kept (default 3)")
     p.add_argument("--out", type=Path, default=Path("bench-report"), help="output folder (default %(default)s)")
     p.set_defaults(run=cmd_bench)
     return top

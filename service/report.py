@@ -101,7 +101,7 @@ def gantt(report: dict[str, Any], path: str | Path, title: str = "task timeline"
     ax.set_title(title)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in phases]
     if handles:
-        ax.legend(handles, phases, loc="upper right", fontsize="small")
+        ax.legend(handles, phases, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="phase")
     return _save(fig, path)
 
 
