@@ -13,7 +13,8 @@ GET      /v1/health                   ``{status, version, max_body}``; never nee
 GET      /metrics                     Prometheus exposition
 =======  ===========================  ======================================================================
 
-Bodies are msgpack unless the client sends or asks for JSON (:mod:`service.codec`); errors are always
+Request bodies are msgpack or JSON (by Content-Type); responses are msgpack when the Accept header asks for
+it and JSON otherwise (:mod:`service.codec`); errors are always
 JSON ``{code, message, field?, node?}`` with the status from :data:`service.errors.CODES`. The body size
 limit is enforced while reading (a declared Content-Length over it is refused unread), and the term and
 values are decoded under :class:`~catterms.wire.Limits` before anything else looks at them.

@@ -92,10 +92,16 @@ def _executor(a: argparse.Namespace) -> Any:
 
     if a.scheduler is None:
         return Executor(n_workers=a.workers)
-    security = None
     if a.tls_ca_file or a.tls_cert or a.tls_key:
-        security = {"tls_ca_file": a.tls_ca_file, "tls_client_cert": a.tls_cert, "tls_client_key": a.tls_key}
-    return Executor(a.scheduler, security=security)
+        import dask
+
+        # Dask's own TLS settings: the Executor's client reads them (as from dask-tls.yaml), and the
+        # service itself never imports distributed.
+        dask.config.set({
+            "distributed.comm.require-encryption": True, "distributed.comm.tls.ca-file": a.tls_ca_file,
+            "distributed.comm.tls.client.cert": a.tls_cert, "distributed.comm.tls.client.key": a.tls_key,
+        })
+    return Executor(a.scheduler)
 
 
 def remote(command: Callable[[argparse.Namespace, Client], None]) -> Callable[[argparse.Namespace], int]:

@@ -1,4 +1,4 @@
-"""HTTP bodies: msgpack by default, JSON for small requests and curl users.
+"""HTTP bodies: msgpack for the Python client, JSON for small requests and curl users.
 
 A body is a map of plain values. Binary fields (a term's wire bytes, an encoded value) are msgpack ``bin``
 in msgpack bodies and base64 strings in JSON bodies; :data:`BINARY` names them, so the JSON reader knows
@@ -68,6 +68,6 @@ def decode(data: bytes, content_type: str | None) -> dict[str, Any]:
 
 
 def preferred(accept: str | None) -> str:
-    """The response type for an Accept header: JSON when asked for and msgpack is not, else msgpack."""
-    accept = (accept or "").lower()
-    return JSON if "json" in accept and "msgpack" not in accept else MSGPACK
+    """The response type for an Accept header: msgpack when asked for (as the Python client does), else
+    JSON, so that curl and browsers read answers without a msgpack decoder."""
+    return MSGPACK if "msgpack" in (accept or "").lower() else JSON

@@ -21,4 +21,4 @@ def test_demo_runs_checks_and_shuts_down():
     assert re.search(r"dashboard \(while the demo runs\): http://127\.0\.0\.1:\d+/status", out)
     for row in ("value", "gradient norm", "efficiency (serial / P·wall)", "speedup (serial / wall)", "tasks"):
         assert row in out
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
