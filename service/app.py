@@ -101,8 +101,11 @@ class Service:
     """
 
     def __init__(self, settings: Settings, executor: Any, store: Store) -> None:
-        self.settings, self.executor, self.db = settings, executor, AsyncStore(store)
-        self.metrics = Metrics()
+        self.settings, self.db, self.metrics = settings, AsyncStore(store), Metrics()
+        self.dispatcher = Dispatcher(
+            self.db, executor, self.metrics, limits=settings.limits, queue_size=settings.queue_size,
+            runners=settings.runners, timeout=settings.timeout,
+        )
         routes = [
             Route("/v1/health", self.health, methods=["GET"]),
             Route("/v1/jobs", self.submit, methods=["POST"]),
@@ -120,11 +123,6 @@ class Service:
     # --- lifecycle -------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Service:
-        s = self.settings
-        self.dispatcher = Dispatcher(
-            self.db, self.executor, self.metrics, limits=s.limits, queue_size=s.queue_size, runners=s.runners,
-            timeout=s.timeout,
-        )
         await self.dispatcher.start()
         return self
 
@@ -203,7 +201,7 @@ class Service:
             job = await asyncio.to_thread(check, sub, self.settings.limits)
             row, created = await self.db.add(sub)
             if created:
-                self.dispatcher.enqueue(row, job)
+                self.dispatcher.enqueue(row, job, sub.nbytes)
         self.metrics.submitted.labels(str(not created).lower()).inc()
         return self._reply(request, {**await self._view(row), "deduplicated": not created}, 201 if created else 200)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ from .submission import Job, Submission, check
 
 #: How many times a job may be started before a service that keeps dying under it gives up on it.
 MAX_ATTEMPTS = 3
+
+#: A queued job whose wire bytes are at most this size waits decoded in memory (it starts at once);
+#: a bigger one waits in the store only, so a full queue holds at most ``queue_size`` × this in memory.
+KEEP_DECODED = 1 << 20
+
+log = logging.getLogger("catterms.service")
 
 #: The failure code for each catterms error a job can end in.
 FAILURE_CODES: dict[type[Exception], str] = {
@@ -98,8 +105,8 @@ class Dispatcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for job_id, live in list(self._live.items()):
             if live.handle is not None:
-                live.handle.cancel()
-                await self.db.requeue(job_id)
+                _cancel(live.handle)
+            await self.db.requeue(job_id)  # running → queued; a no-op for a job still queued
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     # --- admission -------------------------------------------------------------------------------------
@@ -119,9 +126,10 @@ class Dispatcher:
         finally:
             self._reserved -= 1
 
-    def enqueue(self, row: JobRow, job: Job | None) -> None:
-        """Queue a stored job; ``job`` is its decoded form when the caller has it (else decoded at start)."""
-        self._live[row.id] = Live(job, row.created)
+    def enqueue(self, row: JobRow, job: Job | None, nbytes: int = 0) -> None:
+        """Queue a stored job. ``job`` is its decoded form, kept in memory when its wire bytes (``nbytes``)
+        are under :data:`KEEP_DECODED`; otherwise the job is read back from the store when it starts."""
+        self._live[row.id] = Live(job if nbytes <= KEEP_DECODED else None, row.created)
         self._waiting.add(row.id)
         self._queue.put_nowait(row.id)
 
@@ -156,7 +164,7 @@ class Dispatcher:
             if live is not None:
                 live.cancelled = True  # seen by a runner that is still submitting the job
                 if live.handle is not None:
-                    await asyncio.to_thread(live.handle.cancel)
+                    await asyncio.to_thread(_cancel, live.handle)
             self._end(row.id, True, row.created, "cancelled")
         return await self.db.get(row.id)
 
@@ -165,9 +173,17 @@ class Dispatcher:
     async def _runner(self) -> None:
         while True:
             job_id = await self._queue.get()
-            if job_id in self._waiting:  # else it was cancelled while it waited
-                self._waiting.discard(job_id)
-                await self._run(job_id, self._live[job_id])
+            if job_id not in self._waiting:  # it was cancelled while it waited
+                continue
+            self._waiting.discard(job_id)
+            live = self._live[job_id]
+            try:
+                await self._run(job_id, live)
+            except Exception:  # noqa: BLE001 - e.g. the disk is full: fail this job, keep the runner
+                log.exception("job %s could not be run", job_id)
+                with contextlib.suppress(Exception):
+                    self._end(job_id, await self.db.fail(job_id, "internal", "the service failed running this job; "
+                                                         "see its log"), live.created, "failed")
 
     async def _run(self, job_id: str, live: Live) -> None:
         if not await self.db.start(job_id):
@@ -197,7 +213,8 @@ class Dispatcher:
         except ServiceError as e:  # a stored job that no longer passes the checks (e.g. stricter limits)
             return e.code, e.message
         except TimeoutError:
-            live.handle.cancel()
+            if live.handle is not None:
+                _cancel(live.handle)
             return "timeout", f"the job ran longer than the per-job timeout of {self.timeout:g} s and was cancelled"
         except Exception as e:  # noqa: BLE001 - whatever the cluster raised, the job ends with its reason
             return failure(e)
@@ -209,6 +226,14 @@ class Dispatcher:
         live = self._live.pop(job_id, None)
         if live is not None:
             live.ended.set()
+
+
+def _cancel(handle: Any) -> None:
+    """Cancel a job's Dask work, best effort: a cluster that is gone has nothing left to stop."""
+    try:
+        handle.cancel()
+    except Exception:  # noqa: BLE001
+        log.warning("could not cancel a job's Dask work", exc_info=True)
 
 
 def _stored(result: Any) -> Stored:

@@ -85,6 +85,11 @@ class Submission:
         return body
 
     @property
+    def nbytes(self) -> int:
+        """Size of the wire bytes it carries."""
+        return sum(len(b) for b in (self.term, self.x, self.tangent, self.cotangent) if b is not None)
+
+    @property
     def digest(self) -> str:
         """The content hash that identifies identical submissions (see the module docstring)."""
         h = hashlib.sha256(f"{self.mode}|{int(self.baseline)}".encode())
