@@ -14,9 +14,11 @@ message, which names the failing primitive inside the step.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from typing import Any, Union
 
 import numpy as np
+from dask.sizeof import sizeof
 
 from catterms.compiler import program, split
 from catterms.errors import CattermsError, EvaluationError
@@ -75,77 +77,92 @@ def pick_type(ty: Type, path: tuple[int, ...]) -> Type:
 
 
 class Body(ABC):
-    """A step's subterm, its input type and how to gather its input; subclasses say what to compute."""
+    """How a step runs: its input type, how to gather its input, and (subclasses) what to compute.
 
-    def __init__(self, term: Term, dom: Type, spec: Spec, where: str) -> None:
-        self.term, self.dom, self.spec, self.where = term, dom, spec, where
+    The step's subterm is the task's first argument, not part of the body: embedded when it is small,
+    a future when it carries big constants — shipped once by the Executor, kept on a worker and
+    reused by every job that runs the same subterm.
+    """
+
+    def __init__(self, dom: Type, spec: Spec, where: str) -> None:
+        self.dom, self.spec, self.where = dom, spec, where
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.where})"
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, term: Term, *args: Any) -> Any:
         try:
-            return self.compute(args)
+            return self.compute(term, args)
         except CattermsError as e:
             raise type(e)(f"in the task at {self.where}: {e}") from None
         except Exception as e:  # e.g. a MemoryError while gathering: still name the step
             raise EvaluationError(f"in the task at {self.where}: {type(e).__name__}: {e}") from None
 
     @abstractmethod
-    def compute(self, args: tuple) -> Any:
+    def compute(self, term: Term, args: tuple) -> Any:
         """The task's result from its arguments."""
 
 
 class Value(Body):
     """``f x``."""
 
-    def compute(self, args: tuple) -> Any:
-        return program(self.term, self.dom, "value")(gather(self.spec, args))
+    def compute(self, term: Term, args: tuple) -> Any:
+        return program(term, self.dom, "value")(gather(self.spec, args))
 
 
 class Jvp(Body):
     """``(f x, 𝒟f x · dx)``; ``tangent`` gathers ``dx`` like ``spec`` gathers ``x``."""
 
-    def __init__(self, term: Term, dom: Type, spec: Spec, tangent: Spec, where: str) -> None:
-        super().__init__(term, dom, spec, where)
+    def __init__(self, dom: Type, spec: Spec, tangent: Spec, where: str) -> None:
+        super().__init__(dom, spec, where)
         self.tangent = tangent
 
-    def compute(self, args: tuple) -> Any:
-        return program(self.term, self.dom, "jvp")(gather(self.spec, args), gather(self.tangent, args))
+    def compute(self, term: Term, args: tuple) -> Any:
+        return program(term, self.dom, "jvp")(gather(self.spec, args), gather(self.tangent, args))
 
 
 class Vjp(Body):
     """``(f x, 𝒟f xᵀ · dy)`` with ``dy`` summed from ``contributions``: a step whose cotangent is known
     before anything runs does its forward and backward halves in one task."""
 
-    def __init__(self, term: Term, dom: Type, cod: Type, spec: Spec, contributions: list[Contribution],
-                 where: str) -> None:
-        super().__init__(term, dom, spec, where)
+    def __init__(self, dom: Type, cod: Type, spec: Spec, contributions: list[Contribution], where: str) -> None:
+        super().__init__(dom, spec, where)
         self.cod, self.contributions = cod, contributions
 
-    def compute(self, args: tuple) -> Any:
+    def compute(self, term: Term, args: tuple) -> Any:
         x = gather(self.spec, args)
-        return program(self.term, self.dom, "vjp")(x, cotangent(self.cod, self.contributions, args))
+        return program(term, self.dom, "vjp")(x, cotangent(self.cod, self.contributions, args))
 
 
 class Forward(Body):
     """The forward half of reverse mode: ``(f x, residuals)``, the residuals staying on this worker."""
 
-    def compute(self, args: tuple) -> Any:
-        return split(self.term, self.dom).forward(gather(self.spec, args))
+    def compute(self, term: Term, args: tuple) -> Any:
+        return split(term, self.dom).forward(gather(self.spec, args))
 
 
 class Backward(Body):
     """The backward half: ``𝒟f xᵀ · dy`` from the forward task's residuals (argument 0) and ``dy`` summed
     from the contributions of the step's consumers."""
 
-    def __init__(self, term: Term, dom: Type, cod: Type, contributions: list[Contribution], where: str) -> None:
-        super().__init__(term, dom, (), where)
+    def __init__(self, dom: Type, cod: Type, contributions: list[Contribution], where: str) -> None:
+        super().__init__(dom, (), where)
         self.cod, self.contributions = cod, contributions
 
-    def compute(self, args: tuple) -> Any:
+    def compute(self, term: Term, args: tuple) -> Any:
         dy = cotangent(self.cod, self.contributions, args)
-        return split(self.term, self.dom).backward(args[0][1], dy)
+        return split(term, self.dom).backward(args[0][1], dy)
+
+
+@sizeof.register(Term)
+@lru_cache(maxsize=1024)
+def term_bytes(term: Term) -> int:
+    """What a term weighs: mostly its constants. Registered with Dask, so the scheduler runs a task
+    where its big subterm already is, like any big input."""
+    nbytes = 0
+    for node in term.nodes():
+        nbytes += 64 + (node.value.nbytes if node.op == "const" else 0)
+    return nbytes
 
 
 def first(pair: tuple) -> Any:

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from catterms.category import interpreted
+from catterms.compiler import program
 from catterms.cost import Cost, CostFn, Costs
-from catterms.evaluate import EVAL
 from catterms.prims import Rule
-from catterms.terms import compose, prim
-from catterms.types import Type
+from catterms.terms import compose, const, fork, identity, prim
+from catterms.types import Array, Type
 
 #: Primitives that numpy hands to BLAS: their flops run at :attr:`Rates.matmul`, not the elementwise rate.
 BLAS = frozenset({"matmul"})
@@ -29,14 +28,18 @@ BLAS = frozenset({"matmul"})
 
 @dataclass(frozen=True)
 class Rates:
-    """How fast one worker computes: elementwise ops/s, matmul flops/s and seconds per primitive call."""
+    """How fast one worker computes: elementwise ops/s, matmul flops/s, seconds per primitive call, and
+    how much longer forward mode (jvp) and reverse mode (vjp, grad) take than the value alone."""
 
     elementwise: float = 2e9
     matmul: float = 5e10
     call: float = 3e-6
+    forward: float = 2.0
+    reverse: float = 2.5
 
-    def seconds(self, ops: float) -> float:
-        return ops / self.elementwise
+    def factor(self, mode: str) -> float:
+        """A job's time in ``mode`` over its value's time."""
+        return {"value": 1.0, "jvp": self.forward}.get(mode, self.reverse)
 
 
 class Estimate(Costs):
@@ -67,11 +70,18 @@ def _best(f: Any, reps: int) -> float:
 
 
 def measure_rates(reps: int = 5) -> Rates:
-    """Calibrate :class:`Rates` on this process in about 20 ms (run it where the tasks run)."""
+    """Calibrate :class:`Rates` in this process in about 50 ms (run it where the tasks run)."""
     x = np.linspace(-1.0, 1.0, 1 << 16)
     elementwise = (x.size + 8 * x.size) / _best(lambda: np.tanh(x * x), reps)
     a = np.linspace(-1.0, 1.0, 128 * 128).reshape(128, 128)
     matmul = 2 * 128 ** 3 / _best(lambda: a @ a, reps)
-    chain = interpreted(compose(*[prim("neg")] * 200), EVAL)
-    call = _best(lambda: chain(np.float64(1.0)), reps) / 200
-    return Rates(elementwise, matmul, call)
+    vector = Array((1,))
+    chain = program(compose(*[prim("neg")] * 200), vector, "value")
+    call = _best(lambda: chain(np.ones(1)), reps) / 200
+    # a layer and a loss, the shape of most work: mean(tanh(X @ W)²) as a function of W
+    X, W = a[:, :64] * 0.1, a[:64, :64]
+    layer = compose(prim("mean"), prim("pow", p=2.0), prim("tanh"), prim("matmul"), fork(const(X), identity))
+    value = _best(lambda: program(layer, Array(W.shape), "value")(W), reps)
+    forward = _best(lambda: program(layer, Array(W.shape), "jvp")(W, W), reps) / value
+    reverse = _best(lambda: program(layer, Array(W.shape), "grad")(W), reps) / value
+    return Rates(elementwise, matmul, call, forward, reverse)

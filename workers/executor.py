@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from dataclasses import fields
 from concurrent.futures import CancelledError
 from functools import lru_cache
 from statistics import median
@@ -38,6 +39,7 @@ from catterms.types import Array, Type, as_value, show
 
 from . import assemble
 from .alloc import WORKER_ENV
+from .bodies import term_bytes
 from .estimate import Rates, measure_rates
 from .graph import build_graph
 from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
@@ -49,6 +51,9 @@ JOB_PREFIX = "ct"
 
 #: Jobs whose records the plugin keeps if nobody collects them (e.g. an Executor that died).
 KEEP_JOBS = 256
+
+#: Big subterms an Executor keeps scattered for later jobs (the least recently used go first).
+SHIPPED_TERMS = 256
 
 
 class ClusterError(CattermsError, RuntimeError):
@@ -130,8 +135,10 @@ class JobHandle:
         self.id = f"{JOB_PREFIX}{uuid.uuid4().hex[:12]}"
         self.workers = ex.workers
         inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds)
+        terms = ex.ship([s.term for s in self.plan.steps.values() if s.role != "tail"])
+        self.scattered += [f for f in terms.values() if isinstance(f, Future)]
         self.graph = build_graph(self.plan, self.id, lambda kind, path: inputs[kind, path],
-                                 {i: (paths, inputs["seed", i]) for i, (paths, _) in self.seeds.items()})
+                                 {i: (paths, inputs["seed", i]) for i, (paths, _) in self.seeds.items()}, terms.get)
         self.keys = self.graph.fetch
         self.finished = time.perf_counter()
         self._all_done.clear()
@@ -237,6 +244,8 @@ class Executor:
                  dashboard_address: str | None = "127.0.0.1:0", queuing: bool = False) -> None:
         self.threshold_s, self.inline_s = threshold_s, inline_s
         self.scatter_bytes, self.no_workers_timeout = scatter_bytes, no_workers_timeout
+        self._shipped: OrderedDict[Term, Future] = OrderedDict()
+        self._lock = threading.Lock()
         self.cluster: LocalCluster | None = None
         self._dashboard = address is not None or dashboard_address is not None
         if address is None:
@@ -255,8 +264,8 @@ class Executor:
         self.client.register_plugin(JobRecorder())
         self.client.register_plugin(Warm())
         measured = self.client.run(measure_rates)
-        self.rates = rates or (Rates(*(median(getattr(r, f) for r in measured.values())
-                                       for f in ("elementwise", "matmul", "call"))) if measured else Rates())
+        self.rates = rates or (Rates(*(median(getattr(r, f.name) for r in measured.values()) for f in fields(Rates)))
+                               if measured else Rates())
         self._plan = lru_cache(maxsize=256)(self._make_plan)
 
     @property
@@ -332,7 +341,31 @@ class Executor:
         data.update(zip(big, futures))
         return data, futures
 
+    def ship(self, terms: list[Term]) -> dict[Term, Any]:
+        """Each subterm as a task argument: itself, or — when its constants weigh over ``scatter_bytes`` —
+        a future of it, scattered once (round robin over the workers) and kept for later jobs, so big
+        constants cross the network once, and a task runs where its subterm already is."""
+        out: dict[Term, Any] = {}
+        new: list[Term] = []
+        with self._lock:
+            for t in dict.fromkeys(terms):
+                known = self._shipped.get(t)
+                if term_bytes(t) <= self.scatter_bytes:
+                    out[t] = t
+                elif known is not None and known.status == "finished":
+                    self._shipped.move_to_end(t)
+                    out[t] = known
+                else:
+                    new.append(t)
+            if new:
+                for t, f in zip(new, self.client.scatter(new, hash=False)):
+                    self._shipped[t] = out[t] = f
+            while len(self._shipped) > SHIPPED_TERMS:
+                self._shipped.popitem(last=False)
+        return out
+
     def close(self) -> None:
+        self._shipped.clear()
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()

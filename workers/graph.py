@@ -18,9 +18,10 @@ from typing import Any, Callable
 
 from dask._task_spec import Task, TaskRef
 
+from catterms.terms import Term
 from catterms.types import Array
 
-from .bodies import Backward, Forward, Jvp, Slot, Spec, Value, Vjp, first
+from .bodies import Backward, Body, Forward, Jvp, Slot, Spec, Value, Vjp, first
 from .plan import Plan, Step
 from .wires import INPUT, Leaf, Lit, Ref, Zero, leaves, rebuild
 
@@ -80,12 +81,13 @@ class Args:
         return len(self.args) - 1
 
 
-def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[list[tuple[int, ...]], Any]]) -> Graph:
+def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[list[tuple[int, ...]], Any]],
+                terms: Callable[[Term], Any] = lambda t: t) -> Graph:
     """The Dask graph of ``plan`` for job ``job``.
 
     ``seeds`` (reverse mode) gives, per step, the cotangent its output receives from the output and the
     tail — ``(paths, arrays)`` as computed by :func:`workers.assemble.seed` — as an embedded tuple or
-    a future.
+    a future. ``terms`` gives each step's subterm as a task argument: itself, or a future of it.
     """
     g = Graph()
     mode = plan.mode
@@ -134,19 +136,20 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
         if step.role == "tail":
             continue
         args = Args()
+        term = terms(step.term)
         if mode == "value":
-            g.add(key("value", step, job), "value", step.index, Value(step.term, step.dom, spec(step, args), step.where),
-                  args.args)
+            body: Body = Value(step.dom, spec(step, args), step.where)
+            g.add(key("value", step, job), "value", step.index, body, [term, *args.args])
         elif mode == "jvp":
-            body = Jvp(step.term, step.dom, spec(step, args), tangent(step, args), step.where)
-            g.add(key("jvp", step, job), "jvp", step.index, body, args.args)
+            body = Jvp(step.dom, spec(step, args), tangent(step, args), step.where)
+            g.add(key("jvp", step, job), "jvp", step.index, body, [term, *args.args])
         elif step.role == "vjp":
             x = spec(step, args)
-            body = Vjp(step.term, step.dom, step.cod, x, seeded(step, args), step.where)
-            g.add(key("vjp", step, job), "vjp", step.index, body, args.args)
+            body = Vjp(step.dom, step.cod, x, seeded(step, args), step.where)
+            g.add(key("vjp", step, job), "vjp", step.index, body, [term, *args.args])
         else:
             fk = key("forward", step, job)
-            g.add(fk, "forward", step.index, Forward(step.term, step.dom, spec(step, args), step.where), args.args)
+            g.add(fk, "forward", step.index, Forward(step.dom, spec(step, args), step.where), [term, *args.args])
             g.add(key("value", step, job), "value", step.index, first, [TaskRef(fk)])
     if mode in REVERSE:
         for step in reversed(list(steps.values())):
@@ -162,8 +165,8 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
                 for q, w in leaves(c.wire):
                     if isinstance(w, Ref) and w.source == step.index:
                         contributions.append((args.slot(k, TaskRef(k), ()).arg, prefix + q, w.path))
-            body = Backward(step.term, step.dom, step.cod, contributions, step.where)
-            g.add(key("backward", step, job), "backward", step.index, body, args.args)
+            body = Backward(step.dom, step.cod, contributions, step.where)
+            g.add(key("backward", step, job), "backward", step.index, body, [terms(step.term), *args.args])
     for step in steps.values():
         if step.role == "tail":
             continue

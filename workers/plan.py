@@ -39,10 +39,6 @@ from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leav
 
 MODES = ("value", "jvp", "vjp", "grad")
 
-#: How much longer a step takes in each mode than its value alone (forward mode carries tangents;
-#: reverse mode runs a forward pass keeping residuals, then a backward pass of about twice its cost).
-MODE_FACTOR = {"value": 1.0, "jvp": 2.0, "vjp": 3.0, "grad": 3.0}
-
 #: Default fusion threshold: tasks of at least this long pay for Dask's per-task and per-hop costs
 #: (1–3 ms and 6–7 ms measured on small machines; see ref/dask.md).
 THRESHOLD_S = 0.05
@@ -406,7 +402,7 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     t0 = time.perf_counter()
     rates = rate or Rates()
-    planner = Planner(rates, threshold_s, MODE_FACTOR[mode])
+    planner = Planner(rates, threshold_s, rates.factor(mode))
     collecting = gc.isenabled()
     gc.disable()  # the fold allocates a few objects per node and frees none: cycle scans would be quadratic
     try:

@@ -14,8 +14,9 @@ from workers.wires import INPUT, Lit, Ref, leaves
 
 from sample_terms import data_parallel, deep, layer, tree, wide
 
-#: Deterministic estimates: one op = 1 ns, matmul flops as fast as elementwise, no call overhead.
-FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0)
+#: Deterministic estimates: one op = 1 ns, matmul flops as fast as elementwise, no call overhead,
+#: reverse mode three times the value.
+FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0, forward=2.0, reverse=3.0)
 
 
 def planned(term, x, mode="value", **kw):

@@ -1,0 +1,82 @@
+"""How parallel-friendly is splitting terms at △, × and ▽? Wall, speedup and efficiency on P workers.
+
+    python bench/parallel.py                      # P = 1, 2; every family; modes value and grad
+    python bench/parallel.py --workers 1,2,4,8,16 --branches 16
+
+Each row: the job on a LocalCluster of P single-threaded workers, against the serial in-process
+baseline (same compiled computation, same allocator tuning) and against Dask's own ceiling measured in
+the same run (the job's fused task bodies sent with ``client.map``, no dependencies). Also the tiny-term
+overhead and planning time. The measuring code is :mod:`workers.bench`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The serial baseline must run like one worker: BLAS on one thread (read when numpy loads, so first).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+
+from workers import Executor  # noqa: E402
+from workers.bench import FAMILIES, Row, machine, measure, planning, serial_program, timed, tiny
+
+
+def table(rows: list[Row]) -> str:
+    head = (f"{'family':<14}{'mode':<6}{'P':>3}{'K':>4}{'tasks':>6}{'serial ms':>11}{'wall ms':>9}{'speedup':>8}"
+            f"{'eff':>6}{'ceil eff':>9}{'of ceil':>8}{'util':>6}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ce = f"{r.ceiling_efficiency:9.2f}" if r.ceiling_efficiency else f"{'-':>9}"
+        oc = f"{r.of_ceiling:8.2f}" if r.of_ceiling else f"{'-':>8}"
+        ut = f"{r.utilisation:6.2f}" if r.utilisation is not None else f"{'-':>6}"
+        lines.append(f"{r.family:<14}{r.mode:<6}{r.workers:>3}{r.branches:>4}{r.tasks:>6}{r.serial_s * 1e3:11.1f}"
+                     f"{r.wall_s * 1e3:9.1f}{r.speedup:8.2f}{r.efficiency:6.2f}{ce}{oc}{ut}")
+    return "\n".join(lines)
+
+
+def tiny_overhead(ex: Executor, reps: int) -> tuple[float, float]:
+    """Median serial time and median time of the whole ``ex.run`` call, for a tiny grad job."""
+    f = tiny()
+    serial = serial_program(f.term, f.x, "grad")
+    job = lambda: ex.run(f.term, f.x, "grad")  # noqa: E731
+    serial(), job()
+    return statistics.median(timed(serial) for _ in range(reps)), statistics.median(timed(job) for _ in range(reps))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2,4,8,16")
+    ap.add_argument("--branches", type=int, default=4, help="K: branches of the wide, data-parallel and tree terms")
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--modes", default="value,grad")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threshold", type=float, default=None, help="fusion threshold in seconds (default: planner's)")
+    args = ap.parse_args()
+    families = [FAMILIES[name](args.branches) for name in args.families.split(",")]
+    modes = args.modes.split(",")
+    print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
+    plan_rates = planning()
+    print(f"planning: {plan_rates['plan_ms_per_1k']:.1f} ms per 1,000 nodes (first plan of a {plan_rates['nodes']}-node "
+          f"term; catterms type check alone {plan_rates['typecheck_ms_per_1k']:.1f} ms per 1,000; plans are cached)")
+    rows: list[Row] = []
+    for P in (int(p) for p in args.workers.split(",")):
+        kw = {} if args.threshold is None else {"threshold_s": args.threshold}
+        with Executor(n_workers=P, dashboard_address=None, **kw) as ex:
+            serial, wall = tiny_overhead(ex, max(5, 3 * args.reps))
+            print(f"P={P}: tiny term (grad): serial {serial * 1e3:.2f} ms, on Dask {wall * 1e3:.2f} ms "
+                  f"(overhead {1e3 * (wall - serial):.1f} ms; target <= 15)")
+            for f in families:
+                for m in modes:
+                    rows.append(measure(ex, f, m, args.reps))
+                    print(table(rows[-1:]).splitlines()[-1], flush=True)
+    print()
+    print(table(rows))
+    print("eff = serial / (P x wall); ceil eff = the same for the task bodies sent with client.map; "
+          "of ceil = eff / ceil eff; util = work / (P x wall) from Dask's records")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""How parallel-friendly the split really is: benchmark families and measurements, as rows.
+
+Families (each a term compiled by the front end, with an input): ``wide`` — an ensemble, the sum of K
+independent MLP losses; ``data_parallel`` — one MLP loss over K data shards, summed; ``deep`` — a chain
+of layers, no parallelism; ``tree`` — a balanced binary tree of layers joined by ``tanh ∘ add``;
+``tiny`` — a term with well under 10 ms of work. Each row compares, in one run on one machine, the job
+on P workers with
+
+* the serial baseline: the same compiled computation in this process, allocator tuned like the workers;
+* Dask's own ceiling: the job's fused task bodies, each on its real input, sent with ``client.map``
+  and no dependencies — what Dask gives for exactly this work without the plan's dependency hops.
+
+``bench/parallel.py`` prints the rows as a table; the service's ``catterms bench`` reuses them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from statistics import median
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+import catterms as ct
+import catterms.numpy as cnp
+from catterms.api import prepare
+from catterms.compiler import program
+from catterms.examples import ensemble_loss
+from catterms.terms import Term
+from catterms.types import Type
+from catterms.vectors import zeros
+
+from .alloc import tune_allocator
+from .bodies import placeholder
+from .plan import Plan, plan
+from .wires import INPUT, Lit, Ref, Unused, Zero, pick, rebuild
+
+
+@dataclass
+class Family:
+    name: str
+    term: Term
+    x: Any
+    branches: int  # independent branches of the widest fork (1: no parallelism)
+
+
+def _mlp(params: tuple, X: np.ndarray, y: np.ndarray) -> Any:
+    W1, W2 = params
+    r = cnp.tanh(X @ W1) @ W2 - y
+    return cnp.mean(r * r)
+
+
+def wide(K: int, batch: int = 4096, width: int = 1024, features: int = 256) -> Family:
+    """An ensemble: ``jam[K] ∘ (loss₁ △ … △ loss_K)``, member k with its own weights and data."""
+    e = ensemble_loss(K, batch=batch, width=width, features=features)
+    return Family("wide", e.term, e.example_input, K)
+
+
+def data_parallel(K: int, batch: int = 4096, width: int = 1024, features: int = 256) -> Family:
+    """One model's loss over K shards of its data, summed: every branch reads the same weights."""
+    rng = np.random.default_rng(1)
+    shards = [(rng.standard_normal((batch, features)), rng.standard_normal((batch, 1))) for _ in range(K)]
+    params = (rng.standard_normal((features, width)) / np.sqrt(features), rng.standard_normal((width, 1)) / 16)
+    term = ct.compile(lambda W1, W2: sum(_mlp((W1, W2), X, y) for X, y in shards),
+                      *(ct.Array(p.shape) for p in params))
+    return Family("data_parallel", term, params, K)
+
+
+def deep(L: int, batch: int = 2048, width: int = 512) -> Family:
+    """``mean(h_L²)`` with ``h_l = tanh(h_{l-1} @ W_l)``: a chain, nothing to run side by side."""
+    rng = np.random.default_rng(2)
+    Ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(L)]
+
+    def f(h: Any) -> Any:
+        for W in Ws:
+            h = cnp.tanh(h @ W)
+        return cnp.mean(h * h)
+
+    x = rng.standard_normal((batch, width))
+    return Family("deep", ct.compile(f, ct.Array(x.shape)), x, 1)
+
+
+def tree(depth: int, batch: int = 4096, width: int = 512) -> Family:
+    """A balanced binary tree: 2^depth layers on the same input, joined pairwise by ``tanh(a + b)``."""
+    rng = np.random.default_rng(3)
+    Ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(2 ** depth)]
+
+    def f(h: Any) -> Any:
+        level = [cnp.tanh(h @ W) for W in Ws]
+        while len(level) > 1:
+            level = [cnp.tanh(a + b) for a, b in zip(level[::2], level[1::2])]
+        return cnp.mean(level[0] * level[0])
+
+    x = rng.standard_normal((batch, width))
+    return Family("tree", ct.compile(f, ct.Array(x.shape)), x, 2 ** depth)
+
+
+def tiny() -> Family:
+    """Well under 10 ms of work: it must not be split, and must cost at most serial + 15 ms."""
+    x = np.linspace(-1.0, 1.0, 1000)
+    return Family("tiny", ct.compile(lambda v: cnp.sum(cnp.sin(v) * v), ct.Array(x.shape)), x, 1)
+
+
+FAMILIES: dict[str, Callable[[int], Family]] = {
+    "wide": wide, "data_parallel": data_parallel, "deep": deep, "tree": lambda k: tree(max(1, k.bit_length() - 1)),
+}
+
+
+@dataclass
+class Row:
+    """One family, mode and worker count, measured side by side."""
+
+    family: str
+    mode: str
+    workers: int
+    branches: int
+    tasks: int
+    serial_s: float
+    wall_s: float
+    speedup: float
+    efficiency: float
+    ceiling_s: float | None
+    ceiling_efficiency: float | None
+    of_ceiling: float | None
+    utilisation: float | None
+    parallelism: float | None
+    est_span_s: float
+
+
+def serial_program(term: Term, x: Any, mode: str) -> Callable[[], Any]:
+    """The job in this process without Dask, compiled (as warm workers have it), allocator tuned."""
+    tune_allocator()
+    _, dom, cod = prepare(term, x)
+    run = program(term, dom, mode)
+    args = (x, zeros(cod)) if mode == "vjp" else (x, zeros(dom)) if mode == "jvp" else (x,)
+    return lambda: run(*args)
+
+
+def timed(f: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
+
+def step_inputs(p: Plan, x: Any) -> dict[int, Any]:
+    """Each step's actual input, computed in this process (for the ceiling's independent tasks)."""
+    values: dict[int, Any] = {}
+    inputs: dict[int, Any] = {}
+
+    def leaf(q: tuple[int, ...], w: Any) -> Any:
+        if isinstance(w, Ref):
+            return pick(x if w.source == INPUT else values[w.source], w.path)
+        if isinstance(w, Lit):
+            return w.value
+        return placeholder(w.type) if isinstance(w, Unused) else zeros(w.type)
+
+    for s in p.steps.values():
+        inputs[s.index] = rebuild(s.wire, leaf)
+        values[s.index] = program(s.term, s.dom, "value")(inputs[s.index])
+    return inputs
+
+
+def ceiling_task(term: Term, dom: Type, cod: Type, mode: str, x: Any) -> None:
+    """One fused task body with no dependencies: forward and backward in reverse modes."""
+    if mode in ("vjp", "grad"):
+        program(term, dom, "vjp")(x, zeros(cod))
+    elif mode == "jvp":
+        program(term, dom, "jvp")(x, zeros(dom))
+    else:
+        program(term, dom, "value")(x)
+
+
+def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
+    """The plan's task bodies sent with ``client.map``, independent of each other (big subterms shipped
+    once, as the Executor ships them): Dask's ceiling for exactly this work."""
+    steps = [s for s in p.steps.values() if s.role != "tail"]
+    inputs = step_inputs(p, x)
+    terms = ex.ship([s.term for s in steps])
+    args = [(terms[s.term], s.dom, s.cod, p.mode, inputs[s.index]) for s in steps]
+    return lambda: ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False))
+
+
+def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
+    """One row: the job on ``ex`` against serial and Dask's ceiling, each run once first (compiling,
+    warming), then ``reps`` times interleaved so that a busy machine slows all three alike; medians."""
+    serial = serial_program(family.term, family.x, mode)
+    p = ex.plan(family.term, family.x, mode)
+    top = ceiling(ex, p, family.x) if p.tasks else None
+    job = lambda: ex.run(family.term, family.x, mode)  # noqa: E731
+    serial(), job(), top and top()
+    times: dict[str, list[float]] = {"serial": [], "ceiling": []}
+    reports = []
+    for _ in range(reps):
+        times["serial"].append(timed(serial))
+        reports.append(job().report)
+        if top:
+            times["ceiling"].append(timed(top))
+    r = sorted(reports, key=lambda rep: rep["wall_s"])[len(reports) // 2]
+    P, wall, base = r["workers"], r["wall_s"], median(times["serial"])
+    top_s = median(times["ceiling"]) if top else None
+    eff = base / (P * wall)
+    top_eff = base / (P * top_s) if top_s else None
+    return Row(family.name, mode, P, family.branches, r["tasks"], base, wall, base / wall, eff, top_s, top_eff,
+               eff / top_eff if top_eff else None, r["utilisation"], r["parallelism"], r["est_span_s"])
+
+
+def planning(nodes: int = 100_000) -> dict[str, float]:
+    """Planning time per 1,000 nodes on a wide term (first plan of a term; Executors cache plans),
+    beside catterms' own type check of the same term."""
+    K = nodes // 3
+    term = ct.compose(ct.jamn(K), ct.fork(*(ct.compose(ct.prim("sin"), ct.scale(k + 1.0)) for k in range(K))))
+    dom = ct.Array((16,))
+    t0 = time.perf_counter()
+    ct.infer(term, dom)
+    t1 = time.perf_counter()
+    p = plan(term, dom, "grad")
+    t2 = time.perf_counter()
+    per = 1000 / term.size
+    return {"nodes": term.size, "typecheck_ms_per_1k": (t1 - t0) * 1e3 * per, "plan_ms_per_1k": (t2 - t1) * 1e3 * per,
+            "steps": len(p.steps)}
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def rows(executors: Iterable[Any], families: list[Family], modes: list[str], reps: int = 3) -> list[dict[str, Any]]:
+    """Every family × mode on every executor, as dicts."""
+    return [asdict(measure(ex, f, m, reps)) for ex in executors for f in families for m in modes]
