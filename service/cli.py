@@ -64,7 +64,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_serve(a: argparse.Namespace) -> int:
     from .app import Service, Settings
-    from .server import bind, check_exposure, server, url_of
+    from .server import bind, check_exposure, dashboard, server, url_of
     from .store import Store
 
     check_exposure(a.host, a.token)
@@ -79,7 +79,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
         where = "scheduler given by --scheduler" if a.scheduler else f"{a.workers} local workers"
         print(f"catterms service at {url_of(sock, bool(ssl))} ({where}; data dir {data_dir})", flush=True)
         if not a.scheduler:
-            print(f"Dask dashboard: {executor.dashboard_link}", flush=True)
+            print(f"Dask dashboard: {dashboard(executor.dashboard_link)}", flush=True)
         # uvicorn stops gracefully on SIGTERM and then re-raises it under the handler found here: make
         # that a no-op, so the cluster is closed below and the exit status is 0.
         signal.signal(signal.SIGTERM, lambda *_: None)

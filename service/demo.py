@@ -24,7 +24,7 @@ from . import report
 from .app import Service, Settings
 from .arrays import flatten
 from .client import Client
-from .server import running
+from .server import dashboard, running
 from .store import Store
 
 #: Per member: 4096 samples, 16 features, 2048 hidden units — about 1 s of serial gradient work for 8
@@ -54,7 +54,8 @@ def demo(workers: int = 2, models: int = 8) -> int:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="catterms-demo-") as data_dir:
         with Executor(n_workers=workers) as executor:
-            print(f"local Dask cluster: {workers} workers; dashboard (while the demo runs): {executor.dashboard_link}")
+            print(f"local Dask cluster: {workers} workers; dashboard (while the demo runs): "
+                  f"{dashboard(executor.dashboard_link)}")
             service = Service(Settings(), executor, Store(Path(data_dir)))
             with running(service) as url, Client(url) as client:
                 print(f"service: {url}")

@@ -7,6 +7,7 @@ the store before starting any cluster, starts the executor, and serves until SIG
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import socket
 import threading
@@ -49,6 +50,15 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def dashboard(link: str | None) -> str:
+    """How to reach the Dask dashboard, for people (never sent through the API)."""
+    if link is None:
+        return "none (the cluster runs without one)"
+    if importlib.util.find_spec("bokeh") is None:
+        return f"{link} (install bokeh to see it)"
+    return link
 
 
 def url_of(sock: socket.socket, https: bool = False) -> str:

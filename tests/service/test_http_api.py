@@ -87,7 +87,7 @@ async def test_not_ready_then_cancel_stops_the_job(in_process, slow_term):
 
 
 async def test_queue_bound_and_per_job_timeout(in_process, slow_term):
-    async with in_process(runners=1, queue_size=1, timeout=0.5) as client:
+    async with in_process(runners=1, queue_size=1, timeout=1.0) as client:
         x = np.array([0.1, 0.2, 0.3])
         running = await client.submit(slow_term(75), x, mode="value")
         for _ in range(100):  # wait (bounded) until the runner has taken it, so the queue is empty
