@@ -23,6 +23,7 @@ values are decoded under :class:`~catterms.wire.Limits` before anything else loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -43,7 +44,7 @@ from . import codec
 from .dispatcher import Dispatcher
 from .errors import ServiceError, error
 from .metrics import Metrics
-from .store import CANCELLED, DONE, FAILED, STATES, AsyncStore, JobRow, Store
+from .store import CANCELLED, DONE, FAILED, STATES, TERMINAL, AsyncStore, JobRow, Store, Stored
 from .submission import Submission, check
 
 log = logging.getLogger("catterms.service")
@@ -170,14 +171,16 @@ class Service:
         done, total = (row.tasks, row.tasks) if row.state == DONE else live or (0, None)
         return {**row.to_dict(), "progress": {"done": done, "total": total}}
 
-    async def _unfinished(self, row: JobRow) -> ServiceError:
-        """The error for asking a job's result or report when there is none."""
+    async def _finished(self, row: JobRow) -> Stored:
+        """A done job's result and report; for any other job, the error that says why there is none."""
+        if row.state == DONE:
+            return await self.db.result(row.id)
         if row.state == FAILED:
-            return error("job_failed", f"job {row.id} failed: {row.error_message}", reason=row.error_code)
+            raise error("job_failed", f"job {row.id} failed: {row.error_message}", reason=row.error_code)
         if row.state == CANCELLED:
-            return error("job_cancelled", f"job {row.id} was cancelled")
+            raise error("job_cancelled", f"job {row.id} was cancelled")
         view = await self._view(row)
-        return error("not_ready", f"job {row.id} is {row.state}", state=row.state, progress=view["progress"])
+        raise error("not_ready", f"job {row.id} is {row.state}", state=row.state, progress=view["progress"])
 
     @staticmethod
     def _number(request: Request, name: str, default: float, low: float, high: float) -> float:
@@ -224,23 +227,15 @@ class Service:
         wait = self._number(request, "wait", 0.0, 0.0, self.settings.max_wait)
         ended = self.dispatcher.ended(request.path_params["job_id"])  # before reading: no missed wake-up
         row = await self._row(request)
-        if row.state not in (DONE, FAILED, CANCELLED) and ended is not None and wait > 0:
-            try:
+        if row.state not in TERMINAL and ended is not None and wait > 0:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ended.wait(), wait)
-            except TimeoutError:
-                pass
             row = await self._row(request)
-        stored = await self.db.result(row.id) if row.state == DONE else None
-        if stored is None:
-            raise await self._unfinished(row)
+        stored = await self._finished(row)
         return self._reply(request, {"value": stored.value, "derivative": stored.derivative})
 
     async def report(self, request: Request) -> Response:
-        row = await self._row(request)
-        stored = await self.db.result(row.id) if row.state == DONE else None
-        if stored is None:
-            raise await self._unfinished(row)
-        return self._reply(request, stored.report)
+        return self._reply(request, (await self._finished(await self._row(request))).report)
 
     async def cancel(self, request: Request) -> Response:
         return self._reply(request, await self._view(await self.dispatcher.cancel(await self._row(request))))

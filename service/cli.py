@@ -40,13 +40,19 @@ def _limit(text: str) -> tuple[str, int]:
     return name, int(value)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     p.add_argument("--port", type=int, default=PORT, help="port (default %(default)s; 0 picks a free one)")
     p.add_argument("--data-dir", type=Path, default=None, help="job store directory (default: user data dir)")
     p.add_argument("--token", default=os.environ.get("CATTERMS_TOKEN"),
                    help="bearer token clients must send (default $CATTERMS_TOKEN); required off loopback")
-    p.add_argument("--workers", type=int, default=2, help="workers of the embedded local cluster")
+    p.add_argument("--workers", type=_positive, default=2, help="workers of the embedded local cluster")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use an existing Dask cluster (tcp:// or tls://) instead of a local one")
     p.add_argument("--tls-ca-file", help="CA certificate for a tls:// scheduler")
@@ -57,8 +63,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-body-mb", type=float, default=32.0, help="largest request body (default %(default)s MiB)")
     p.add_argument("--limit", type=_limit, action="append", default=[], metavar="NAME=N",
                    help="a term/value limit of catterms.wire.Limits, e.g. max_nodes=100000 (repeatable)")
-    p.add_argument("--queue-size", type=int, default=1000, help="queued jobs before 503 (default %(default)s)")
-    p.add_argument("--runners", type=int, default=4, help="jobs in flight at once (default %(default)s)")
+    p.add_argument("--queue-size", type=_positive, default=1000, help="queued jobs before 503 (default %(default)s)")
+    p.add_argument("--runners", type=_positive, default=4, help="jobs in flight at once (default %(default)s)")
     p.add_argument("--timeout", type=float, default=600.0, help="per-job timeout in seconds (default %(default)s)")
 
 
@@ -243,18 +249,18 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("demo", help="start a service and cluster, run a gradient job, check it (the quickstart)")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--models", type=int, default=8, help="models in the ensemble (default %(default)s)")
+    p.add_argument("--workers", type=_positive, default=2)
+    p.add_argument("--models", type=_positive, default=8, help="models in the ensemble (default %(default)s)")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("bench", help="run the workers benchmark families over worker counts; markdown + PNGs")
-    p.add_argument("--workers", type=lambda s: [int(w) for w in s.split(",")], default=[1, 2],
+    p.add_argument("--workers", type=lambda s: [_positive(w) for w in s.split(",")], default=[1, 2],
                    help="comma-separated worker counts (default 1,2)")
     p.add_argument("--families", nargs="*", default=None,
                    help="benchmark families of workers.bench to run (default: all)")
-    p.add_argument("--branches", type=int, default=4, help="K: branches of the parallel families (default 4)")
+    p.add_argument("--branches", type=_positive, default=4, help="K: branches of the parallel families (default 4)")
     p.add_argument("--modes", nargs="*", default=["grad"], choices=("value", "grad", "jvp", "vjp"))
-    p.add_argument("--reps", type=int, default=3, help="runs per measurement; the median is kept (default 3)")
+    p.add_argument("--reps", type=_positive, default=3, help="runs per measurement; the median is kept (default 3)")
     p.add_argument("--out", type=Path, default=Path("bench-report"), help="output folder (default %(default)s)")
     p.set_defaults(run=cmd_bench)
     return top

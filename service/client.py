@@ -19,6 +19,7 @@ catterms exceptions (an ill-typed term raises a ``ct.TermTypeError`` here as it 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import sys
 import time
@@ -170,7 +171,7 @@ def _show_progress(bar: Any, job_id: str, progress: dict[str, Any]) -> Any:
     return bar
 
 
-class _Base:
+class _Base(abc.ABC):
     """What both client flavours share: every operation, as request generators."""
 
     def __init__(self, url: str, token: str | None, timeout: float, transport: Any, http: type) -> None:
@@ -180,8 +181,9 @@ class _Base:
         self.url = url.rstrip("/")
         self._http = http(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
 
+    @abc.abstractmethod
     def _drive(self, steps: Steps) -> Any:
-        raise NotImplementedError
+        """Run an operation's requests; return its result (:class:`Client`) or an awaitable of it."""
 
     @contextlib.contextmanager
     def _reachable(self) -> Iterator[None]:

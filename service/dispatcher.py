@@ -208,7 +208,7 @@ class Dispatcher:
             job = live.job if sub is None else check(sub, self.limits)
             live.handle = self.executor.submit(job.term, job.x, **job.run_kwargs())
             if live.cancelled:
-                live.handle.cancel()
+                _cancel(live.handle)
             return _stored(live.handle.result(timeout=max(0.0, deadline - time.monotonic())))
         except ServiceError as e:  # a stored job that no longer passes the checks (e.g. stricter limits)
             return e.code, e.message
