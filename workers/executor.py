@@ -161,7 +161,9 @@ class JobHandle:
         return len(self.graph.dsk)
 
     def progress(self) -> tuple[int, int]:
-        """``(tasks done, tasks in the job)``."""
+        """``(tasks done, tasks in the job)``; a cancelled job reports none done."""
+        if self._cancelled:
+            return 0, self.total
         if self._result is not None or not self.futures:
             return self.total, self.total
         return min(self.executor.client.run_on_scheduler(_done, self.id), self.total), self.total
@@ -170,21 +172,27 @@ class JobHandle:
         return self._all_done.is_set()
 
     def cancel(self) -> None:
-        """Stop the job: its futures are cancelled, so Dask drops the tasks nobody else needs."""
+        """Stop the job: its futures are released, so Dask drops every task of it that nobody else needs
+        (a task already running finishes, its result discarded).
+
+        Releasing, rather than ``Client.cancel``: that one walks the dependents of each key it cancels and
+        asserts on a key it has already dropped, which kills the client's connection when the keys cancelled
+        together depend on each other — as a job's outputs do (distributed 2026.8)."""
         self._cancelled = True
-        client = self.executor.client
-        if self.futures:
-            client.cancel(self.futures + self.scattered)
-        client.run_on_scheduler(_records, self.id, True)
+        for f in self.futures:
+            f.release()
+        self.futures, self.scattered = [], []
+        self._all_done.set()
+        self.executor.client.run_on_scheduler(_records, self.id, True)
 
     def result(self, timeout: float | None = None) -> Result:
         """Wait for the job (``TimeoutError`` after ``timeout`` seconds, the job still running) and
         return its value, derivative and report; a failed task raises its catterms error."""
         if self._result is None:
             self._wait(timeout)
+            if self._cancelled:
+                raise CancelledError(f"job {self.id} was cancelled")
             while any(f.cancelled() for f in self.futures):
-                if self._cancelled:
-                    raise CancelledError(f"job {self.id} was cancelled")
                 if self.relaunches or not any(f.cancelled() for f in self.scattered):
                     raise ClusterError(f"job {self.id}: the cluster lost its tasks")
                 self.relaunches += 1
@@ -207,6 +215,8 @@ class JobHandle:
         while not self._all_done.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))):
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {self.id} did not finish within {timeout} s; it is still running")
+            if self._cancelled:
+                return
             if self.executor.client.nthreads():
                 idle_since = None
             elif idle_since is None:
