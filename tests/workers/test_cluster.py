@@ -4,6 +4,7 @@ worker killed mid-job, scattered data lost, a cluster with no workers."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from distributed import LocalCluster
+from distributed import LocalCluster, Security
 
 import catterms as ct
 from workers import ClusterError, Executor
@@ -113,3 +114,24 @@ def test_no_workers_is_a_clear_error_not_a_hang():
             with pytest.raises(ClusterError, match="no workers"):
                 ex.run(*FAMILIES["wide"](), "grad", timeout=60)
             assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_tls_cluster_and_connecting_to_it(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=catterms-test", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    pem = {"tls_ca_file": str(cert), "require_encryption": True}
+    for role in ("client", "scheduler", "worker"):
+        pem |= {f"tls_{role}_cert": str(cert), f"tls_{role}_key": str(key)}
+    security = Security(**pem)
+    term, x = FAMILIES["wide"]()
+    with Executor(n_workers=1, security=security, dashboard_address=None) as local:
+        address = local.client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:")
+        with Executor(address, security=security) as remote:
+            result = remote.run(term, x, "grad", timeout=120)
+    y0, d0 = ct.value_and_grad(term, x)
+    assert_close(result.value, y0)
+    assert_close(result.derivative, d0)
