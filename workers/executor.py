@@ -7,7 +7,8 @@ on them. ``Executor(address, security=...)`` connects to an existing scheduler i
 
 A job is type-checked (so an ill-typed term fails before anything is sent), planned (plans are cached
 per term, input type and mode), seeded (:func:`workers.assemble.seed`), and submitted as *one* graph;
-inputs over ``scatter_bytes`` are scattered once and passed by future. A :class:`JobHandle` follows it;
+inputs over ``scatter_bytes`` are scattered and passed by future, and so are subterms whose constants
+weigh that much — those once per Executor, not per job (:meth:`Executor.ship`). A :class:`JobHandle` follows it;
 its :meth:`~JobHandle.result` gathers what the graph's outputs are, runs the plan's tail and adds up
 the input cotangent. Timings come from the scheduler: :class:`JobRecorder`, a scheduler plugin, keeps
 each task's worker and compute interval per job.
@@ -20,8 +21,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import fields
 from concurrent.futures import CancelledError
+from dataclasses import fields
 from functools import lru_cache
 from statistics import median
 from typing import Any
@@ -54,6 +55,9 @@ KEEP_JOBS = 256
 
 #: Big subterms an Executor keeps scattered for later jobs (the least recently used go first).
 SHIPPED_TERMS = 256
+
+#: Arrays embedded in one job's graph weigh at most this (Dask warns about graphs over 10 MB).
+GRAPH_BYTES = 8 << 20
 
 
 class ClusterError(CattermsError, RuntimeError):
@@ -329,8 +333,12 @@ class Executor:
 
     def arguments(self, p: Plan, x: Any, dx: Any, seeds: dict[int, tuple[list, tuple]]) -> tuple[dict[tuple, Any],
                                                                                                    list[Future]]:
-        """Each input array, tangent array and seed as a task argument — embedded, or scattered once if it
-        is big (counting every task that would embed a copy) — and the futures of what was scattered."""
+        """Each input array, tangent array and seed as a task argument, and the futures of what was scattered.
+
+        An array that several tasks read is scattered once if their copies would weigh over
+        ``scatter_bytes``; one that a single task reads travels inside it (scattering costs a round trip
+        before the job starts), unless the graph would grow past ``GRAPH_BYTES``, in which case the
+        biggest go by scatter."""
         uses: dict[tuple, int] = {}
         for step in p.steps.values():
             if step.role == "tail":
@@ -345,8 +353,14 @@ class Executor:
                 data["dx", path] = pick(dx, path)
         for i, (_, arrays) in seeds.items():
             data["seed", i] = arrays
-        big = [k for k, v in data.items()
-               if _nbytes(v) * (uses.get(k[1], 1) if k[0] != "seed" else 1) > self.scatter_bytes]
+        copies = {k: _nbytes(v) * (uses[k[1]] if k[0] != "seed" else 1) for k, v in data.items()}
+        big = [k for k in data if k[0] != "seed" and uses[k[1]] > 1 and copies[k] > self.scatter_bytes]
+        embedded = sorted((k for k in data if k not in big), key=copies.__getitem__)
+        total = sum(copies[k] for k in embedded)
+        while embedded and total > GRAPH_BYTES:
+            k = embedded.pop()
+            big.append(k)
+            total -= copies[k]
         futures = list(self.client.scatter([data[k] for k in big], hash=False)) if big else []
         data.update(zip(big, futures))
         return data, futures

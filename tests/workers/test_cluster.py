@@ -20,7 +20,7 @@ import catterms as ct
 from workers import ClusterError, Executor
 from workers.alloc import WORKER_ENV
 
-from sample_terms import FAMILIES, assert_close, wide
+from sample_terms import FAMILIES, assert_close, data_parallel
 from test_executor import slow_term
 
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_job_does_not_lose_the_job():
 
 
 def test_lost_scattered_inputs_are_scattered_and_submitted_again():
-    term, x = wide(3, batch=4, width=200)
+    term, x = data_parallel(3, batch=4, width=200)
     with Executor(n_workers=2, threshold_s=0.0, scatter_bytes=100, dashboard_address=None) as ex:
         h = ex.submit(term, x, "grad")
         ex.client.cancel(h.scattered)  # what the cluster does to them when the worker holding them dies
