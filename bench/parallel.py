@@ -11,16 +11,11 @@ overhead and planning time. The measuring code is :mod:`workers.bench`.
 
 from __future__ import annotations
 
+import argparse
 import os
+import statistics
 
-# The serial baseline must run like one worker: BLAS on one thread (read when numpy loads, so first).
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-
-from workers import Executor  # noqa: E402
+from workers import Executor
 from workers.bench import FAMILIES, Row, machine, measure, planning, serial_program, timed, tiny
 
 

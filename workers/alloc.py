@@ -1,4 +1,6 @@
-"""The allocator settings that make numpy fast in our worker processes (DESIGN.md, "numpy facts").
+"""The process settings our workers run with, and helpers that give a serial baseline the same ones.
+
+Allocator (DESIGN.md, "numpy facts"):
 
 glibc serves every allocation over 128 KiB with a fresh ``mmap`` and returns it on ``free``, so each
 large temporary costs page faults; Dask's Nanny makes it worse by setting ``MALLOC_TRIM_THRESHOLD_`` to
@@ -6,6 +8,11 @@ large temporary costs page faults; Dask's Nanny makes it worse by setting ``MALL
 Workers get large thresholds through their environment, read by glibc when the process starts;
 :func:`tune_allocator` applies the same settings to a running process, so serial baselines measured
 in-process are fair.
+
+BLAS: a worker is one process with one thread, and its BLAS runs on one thread too; a baseline process
+whose BLAS uses every core would be timing a different machine. :func:`single_thread_blas` caps the
+OpenBLAS that numpy loaded at one thread, after the fact (the environment variables only work before
+numpy is imported).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from pathlib import Path
 
 #: 32 MiB: glibc's ceiling for the mmap threshold on 64-bit systems; the trim threshold has none.
 MMAP_THRESHOLD = 32 * 1024 * 1024
@@ -42,3 +50,20 @@ def tune_allocator() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def single_thread_blas() -> bool:
+    """Cap the OpenBLAS numpy uses at one thread; ``False`` where there is none to find (Linux only)."""
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        return False
+    libraries = {line.split()[-1] for line in maps.read_text().splitlines() if "openblas" in line and ".so" in line}
+    for path in libraries:
+        lib = ctypes.CDLL(path)
+        for symbol in ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_"):
+            setter = getattr(lib, symbol, None)
+            if setter is not None:
+                setter.argtypes = [ctypes.c_int]
+                setter(1)
+                return True
+    return False

@@ -33,7 +33,7 @@ from catterms.terms import Term
 from catterms.types import Type
 from catterms.vectors import zeros
 
-from .alloc import tune_allocator
+from .alloc import single_thread_blas, tune_allocator
 from .bodies import placeholder
 from .plan import Plan, plan
 from .wires import INPUT, Lit, Ref, Unused, Zero, pick, rebuild
@@ -131,8 +131,10 @@ class Row:
 
 
 def serial_program(term: Term, x: Any, mode: str) -> Callable[[], Any]:
-    """The job in this process without Dask, compiled (as warm workers have it), allocator tuned."""
+    """The job in this process without Dask, compiled (as warm workers have it), with the workers'
+    allocator tuning and one BLAS thread."""
     tune_allocator()
+    single_thread_blas()
     _, dom, cod = prepare(term, x)
     run = program(term, dom, mode)
     args = (x, zeros(cod)) if mode == "vjp" else (x, zeros(dom)) if mode == "jvp" else (x,)
