@@ -176,13 +176,19 @@ def ceiling_task(term: Term, dom: Type, cod: Type, mode: str, x: Any) -> None:
 
 
 def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
-    """The plan's task bodies sent with ``client.map``, independent of each other (big subterms shipped
-    once, as the Executor ships them): Dask's ceiling for exactly this work."""
+    """The plan's task bodies, each on its real input, sent with ``client.map`` and independent of each
+    other: Dask's ceiling for exactly this work. Subterms are shipped once and inputs embedded or
+    scattered on every call, as the Executor does for a job."""
     steps = [s for s in p.steps.values() if s.role != "tail"]
     inputs = step_inputs(p, x)
     terms = ex.ship([s.term for s in steps])
-    args = [(terms[s.term], s.dom, s.cod, p.mode, inputs[s.index]) for s in steps]
-    return lambda: ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False))
+
+    def once() -> Any:
+        placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps})
+        args = [(terms[s.term], s.dom, s.cod, p.mode, placed[s.index]) for s in steps]
+        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False))
+
+    return once
 
 
 def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:

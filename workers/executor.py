@@ -333,28 +333,30 @@ class Executor:
 
     def arguments(self, p: Plan, x: Any, dx: Any, seeds: dict[int, tuple[list, tuple]]) -> tuple[dict[tuple, Any],
                                                                                                    list[Future]]:
-        """Each input array, tangent array and seed as a task argument, and the futures of what was scattered.
-
-        An array that several tasks read is scattered once if their copies would weigh over
-        ``scatter_bytes``; one that a single task reads travels inside it (scattering costs a round trip
-        before the job starts), unless the graph would grow past ``GRAPH_BYTES``, in which case the
-        biggest go by scatter."""
+        """Each input array, tangent array and seed of a job as a task argument (see :meth:`place`)."""
         uses: dict[tuple, int] = {}
         for step in p.steps.values():
             if step.role == "tail":
                 continue
             for _, w in leaves(step.wire):
                 if isinstance(w, Ref) and w.source == INPUT:
-                    uses[w.path] = uses.get(w.path, 0) + 1
-        data: dict[tuple, Any] = {}
-        for path, n in uses.items():
-            data["x", path] = pick(x, path)
-            if dx is not None and p.mode == "jvp":
-                data["dx", path] = pick(dx, path)
+                    for kind in ("x", "dx") if p.mode == "jvp" else ("x",):
+                        uses[kind, w.path] = uses.get((kind, w.path), 0) + 1
+        data = {k: pick(x if k[0] == "x" else dx, k[1]) for k in uses}
         for i, (_, arrays) in seeds.items():
             data["seed", i] = arrays
-        copies = {k: _nbytes(v) * (uses[k[1]] if k[0] != "seed" else 1) for k, v in data.items()}
-        big = [k for k in data if k[0] != "seed" and uses[k[1]] > 1 and copies[k] > self.scatter_bytes]
+            uses["seed", i] = 1
+        return self.place(data, uses)
+
+    def place(self, data: dict[Any, Any], uses: dict[Any, int]) -> tuple[dict[Any, Any], list[Future]]:
+        """Values as task arguments, and the futures of those scattered.
+
+        A value that several tasks read (``uses``) is scattered once if their copies would weigh over
+        ``scatter_bytes``; one that a single task reads travels inside it (scattering costs a round trip
+        before the job starts), unless the graph would grow past ``GRAPH_BYTES``, in which case the
+        biggest go by scatter."""
+        copies = {k: _nbytes(v) * uses[k] for k, v in data.items()}
+        big = [k for k in data if uses[k] > 1 and copies[k] > self.scatter_bytes]
         embedded = sorted((k for k in data if k not in big), key=copies.__getitem__)
         total = sum(copies[k] for k in embedded)
         while embedded and total > GRAPH_BYTES:
@@ -362,8 +364,7 @@ class Executor:
             big.append(k)
             total -= copies[k]
         futures = list(self.client.scatter([data[k] for k in big], hash=False)) if big else []
-        data.update(zip(big, futures))
-        return data, futures
+        return {**data, **dict(zip(big, futures))}, futures
 
     def ship(self, terms: list[Term]) -> dict[Term, Any]:
         """Each subterm as a task argument: itself, or — when its constants weigh over ``scatter_bytes`` —
