@@ -352,9 +352,10 @@ class Executor:
         """Values as task arguments, and the futures of those scattered.
 
         A value that several tasks read (``uses``) is scattered once if their copies would weigh over
-        ``scatter_bytes``; one that a single task reads travels inside it (scattering costs a round trip
-        before the job starts), unless the graph would grow past ``GRAPH_BYTES``, in which case the
-        biggest go by scatter."""
+        ``scatter_bytes``, with a copy on as many workers as read it (up to all): one copy would pull
+        every reader to the worker that holds it, as Dask places a task where its biggest inputs are. A
+        value that a single task reads travels inside it (scattering costs a round trip before the job
+        starts), unless the graph would grow past ``GRAPH_BYTES``; then the biggest go by scatter too."""
         copies = {k: _nbytes(v) * uses[k] for k, v in data.items()}
         big = [k for k in data if uses[k] > 1 and copies[k] > self.scatter_bytes]
         embedded = sorted((k for k in data if k not in big), key=copies.__getitem__)
@@ -363,8 +364,13 @@ class Executor:
             k = embedded.pop()
             big.append(k)
             total -= copies[k]
-        futures = list(self.client.scatter([data[k] for k in big], hash=False)) if big else []
-        return {**data, **dict(zip(big, futures))}, futures
+        placed = dict(data)
+        workers = self.workers if any(uses[k] > 1 for k in big) else 1
+        for copies_wanted in sorted({min(uses[k], workers) for k in big}):
+            keys = [k for k in big if min(uses[k], workers) == copies_wanted]
+            spread = copies_wanted if copies_wanted > 1 else False
+            placed.update(zip(keys, self.client.scatter([data[k] for k in keys], hash=False, broadcast=spread)))
+        return placed, [placed[k] for k in big]
 
     def ship(self, terms: list[Term]) -> dict[Term, Any]:
         """Each subterm as a task argument: itself, or — when its constants weigh over ``scatter_bytes`` —
@@ -383,6 +389,9 @@ class Executor:
                 else:
                     new.append(t)
             if new:
+                # round robin over the workers, heaviest first, so that big subterms (and the tasks that
+                # run where they are) spread evenly
+                new.sort(key=term_bytes, reverse=True)
                 for t, f in zip(new, self.client.scatter(new, hash=False)):
                     self._shipped[t] = out[t] = f
             while len(self._shipped) > SHIPPED_TERMS:
