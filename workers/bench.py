@@ -215,6 +215,29 @@ def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
                eff / top_eff if top_eff else None, r["utilisation"], r["parallelism"], r["est_span_s"])
 
 
+def matmul_loop(n: int) -> float:
+    """ref/dask.md's anchor task: ``n`` products of a 256×256 matrix (about 200 ms for n = 238)."""
+    a = np.linspace(-1.0, 1.0, 256 * 256).reshape(256, 256)
+    for _ in range(n):
+        a = a @ a
+        a /= np.abs(a).max()
+    return float(a.sum())
+
+
+def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, float]:
+    """Dask's ceiling on this machine today, as ref/dask.md measured it: ``tasks`` independent matmul
+    loops with ``client.map`` against the same loops run serially here (0.88–0.91 at P = 2 there)."""
+    single_thread_blas()
+    tune_allocator()
+    serial = lambda: [matmul_loop(n) for _ in range(tasks)]  # noqa: E731
+    mapped = lambda: ex.client.gather(ex.client.map(matmul_loop, [n] * tasks, pure=False))  # noqa: E731
+    serial(), mapped()
+    s = median(timed(serial) for _ in range(reps))
+    w = median(timed(mapped) for _ in range(reps))
+    P = ex.workers
+    return {"workers": P, "serial_s": s, "wall_s": w, "efficiency": s / (P * w)}
+
+
 def planning(nodes: int = 100_000) -> dict[str, float]:
     """Planning time per 1,000 nodes on a wide term (first plan of a term; Executors cache plans),
     beside catterms' own type check of the same term."""

@@ -25,10 +25,9 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Callable, NamedTuple, Sequence
 
-from catterms.category import Category, Location, interpret, label
+from catterms.category import Category, Location, headroom, interpret, label
 from catterms.cost import Cost, CostFn
 from catterms.prims import Rule
 from catterms.terms import Term, compose, cross, fork, jamn
@@ -123,13 +122,19 @@ Demand = Callable[["Stage", Type, Mask], Mask]
 
 
 class Draft(NamedTuple):
-    """What a generator contributes to its node's :class:`Stage`."""
+    """What a generator contributes to its node's :class:`Stage`.
+
+    The planner's recursions (``split``, ``demand``, ``cost``) are plain Python calls — no
+    ``functools.partial``, no ``__call__`` — which Python 3.11 runs without growing the C stack, so a
+    term as deep as catterms accepts plans without crashing.
+    """
 
     cost: CostFn
     split: Split | None  # how the node decomposes into wires and steps; None: it cannot
     demand: Demand  # which input arrays the node reads, given which output arrays are needed
     plumbing: bool  # computes nothing: only rearranges wires
     affine: bool  # built from plumbing, constants and linear primitives: its derivative is constant
+    parts: Sequence[Stage] = ()  # the children of compose, cross, fork and join
 
 
 class Stage:
@@ -149,9 +154,6 @@ class Stage:
 
     def demand(self, t: Type, m: Mask) -> Mask:
         return self.draft.demand(self, t, m)
-
-    def __call__(self, w: Wire, t: Type) -> Wire:
-        return self.planner.apply(self, w, t)
 
 
 def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
@@ -181,23 +183,23 @@ class Planner(Category[Stage]):
                 m = f.demand(ti, m)
             return m
 
-        return Draft(self.costs.compose([f.cost for f in fs]), partial(self._chain, fs), demand,
-                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
+        return Draft(self.costs.compose([f.cost for f in fs]), self._chain, demand,
+                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
 
     def cross(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.cross([f.cost for f in fs]), partial(self._branches, fs, True),
+        return Draft(self.costs.cross([f.cost for f in fs]), self._cross,
                      lambda s, t, m: tuple(f.demand(ti, mi) for f, ti, mi in zip(fs, t, m)),
-                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
+                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
 
     def fork(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.fork([f.cost for f in fs]), partial(self._branches, fs, False),
+        return Draft(self.costs.fork([f.cost for f in fs]), self._fork,
                      lambda s, t, m: union(t, [f.demand(t, mi) for f, mi in zip(fs, m)]),
-                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs))
+                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
 
     def join(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.join([f.cost for f in fs]), partial(self._join, fs),
+        return Draft(self.costs.join([f.cost for f in fs]), self._join,
                      lambda s, t, m: tuple(f.demand(ti, m) for f, ti in zip(fs, t)),
-                     False, all(f.draft.affine for f in fs))
+                     False, all(f.draft.affine for f in fs), fs)
 
     def proj(self, i: int, n: int) -> Draft:
         return Draft(self.costs.proj(i, n), lambda s, w, t: w[i],
@@ -279,9 +281,9 @@ class Planner(Category[Stage]):
             out.pop()
         return out
 
-    def _chain(self, fs: Sequence[Stage], stage: Stage, w: Wire, t: Type) -> Wire:
+    def _chain(self, stage: Stage, w: Wire, t: Type) -> Wire:
         run: list[Item] = []
-        for pos, f in enumerate(fs):
+        for pos, f in enumerate(stage.draft.parts):
             cod, c = f.cost(t)
             if not f.draft.plumbing and f.draft.split is not None and self.parallel(c):
                 w = f.draft.split(f, self._run(run, w), t)
@@ -315,7 +317,14 @@ class Planner(Category[Stage]):
                 w = f.stage.draft.split(f.stage, w, f.dom)
         return w
 
-    def _branches(self, fs: Sequence[Stage], crossed: bool, stage: Stage, w: Wire, t: Type) -> tuple:
+    def _cross(self, stage: Stage, w: Wire, t: Type) -> tuple:
+        return self._branches(stage, True, w, t)
+
+    def _fork(self, stage: Stage, w: Wire, t: Type) -> tuple:
+        return self._branches(stage, False, w, t)
+
+    def _branches(self, stage: Stage, crossed: bool, w: Wire, t: Type) -> tuple:
+        fs = stage.draft.parts
         outs: list[Wire] = [None] * len(fs)
         light: list[Item] = []
         for pos, f in enumerate(fs):
@@ -325,7 +334,7 @@ class Planner(Category[Stage]):
                 continue
             cod, c = f.cost(ti)
             if self.seconds(c.work) >= self.threshold_s:
-                outs[pos] = f(wi, ti)
+                outs[pos] = self.apply(f, wi, ti)
             else:
                 light.append(Item(f, ti, cod, c, pos))
         for group in self.chunks(light):
@@ -345,11 +354,11 @@ class Planner(Category[Stage]):
                 outs[i.pos] = out[j]
         return tuple(outs)
 
-    def _join(self, fs: Sequence[Stage], stage: Stage, w: Wire, t: Type) -> Wire:
+    def _join(self, stage: Stage, w: Wire, t: Type) -> Wire:
         # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
-        outs = self._branches(fs, True, stage, w, t)
+        outs = self._branches(stage, True, w, t)
         cod, _ = stage.cost(t)
-        n = len(fs)
+        n = len(stage.draft.parts)
         _, sums = self.costs.jam(n)((cod,) * n)
         return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod, sums.work, True)
 
@@ -402,13 +411,14 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     t0 = time.perf_counter()
     rates = rate or Rates()
+    headroom(term)
     planner = Planner(rates, threshold_s, rates.factor(mode))
     collecting = gc.isenabled()
     gc.disable()  # the fold allocates a few objects per node and frees none: cycle scans would be quadratic
     try:
         root = interpret(term, planner)
         cod, _ = root.cost(dom)
-        output = root(expand(INPUT, dom), dom)
+        output = planner.apply(root, expand(INPUT, dom), dom)
         steps = _reachable(planner.steps, output)
         _assign_roles(steps, output, mode, inline_s)
     finally:
