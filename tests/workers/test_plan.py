@@ -139,3 +139,11 @@ def test_planning_a_100k_node_term_completes():
 def test_bad_mode():
     with pytest.raises(ValueError, match="mode"):
         planned(ct.prim("sin"), np.ones(2), "hessian")
+
+
+def test_planning_a_deeply_nested_term():
+    term = ct.prim("sin")
+    for _ in range(10_000):
+        term = ct.compose(ct.jam, ct.fork(term, ct.prim("cos")))
+    assert term.depth > 20_000
+    assert len(planned(term, np.ones(3), threshold_s=0.0).steps) == 1 + 2 * 10_000
