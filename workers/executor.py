@@ -250,7 +250,15 @@ class JobHandle:
 
 
 class Executor:
-    """Runs catterms jobs — value, jvp, vjp, grad — on a Dask cluster, split by :func:`workers.plan`."""
+    """Runs catterms jobs — value, jvp, vjp, grad — on a Dask cluster, split by :func:`workers.plan`.
+
+    ``address``: an existing scheduler (``tcp://`` or ``tls://`` with ``security``); ``None`` starts an
+    embedded cluster of ``n_workers`` (default: one per core), with its dashboard on
+    ``dashboard_address`` (``None``: none) and Dask's task queuing off unless ``queuing``.
+    ``threshold_s`` and ``inline_s`` go to the planner; ``rates`` replaces the rates measured on the
+    workers; ``scatter_bytes`` is where arrays and subterms start to travel by scatter rather than inside
+    tasks; a job fails with :class:`ClusterError` after ``no_workers_timeout`` seconds without workers.
+    """
 
     def __init__(self, address: str | None = None, *, n_workers: int | None = None, security: Security | None = None,
                  threshold_s: float = THRESHOLD_S, inline_s: float = INLINE_S, rates: Rates | None = None,
