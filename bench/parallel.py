@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import time
 
 from workers import Executor
-from workers.bench import FAMILIES, Row, machine, measure, planning, serial_program, timed, tiny
+from workers.bench import FAMILIES, Row, anchor, machine, measure, planning, serial_program, timed, tiny
 
 
 def table(rows: list[Row]) -> str:
@@ -32,13 +33,19 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def tiny_overhead(ex: Executor, reps: int) -> tuple[float, float]:
-    """Median serial time and median time of the whole ``ex.run`` call, for a tiny grad job."""
+def tiny_overhead(ex: Executor, reps: int) -> tuple[float, float, float]:
+    """Median times of a tiny grad job: serial, the whole ``ex.run`` call for one job on its own (after a
+    pause), and back to back (each job also meets the previous one's clean-up on the workers)."""
     f = tiny()
     serial = serial_program(f.term, f.x, "grad")
     job = lambda: ex.run(f.term, f.x, "grad")  # noqa: E731
     serial(), job()
-    return statistics.median(timed(serial) for _ in range(reps)), statistics.median(timed(job) for _ in range(reps))
+    alone = []
+    for _ in range(reps):
+        time.sleep(0.05)
+        alone.append(timed(job))
+    return (statistics.median(timed(serial) for _ in range(reps)), statistics.median(alone),
+            statistics.median(timed(job) for _ in range(reps)))
 
 
 def main() -> None:
@@ -60,9 +67,12 @@ def main() -> None:
     for P in (int(p) for p in args.workers.split(",")):
         kw = {} if args.threshold is None else {"threshold_s": args.threshold}
         with Executor(n_workers=P, dashboard_address=None, **kw) as ex:
-            serial, wall = tiny_overhead(ex, max(5, 3 * args.reps))
-            print(f"P={P}: tiny term (grad): serial {serial * 1e3:.2f} ms, on Dask {wall * 1e3:.2f} ms "
-                  f"(overhead {1e3 * (wall - serial):.1f} ms; target <= 15)")
+            a = anchor(ex, reps=args.reps)
+            print(f"P={P}: anchor (ref/dask.md: 8 x 200 ms matmul loops, client.map): serial {a['serial_s']:.2f} s, "
+                  f"Dask {a['wall_s']:.2f} s, efficiency {a['efficiency']:.2f}")
+            serial, alone, back_to_back = tiny_overhead(ex, max(5, 3 * args.reps))
+            print(f"P={P}: tiny term (grad): serial {serial * 1e3:.2f} ms, on Dask {alone * 1e3:.2f} ms "
+                  f"(overhead {1e3 * (alone - serial):.1f} ms; target <= 15), back to back {back_to_back * 1e3:.2f} ms")
             for f in families:
                 for m in modes:
                     rows.append(measure(ex, f, m, args.reps))
