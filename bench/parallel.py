@@ -63,6 +63,9 @@ def main() -> None:
     plan_rates = planning()
     print(f"planning: {plan_rates['plan_ms_per_1k']:.1f} ms per 1,000 nodes (first plan of a {plan_rates['nodes']}-node "
           f"term; catterms type check alone {plan_rates['typecheck_ms_per_1k']:.1f} ms per 1,000; plans are cached)")
+    for f in families:  # grow this process's heap once, before any serial baseline is timed
+        for m in modes:
+            serial_program(f.term, f.x, m)()
     rows: list[Row] = []
     for P in (int(p) for p in args.workers.split(",")):
         kw = {} if args.threshold is None else {"threshold_s": args.threshold}

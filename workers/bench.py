@@ -192,13 +192,14 @@ def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
 
 
 def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
-    """One row: the job on ``ex`` against serial and Dask's ceiling, each run once first (compiling,
-    warming), then ``reps`` times interleaved so that a busy machine slows all three alike; medians."""
+    """One row: the job on ``ex`` against serial and Dask's ceiling, each run first to compile and warm
+    up (the serial one twice: a process's first large allocations grow its heap, page by page), then
+    ``reps`` times interleaved so that a busy machine slows all three alike; medians."""
     serial = serial_program(family.term, family.x, mode)
     p = ex.plan(family.term, family.x, mode)
     top = ceiling(ex, p, family.x) if p.tasks else None
     job = lambda: ex.run(family.term, family.x, mode)  # noqa: E731
-    serial(), job(), top and top()
+    serial(), serial(), job(), top and top()
     times: dict[str, list[float]] = {"serial": [], "ceiling": []}
     reports = []
     for _ in range(reps):
