@@ -198,7 +198,14 @@ def cmd_bench(a: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"unknown benchmark family {unknown[0]!r}; the families are {', '.join(FAMILIES)}")
     families = [FAMILIES[n](a.branches) for n in names]
-    print(f"report written to {sweep(a.workers, a.out, families, a.modes, a.reps)}")
+
+    def progress(r: dict) -> None:
+        ceiling = f"{r['ceiling_efficiency']:.2f}" if r["ceiling_efficiency"] else "-"
+        print(f"{r['family']:<14} {r['mode']:<5} P={r['workers']:<3} tasks {r['tasks']:<4} serial {r['serial_s']:.3f} s  "
+              f"wall {r['wall_s']:.3f} s  speedup {r['speedup']:.2f}  efficiency {r['efficiency']:.2f}  "
+              f"ceiling {ceiling}", flush=True)
+
+    print(f"report written to {sweep(a.workers, a.out, families, a.modes, a.reps, progress)}")
     return 0
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from statistics import median
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -257,8 +257,3 @@ def planning(nodes: int = 100_000) -> dict[str, float]:
 
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def rows(executors: Iterable[Any], families: list[Family], modes: list[str], reps: int = 3) -> list[dict[str, Any]]:
-    """Every family × mode on every executor, as dicts."""
-    return [asdict(measure(ex, f, m, reps)) for ex in executors for f in families for m in modes]
