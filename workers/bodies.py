@@ -26,7 +26,7 @@ from catterms.terms import Term
 from catterms.types import Array, Type
 from catterms.vectors import zeros
 
-from .wires import Lit, Unused, Zero, build, pick
+from .wires import Lit, Mask, Unused, Zero, build, pick, prune
 
 
 class Slot:
@@ -123,15 +123,19 @@ class Jvp(Body):
 
 class Vjp(Body):
     """``(f x, 𝒟f xᵀ · dy)`` with ``dy`` summed from ``contributions``: a step whose cotangent is known
-    before anything runs does its forward and backward halves in one task."""
+    before anything runs does its forward and backward halves in one task. ``dx`` keeps only the arrays
+    of ``keep`` (those its wire reads from somewhere): the cotangents of arrays the step does not read
+    are zeros, and a task of a wide fork would otherwise send the whole input's worth of them back."""
 
-    def __init__(self, dom: Type, cod: Type, spec: Spec, contributions: list[Contribution], where: str) -> None:
+    def __init__(self, dom: Type, cod: Type, spec: Spec, contributions: list[Contribution], keep: Mask,
+                 where: str) -> None:
         super().__init__(dom, spec, where)
-        self.cod, self.contributions = cod, contributions
+        self.cod, self.contributions, self.keep = cod, contributions, keep
 
     def compute(self, term: Term, args: tuple) -> Any:
         x = gather(self.spec, args)
-        return program(term, self.dom, "vjp")(x, cotangent(self.cod, self.contributions, args))
+        y, dx = program(term, self.dom, "vjp")(x, cotangent(self.cod, self.contributions, args))
+        return y, prune(dx, self.keep)
 
 
 class Forward(Body):
@@ -143,15 +147,15 @@ class Forward(Body):
 
 class Backward(Body):
     """The backward half: ``𝒟f xᵀ · dy`` from the forward task's residuals (argument 0) and ``dy`` summed
-    from the contributions of the step's consumers."""
+    from the contributions of the step's consumers; like :class:`Vjp`, only the arrays of ``keep``."""
 
-    def __init__(self, dom: Type, cod: Type, contributions: list[Contribution], where: str) -> None:
+    def __init__(self, dom: Type, cod: Type, contributions: list[Contribution], keep: Mask, where: str) -> None:
         super().__init__(dom, (), where)
-        self.cod, self.contributions = cod, contributions
+        self.cod, self.contributions, self.keep = cod, contributions, keep
 
     def compute(self, term: Term, args: tuple) -> Any:
         dy = cotangent(self.cod, self.contributions, args)
-        return split(term, self.dom).backward(args[0][1], dy)
+        return prune(split(term, self.dom).backward(args[0][1], dy), self.keep)
 
 
 @sizeof.register(Term)

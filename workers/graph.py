@@ -23,7 +23,7 @@ from catterms.types import Array
 
 from .bodies import Backward, Body, Forward, Jvp, Slot, Spec, Value, Vjp, first
 from .plan import Plan, Step
-from .wires import INPUT, Leaf, Lit, Ref, Zero, leaves, rebuild
+from .wires import INPUT, Leaf, Lit, Ref, Zero, leaves, rebuild, refs
 
 #: ``inputs(kind, path)``: the task argument for the job's input array at ``path`` — kind ``"x"`` for
 #: the point, ``"dx"`` for the tangent — as an array (embedded) or a future (scattered).
@@ -145,7 +145,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
             g.add(key("jvp", step, job), "jvp", step.index, body, [term, *args.args])
         elif step.role == "vjp":
             x = spec(step, args)
-            body = Vjp(step.dom, step.cod, x, seeded(step, args), step.where)
+            body = Vjp(step.dom, step.cod, x, seeded(step, args), refs(step.wire), step.where)
             g.add(key("vjp", step, job), "vjp", step.index, body, [term, *args.args])
         else:
             fk = key("forward", step, job)
@@ -165,7 +165,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
                 for q, w in leaves(c.wire):
                     if isinstance(w, Ref) and w.source == step.index:
                         contributions.append((args.slot(k, TaskRef(k), ()).arg, prefix + q, w.path))
-            body = Backward(step.dom, step.cod, contributions, step.where)
+            body = Backward(step.dom, step.cod, contributions, refs(step.wire), step.where)
             g.add(key("backward", step, job), "backward", step.index, body, [terms(step.term), *args.args])
     for step in steps.values():
         if step.role == "tail":

@@ -127,6 +127,19 @@ def union(ty: Type, masks: list[Mask]) -> Mask:
     return tuple(union(c, [m[i] for m in masks]) for i, c in enumerate(ty))
 
 
+def refs(wire: Wire) -> Mask:
+    """Which arrays of a wire come from somewhere (a :class:`Ref`): the only ones whose cotangents anybody
+    reads."""
+    return rebuild(wire, lambda _, w: isinstance(w, Ref))
+
+
+def prune(value: Any, keep: Mask) -> Any:
+    """``value`` with ``None`` for the arrays ``keep`` leaves out."""
+    if isinstance(keep, bool):
+        return value if keep else None
+    return tuple(prune(v, k) for v, k in zip(value, keep))
+
+
 def narrow(wire: Wire, reads: Mask, ty: Type) -> Wire:
     """``wire`` with the arrays ``reads`` leaves out replaced by :class:`Unused`."""
     if isinstance(reads, bool):

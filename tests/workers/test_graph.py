@@ -91,3 +91,20 @@ def test_random_terms(ti, mode, split):
     assert_close(y, y0)
     if d0 is not None:
         assert_close(d, d0)
+
+
+@pytest.mark.parametrize("split", SPLITS[:3], ids=["all", "all+tail", "fused"])
+def test_tasks_send_back_only_the_cotangents_someone_reads(split):
+    """A branch of a wide fork reads one member's inputs: its task returns that member's cotangents and
+    ``None`` for the rest, not K members' worth of zeros (a K-fold transfer on every job)."""
+    term, x = FAMILIES["wide"]()
+    _, dom, cod = prepare(term, x)
+    p = plan(term, dom, "grad", **split)
+    seeds, _ = assemble.seed(p, np.ones((), cod.dtype))
+    g = build_graph(p, "ctjob", lambda kind, path: pick(x, path), seeds)
+    keys = [k for k, _ in g.cotangents.values()]
+    assert len(keys) == len(x)
+    for k, got in zip(keys, get_sync(g.dsk, keys)):
+        dx = got[1] if k.startswith("vjp") else got
+        sent = [i for i, member in enumerate(dx) if member is not None]
+        assert len(sent) == 1 and isinstance(dx[sent[0]], np.ndarray)
