@@ -101,7 +101,7 @@ class Additive(LinearCategory):
             return lambda t: ZERO if t is ZERO else broadcast(f(t.value), t.shape) if type(t) is Broadcast else f(dense(t))
         if rule.arity == 1:
             return lambda t: ZERO if t is ZERO else f(dense(t))
-        return lambda t: ZERO if t is ZERO else f(_dense_parts(t, dom))
+        return lambda t: ZERO if t is ZERO else _on_dense_parts(f, t, dom)
 
 
 def _attributed(f: Lin) -> Lin:
@@ -117,11 +117,15 @@ def _attributed(f: Lin) -> Lin:
     return run
 
 
-def _dense_parts(t: Any, dom: tuple) -> tuple:
-    """A tuple tangent as arrays, zeros made real (binary and n-ary linear primitives such as add)."""
+def _on_dense_parts(f: Lin, t: Any, dom: tuple) -> Any:
+    """``f`` (a binary or n-ary linear primitive such as add) on a tuple tangent as arrays, zero parts
+    made real; a tuple of zeros maps to zero (a tuple whose parts all turned out zero is not ``ZERO``
+    itself, e.g. the tangent ``(exl △ exl) ∘ inr`` gives)."""
     parts = [dense(component(t, i)) for i in range(len(dom))]
-    dtype = next(p.dtype for p in parts if p is not ZERO)
-    return tuple(zeros(Array(s, dtype)) if p is ZERO else p for p, s in zip(parts, dom))
+    live = next((p for p in parts if p is not ZERO), None)
+    if live is None:
+        return ZERO
+    return f(tuple(zeros(Array(s, live.dtype)) if p is ZERO else p for p, s in zip(parts, dom)))
 
 
 class Dual(LinearCategory):

@@ -182,3 +182,13 @@ def test_dual_flips_composition_and_swaps_structure() -> None:
     assert np.array_equal(forked, 2 * v - v)
     joined = DUAL.join([double, neg])(v)  # a join's dual is a fork
     assert np.array_equal(joined[0], 2 * v) and np.array_equal(joined[1], -v)
+
+
+def test_a_linear_primitive_on_a_tuple_of_zero_tangents_gives_zero() -> None:
+    """``(exl △ exl) ∘ inr`` makes a tuple tangent whose parts are all zero without being ``ZERO``
+    itself; ``add`` of it is zero, in both modes and in the direct interpretation."""
+    term = ct.compose(ct.prim("sin"), ct.prim("add"), ct.fork(ct.exl, ct.exl), ct.inr)
+    assert ct.jvp(term, 0.5, 1.0) == (0.0, 0.0)
+    assert ct.vjp(term, 0.5, 1.0) == (0.0, 0.0)
+    _, lin = interpreted(term, FORWARD)(np.asarray(0.5))
+    assert materialize(lin(np.asarray(1.0)), ct.Array(())) == 0.0
