@@ -62,7 +62,14 @@ class Sym:
         if method != "__call__" or kwargs:
             return NotImplemented
         shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
-        return emit(ufunc, inputs, {}, (shape, _result_dtype(ufunc, inputs)))
+        dtype = _result_dtype(ufunc, inputs)
+        if ufunc is np.multiply:
+            # ``1 · v`` is ``v``: the seed of a gradient is a known 1, and every linear map it meets on
+            # its way back would otherwise cost a full pass over an array
+            for one, v in (inputs, inputs[::-1]):
+                if isinstance(v, Sym) and _is_one(one) and v.shape == shape and v.dtype == dtype:
+                    return v
+        return emit(ufunc, inputs, {}, (shape, dtype))
 
     def astype(self, dtype: Any) -> Sym:
         return emit(np.asarray, (self,), {"dtype": np.dtype(dtype)}, (self.shape, np.dtype(dtype)))
@@ -107,6 +114,14 @@ def _result_dtype(ufunc: np.ufunc, inputs: tuple) -> np.dtype:
         with np.errstate(all="ignore"):
             _DTYPES[key] = np.asarray(ufunc(*probe)).dtype
     return _DTYPES[key]
+
+
+def _is_one(v: Any) -> bool:
+    """Whether ``v`` is a known 1: a scalar, or one broadcast (every stride 0, so checked in O(1))."""
+    if isinstance(v, Sym):
+        return False
+    a = np.asarray(v)
+    return a.size > 0 and all(s == 0 for s in a.strides) and bool(a.flat[0] == 1)
 
 
 def _resolve(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
@@ -310,10 +325,16 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
 
 
 def apply(fn: Any, args: tuple, kwargs: dict[str, Any], out: Callable[[], Any]) -> Any:
-    """``fn(*args, **kwargs)`` now, or emitted when a Program is active (``out()`` gives its type then)."""
-    if _CURRENT.get() is None:
+    """``fn(*args, **kwargs)`` now, or emitted when a Program is active (``out()`` gives its type then).
+    On known values alone it runs now in either case (constant folding: e.g. a gradient's seed 1 scaled
+    by the constants it meets), unless it allocates what later code writes into (``IMPURE``)."""
+    if _CURRENT.get() is None or (fn not in IMPURE and not _symbolic(args) and not _symbolic(kwargs.values())):
         return fn(*args, **kwargs)
     return emit(fn, args, kwargs, out())
+
+
+def _symbolic(values: Any) -> bool:
+    return any(isinstance(v, Sym) or (isinstance(v, (tuple, list)) and _symbolic(v)) for v in values)
 
 
 def lift(value: Any) -> Any:

@@ -57,8 +57,8 @@ def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
             return prog.function([x, dx], (y, materialize(d(dx), cod)), "jvp")
         y, d = interpreted(term, REVERSE)(x)
         if mode == "grad":
-            seed = Sym(prog.const(np.ones((), cod.dtype)), (), cod.dtype)
-            return prog.function([x], (y, materialize(d(seed), dom)), "grad")
+            # a known 1, not a placeholder: what the backward pass does to it folds at generation time
+            return prog.function([x], (y, materialize(d(np.ones((), cod.dtype)), dom)), "grad")
         if mode == "vjp":
             dy = prog.inputs(cod, "c")
             return prog.function([x, dy], (y, materialize(d(dy), dom)), "vjp")
