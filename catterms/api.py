@@ -27,6 +27,13 @@ def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
     return x, dom, infer(term, dom)
 
 
+def require_scalar(cod: Type) -> None:
+    """A gradient is of a term with a scalar output; refuse any other before anything runs."""
+    if not (isinstance(cod, Array) and cod.shape == ()):
+        raise TermTypeError(f"grad needs a scalar output, but the term returns {show(cod)}; "
+                            "use vjp (a cotangent of the output's type) or jacobian")
+
+
 def evaluate(term: Term, x: Any) -> Any:
     """The value of ``term`` at ``x``."""
     x, dom, _ = prepare(term, x)
@@ -48,8 +55,7 @@ def vjp(term: Term, x: Any, dy: Any) -> tuple[Any, Any]:
 def value_and_grad(term: Term, x: Any) -> tuple[Any, Any]:
     """``(f x, ∇f x)`` for a term with a scalar output, by reverse mode."""
     x, dom, cod = prepare(term, x)
-    if not (isinstance(cod, Array) and cod.shape == ()):
-        raise TermTypeError(f"grad needs a scalar output, but the term returns {show(cod)}; use vjp or jacobian")
+    require_scalar(cod)
     return program(term, dom, "grad")(x)
 
 

@@ -250,6 +250,7 @@ def out_spec(t: Any) -> Any:
 
 def _located(fn: Callable[..., Any], filename: str, origin: dict[int, Any], source: str) -> Callable[..., Any]:
     """Wrap generated code so a failure names the primitive and its path in the term."""
+    lines = source.splitlines()
 
     def run(*args: Any) -> Any:
         try:
@@ -259,7 +260,10 @@ def _located(fn: Callable[..., Any], filename: str, origin: dict[int, Any], sour
         except Exception as e:
             line = next((f.lineno for f in reversed(traceback.extract_tb(e.__traceback__)) if f.filename == filename), None)
             where = origin.get(line or -1)
-            what = f"primitive {where.label()} at {where}" if where is not None else "the generated code"
+            if where is not None:
+                what = f"primitive {where.label()} at {where}"
+            else:  # structure's own code (zeros, accumulation): name the operation itself
+                what = f"the generated step `{lines[line - 1].strip()}`" if line else "the generated code"
             raise EvaluationError(f"{what} failed: {type(e).__name__}: {e}") from e
 
     run.__catterms_source__ = source  # type: ignore[attr-defined]

@@ -64,7 +64,7 @@ class Additive(LinearCategory):
     def cross(self, fs: Sequence[Lin]) -> Lin:
         if all(f is _zero for f in fs):
             return _zero
-        return lambda t: tuple(ZERO if f is _zero else f(component(t, i)) for i, f in enumerate(fs))
+        return lambda t: tuple([ZERO if f is _zero else f(component(t, i)) for i, f in enumerate(fs)])
 
     def fork(self, fs: Sequence[Lin]) -> Lin:
         if all(f is _zero for f in fs):

@@ -3,11 +3,14 @@
 ``∘`` binds tighter than ``△``, ``×`` and ``▽`` (Haskell's ``.`` is infixr 9, ``&&&``/``***`` infixr 3),
 so the paper's ``cosSinProd`` renders as ``(cos △ sin) ∘ mul`` and ``magSqr`` as
 ``add ∘ (mul ∘ (exl △ exl) △ mul ∘ (exr △ exr))``.
+
+Each node's text is a rope (a string, or a tuple of ropes) joined once at the end, without recursion:
+joining strings at every level would copy the text once per level of nesting, quadratic in depth.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, Union
 
 import numpy as np
 
@@ -15,7 +18,8 @@ from .category import Category, interpret
 from .prims import Rule
 from .terms import Term
 
-Doc = tuple[str, int]  # (text, precedence)
+Rope = Union[str, tuple]
+Doc = tuple[Rope, int]  # (text, precedence)
 
 ATOM, COMPOSE, PRODUCT = 10, 9, 3
 
@@ -56,9 +60,28 @@ def const_text(value: np.ndarray) -> str:
     return f"const {'f64' if value.dtype == np.float64 else 'f32'}[{','.join(map(str, value.shape))}]"
 
 
-def _wrap(doc: Doc, above: int) -> str:
+def _wrap(doc: Doc, above: int) -> Rope:
     text, prec = doc
-    return f"({text})" if prec <= above else text
+    return ("(", text, ")") if prec <= above else text
+
+
+def _joined(sep: str, ropes: Sequence[Rope]) -> Rope:
+    parts: list[Rope] = []
+    for r in ropes:
+        parts += [sep, r] if parts else [r]
+    return tuple(parts)
+
+
+def _text(rope: Rope) -> str:
+    out: list[str] = []
+    stack = [rope]
+    while stack:
+        r = stack.pop()
+        if isinstance(r, str):
+            out.append(r)
+        else:
+            stack.extend(reversed(r))
+    return "".join(out)
 
 
 class Pretty(Category[Doc]):
@@ -68,10 +91,10 @@ class Pretty(Category[Doc]):
         return "id", ATOM
 
     def compose(self, fs: Sequence[Doc]) -> Doc:
-        return " ∘ ".join(_wrap(f, COMPOSE - 1) for f in reversed(fs)), COMPOSE
+        return _joined(" ∘ ", [_wrap(f, COMPOSE - 1) for f in reversed(fs)]), COMPOSE
 
     def _product(self, op: str, fs: Sequence[Doc]) -> Doc:
-        return f" {op} ".join(_wrap(f, PRODUCT) for f in fs), PRODUCT
+        return _joined(f" {op} ", [_wrap(f, PRODUCT) for f in fs]), PRODUCT
 
     def cross(self, fs: Sequence[Doc]) -> Doc:
         return self._product("×", fs)
@@ -106,7 +129,7 @@ PRETTY = Pretty()
 
 def pretty(term: Term) -> str:
     """The term in point-free notation, e.g. ``(cos △ sin) ∘ mul``."""
-    return interpret(term, PRETTY)[0]
+    return _text(interpret(term, PRETTY)[0])
 
 
 def pretty_node(node: Term) -> str:
@@ -117,4 +140,4 @@ def pretty_node(node: Term) -> str:
         return prim_text(node.data[0], dict(node.data[1]))
     if node.op == "const":
         return const_text(node.value)
-    return interpret(node, PRETTY)[0]
+    return pretty(node)

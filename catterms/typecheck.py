@@ -35,10 +35,10 @@ class Types(Category[TypeFn]):
         return sequence(fs)
 
     def cross(self, fs: Sequence[TypeFn]) -> TypeFn:
-        return lambda t: tuple(f(c) for f, c in zip(fs, _tuple(f"a {len(fs)}-way cross", t, len(fs))))
+        return lambda t: tuple([f(c) for f, c in zip(fs, _tuple(f"a {len(fs)}-way cross", t, len(fs)))])
 
     def fork(self, fs: Sequence[TypeFn]) -> TypeFn:
-        return lambda t: tuple(f(t) for f in fs)
+        return lambda t: tuple([f(t) for f in fs])
 
     def join(self, fs: Sequence[TypeFn]) -> TypeFn:
         def run(t: Type) -> Type:

@@ -32,11 +32,11 @@ import numpy as np
 from distributed import Client, Future, LocalCluster, Security
 from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 
-from catterms.api import prepare
+from catterms.api import prepare, require_scalar
 from catterms.compiler import program
 from catterms.errors import CattermsError, TermTypeError
 from catterms.terms import Term, prim
-from catterms.types import Array, Type, as_value, show
+from catterms.types import Array, Type, as_value
 
 from . import assemble
 from .alloc import WORKER_ENV
@@ -168,7 +168,7 @@ class JobHandle:
         """``(tasks done, tasks in the job)``; a cancelled job reports none done."""
         if self._cancelled:
             return 0, self.total
-        if self._result is not None or not self.futures:
+        if self._all_done.is_set() or not self.futures:  # finished: the scheduler's records may be gone
             return self.total, self.total
         return min(self.executor.client.run_on_scheduler(_done, self.id), self.total), self.total
 
@@ -327,8 +327,7 @@ class Executor:
         elif mode == "vjp":
             direction = dy = as_value(_required(cotangent, "cotangent", mode), cod)
         elif mode == "grad":
-            if not (isinstance(cod, Array) and cod.shape == ()):
-                raise TermTypeError(f"grad needs a scalar output, but the term returns {show(cod)}; use vjp")
+            require_scalar(cod)
             dy = np.ones((), cod.dtype)
         p = self._plan(term, dom, mode)
         seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})

@@ -188,7 +188,7 @@ class Planner(Category[Stage]):
 
     def cross(self, fs: Sequence[Stage]) -> Draft:
         return Draft(self.costs.cross([f.cost for f in fs]), self._cross,
-                     lambda s, t, m: tuple(f.demand(ti, mi) for f, ti, mi in zip(fs, t, m)),
+                     lambda s, t, m: tuple([f.demand(ti, mi) for f, ti, mi in zip(fs, t, m)]),
                      all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
 
     def fork(self, fs: Sequence[Stage]) -> Draft:
@@ -198,7 +198,7 @@ class Planner(Category[Stage]):
 
     def join(self, fs: Sequence[Stage]) -> Draft:
         return Draft(self.costs.join([f.cost for f in fs]), self._join,
-                     lambda s, t, m: tuple(f.demand(ti, m) for f, ti in zip(fs, t)),
+                     lambda s, t, m: tuple([f.demand(ti, m) for f, ti in zip(fs, t)]),
                      False, all(f.draft.affine for f in fs), fs)
 
     def proj(self, i: int, n: int) -> Draft:

@@ -39,6 +39,21 @@ def test_nesting_far_deeper_than_the_recursion_limit() -> None:
     np.testing.assert_allclose(ct.grad(ct.compose(P("sum"), f), x), 1 + 4_900 * np.cos(x), rtol=1e-12)
 
 
+def test_nesting_beyond_the_wire_limit_through_the_python_api() -> None:
+    """30,000 nested forks (depth 60,001), built in Python where no wire limit applies: type inference,
+    evaluation, the gradient and the rendering neither recurse in C (a crash) nor go quadratic."""
+    f = P("sin")
+    for _ in range(30_000):
+        f = ct.compose(P("add"), ct.fork(f, ct.identity))
+    assert f.depth == 60_001
+    x = np.array([0.1, 0.2])
+    assert ct.infer(f, ct.Array((2,))) == ct.Array((2,))
+    np.testing.assert_allclose(ct.evaluate(f, x), np.sin(x) + 30_000 * x, rtol=1e-12)
+    np.testing.assert_allclose(ct.grad(ct.compose(P("sum"), f), x), np.cos(x) + 30_000, rtol=1e-12)
+    text = ct.pretty(f)
+    assert text.startswith("add ∘ (add ∘ (") and text.count("△ id") == 30_000
+
+
 def _wide(k: int) -> ct.Term:
     """A k-way fork of distinct 9-node chains: about 10·k distinct nodes."""
     def branch(i: int) -> ct.Term:
