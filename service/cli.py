@@ -94,7 +94,9 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
 
 def _executor(a: argparse.Namespace) -> Any:
-    from workers import Executor
+    from workers import Executor, like_a_worker
+
+    like_a_worker()  # this process times the baselines: give it the workers' allocator and BLAS settings
 
     if a.scheduler is None:
         return Executor(n_workers=a.workers)

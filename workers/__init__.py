@@ -10,11 +10,11 @@ grad jobs on a local or remote cluster and reports how parallel each run really 
         result.value, result.derivative, result.report["efficiency"]
 """
 
-from .alloc import single_thread_blas, tune_allocator
+from .alloc import like_a_worker, single_thread_blas, tune_allocator
 from .estimate import Rates, measure_rates
 from .executor import ClusterError, Executor, JobHandle
 from .plan import MODES, Plan, Step, plan
 from .report import Result
 
 __all__ = ["ClusterError", "Executor", "JobHandle", "MODES", "Plan", "Rates", "Result", "Step", "measure_rates",
-           "plan", "single_thread_blas", "tune_allocator"]
+           "like_a_worker", "plan", "single_thread_blas", "tune_allocator"]

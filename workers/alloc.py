@@ -67,3 +67,10 @@ def single_thread_blas() -> bool:
                 setter(1)
                 return True
     return False
+
+
+def like_a_worker() -> None:
+    """Give this process a worker's allocator and BLAS settings, so a serial baseline timed here measures
+    the same machine the workers run on (the bench's process, the service's)."""
+    tune_allocator()
+    single_thread_blas()

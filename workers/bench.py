@@ -33,7 +33,7 @@ from catterms.terms import Term
 from catterms.types import Type
 from catterms.vectors import zeros
 
-from .alloc import single_thread_blas, tune_allocator
+from .alloc import like_a_worker
 from .bodies import placeholder
 from .plan import Plan, plan
 from .wires import INPUT, Lit, Ref, Unused, Zero, pick, rebuild
@@ -133,8 +133,7 @@ class Row:
 def serial_program(term: Term, x: Any, mode: str) -> Callable[[], Any]:
     """The job in this process without Dask, compiled (as warm workers have it), with the workers'
     allocator tuning and one BLAS thread."""
-    tune_allocator()
-    single_thread_blas()
+    like_a_worker()
     _, dom, cod = prepare(term, x)
     run = program(term, dom, mode)
     args = (x, zeros(cod)) if mode == "vjp" else (x, zeros(dom)) if mode == "jvp" else (x,)
@@ -228,8 +227,7 @@ def matmul_loop(n: int) -> float:
 def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, float]:
     """Dask's ceiling on this machine today, as ref/dask.md measured it: ``tasks`` independent matmul
     loops with ``client.map`` against the same loops run serially here (0.88–0.91 at P = 2 there)."""
-    single_thread_blas()
-    tune_allocator()
+    like_a_worker()
     serial = lambda: [matmul_loop(n) for _ in range(tasks)]  # noqa: E731
     mapped = lambda: ex.client.gather(ex.client.map(matmul_loop, [n] * tasks, pure=False))  # noqa: E731
     serial(), mapped()
