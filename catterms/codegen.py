@@ -62,14 +62,7 @@ class Sym:
         if method != "__call__" or kwargs:
             return NotImplemented
         shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
-        dtype = _result_dtype(ufunc, inputs)
-        if ufunc is np.multiply:
-            # ``1 · v`` is ``v``: the seed of a gradient is a known 1, and every linear map it meets on
-            # its way back would otherwise cost a full pass over an array
-            for one, v in (inputs, inputs[::-1]):
-                if isinstance(v, Sym) and _is_one(one) and v.shape == shape and v.dtype == dtype:
-                    return v
-        return emit(ufunc, inputs, {}, (shape, dtype))
+        return emit(ufunc, inputs, {}, (shape, _result_dtype(ufunc, inputs)))
 
     def astype(self, dtype: Any) -> Sym:
         return emit(np.asarray, (self,), {"dtype": np.dtype(dtype)}, (self.shape, np.dtype(dtype)))
@@ -314,6 +307,12 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
     """Emit ``fn(*args, **kwargs)`` into the active program; ``out`` is ``(shape, dtype)`` or a list of them."""
     prog = _CURRENT.get()
     assert prog is not None, "emit() needs an active Program"
+    if fn is np.multiply and len(args) == 2 and not kwargs:
+        # ``1 · v`` is ``v``: the seed of a gradient is a known 1, and every linear map it meets on its
+        # way back would otherwise cost a full pass over an array
+        for one, v in (args, args[::-1]):
+            if isinstance(v, Sym) and _is_one(one) and (v.shape, v.dtype) == (tuple(out[0]), out[1]):
+                return v
     uses: list[str] = []
     call = ", ".join([prog.literal(a, uses) for a in args] + [f"{k}={prog.literal(v, uses)}" for k, v in kwargs.items()])
     target = _syms(out, prog)
