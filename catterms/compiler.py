@@ -22,7 +22,7 @@ from typing import Any, Callable, Literal, NamedTuple
 import numpy as np
 
 from .ad import FORWARD, REVERSE
-from .category import headroom, interpreted
+from .category import gc_paused, headroom, interpreted
 from .codegen import Program, Sym, generating
 from .evaluate import EVAL
 from .terms import Term
@@ -47,7 +47,7 @@ def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
     cod = infer(term, dom)
     headroom(term)
     prog = Program()
-    with generating(prog):
+    with generating(prog), gc_paused():
         x = prog.inputs(dom)
         if mode == "value":
             return prog.function([x], interpreted(term, EVAL)(x), "value")
@@ -71,7 +71,7 @@ def split(term: Term, dom: Type) -> Split:
     cod = infer(term, dom)
     headroom(term)
     prog = Program()
-    with generating(prog):
+    with generating(prog), gc_paused():
         x = prog.inputs(dom)
         y, d = interpreted(term, REVERSE)(x)
         mark = len(prog.lines)

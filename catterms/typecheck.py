@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from .category import Category, Location, headroom, interpreted, sequence
+from .category import Category, Location, gc_paused, headroom, interpreted, sequence
 from .errors import TermTypeError
 from .prims import Rule
 from .terms import Term
@@ -101,4 +101,5 @@ TYPES = Types()
 def infer(term: Term, dom: Type) -> Type:
     """The codomain of ``term`` on domain ``dom``; raises :class:`TermTypeError` if it is ill-typed."""
     headroom(term)
-    return interpreted(term, TYPES)(dom)
+    with gc_paused():
+        return interpreted(term, TYPES)(dom)

@@ -8,6 +8,8 @@ coproducts: ``inl``/``inr`` inject by padding with zeros of the other component'
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -35,7 +37,7 @@ class Array:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def ndim(self) -> int:

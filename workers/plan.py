@@ -22,12 +22,11 @@ backward task (the Dual of the plan: its dependencies are the forward ones rever
 
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
-from catterms.category import Category, Location, headroom, interpret, label
+from catterms.category import Category, Location, gc_paused, headroom, interpret, label
 from catterms.cost import Cost, CostFn
 from catterms.prims import Rule
 from catterms.terms import Term, compose, cross, fork, jamn
@@ -413,17 +412,12 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     rates = rate or Rates()
     headroom(term)
     planner = Planner(rates, threshold_s, rates.factor(mode))
-    collecting = gc.isenabled()
-    gc.disable()  # the fold allocates a few objects per node and frees none: cycle scans would be quadratic
-    try:
+    with gc_paused():
         root = interpret(term, planner)
         cod, _ = root.cost(dom)
         output = planner.apply(root, expand(INPUT, dom), dom)
         steps = _reachable(planner.steps, output)
         _assign_roles(steps, output, mode, inline_s)
-    finally:
-        if collecting:
-            gc.enable()
     return Plan(term, dom, cod, mode, steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)
 

@@ -76,6 +76,8 @@ register(Rule(
 
 def _scale_type(dom: Type, s: Any) -> Type:
     a = want_array("scale", dom)
+    if type(s) is float:  # a Python scalar changes neither shape nor dtype (NEP 50: it promotes weakly)
+        return a
     return Array(np.broadcast_shapes(a.shape, np.shape(s)), np.result_type(a.dtype, getattr(s, "dtype", s)))
 
 
