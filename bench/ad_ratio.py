@@ -8,7 +8,9 @@ respect to the weights, data constant), it times the hand-written numpy function
 * ``jvp/f``    — value and one directional derivative by forward mode (a full forward-mode gradient needs
   one of these per input element; ``fwd grad/f`` shows it where that is affordable);
 * ``mem``      — peak memory of reverse mode over the peak of ``f`` (tracemalloc, numpy allocations);
-* the same value-and-gradient ratio for autograd, torch (eager, CPU) and jax, when they are installed.
+* the same value-and-gradient ratio for the gradient written out by hand in numpy (checked against ours:
+  what a gradient costs without any AD system), and for autograd, torch (eager, CPU) and jax, when they
+  are installed.
 
 Every ratio divides two timings taken back to back in this run (best of several repeats), because the
 machines are shared and noisy. BLAS is pinned to one thread and the allocator tuned as in our workers
@@ -60,9 +62,38 @@ def peak_bytes(fn: Callable[[], Any]) -> int:
     return peak
 
 
+def by_hand(kind: str, data: dict[str, Any]) -> Callable[[Any], Any]:
+    """Value and gradient written out by hand in numpy: what the gradient costs without any AD system."""
+    if kind == "rosenbrock":
+        def rosenbrock_vg(x: np.ndarray) -> tuple[float, np.ndarray]:
+            a, b = x[:-1], x[1:]
+            d = b - a * a
+            r = 1 - a
+            value = np.sum(100 * d * d + r * r)
+            d *= 200
+            g = np.zeros_like(x)
+            g[1:] = d
+            g[:-1] -= 2 * (a * d + r)
+            return value, g
+
+        return rosenbrock_vg
+    X, y = data["X"], data["y"]
+
+    def mlp_vg(p: tuple) -> tuple[float, tuple]:
+        W1, b1, W2, b2 = p
+        h = np.tanh(X @ W1 + b1)
+        r = h @ W2 + b2 - y
+        dr = r * (2 / r.size)
+        dz = (dr @ W2.T) * (1 - h * h)
+        return np.mean(r * r), (X.T @ dz, dz.sum(0), h.T @ dr, dr.sum(0))
+
+    return mlp_vg
+
+
 def anchors() -> dict[str, Callable[[str, Any], Callable[[Any], Any]]]:
-    """value-and-gradient makers for the AD systems that are installed, by name."""
-    found: dict[str, Callable[[str, Any], Callable[[Any], Any]]] = {}
+    """value-and-gradient makers for the hand-written numpy gradient and the AD systems that are
+    installed, by name."""
+    found: dict[str, Callable[[str, Any], Callable[[Any], Any]]] = {"by hand": by_hand}
     try:
         import autograd
         import autograd.numpy as anp
@@ -151,6 +182,9 @@ def main() -> None:
         term, ref = ex.term, ex.reference
         y, g = ct.value_and_grad(term, x)
         assert np.isclose(y, ref(x), rtol=1e-10), label
+        _, hand = by_hand(kind, data)(x)
+        for a, b in zip(hand if isinstance(hand, tuple) else (hand,), g if isinstance(g, tuple) else (g,)):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=label)
         t_f = best_time(lambda: ref(x), budget)
         t_eval = best_time(lambda: ct.evaluate(term, x), budget)
         t_rev = best_time(lambda: ct.value_and_grad(term, x), budget)

@@ -62,14 +62,18 @@ def _pow(x: Any, p: float) -> Any:
     return np.square(x) if p == 2 else np.power(x, p)
 
 
-def _pow_deriv(x: Any, p: float) -> Any:
-    return 2 * x if p == 2 else p * x ** (p - 1)
+def _pow_deriv(lin: Any, x: Any, p: float) -> Any:
+    """``t ↦ p · x^(p−1) · t``, the scalar ``p`` as a map of its own, applied last: reverse mode applies
+    it first, to a cotangent that is often known (a gradient's seed, scaled), where it folds away; and
+    for squares ``x^(p−1)`` is ``x`` itself, so no residual is computed."""
+    factor = x if p == 2 else x ** (p - 1)
+    return lin.compose([scaled(lin, factor, x.shape), scaled(lin, p, x.shape)])
 
 
 FRESH.add(_pow)
 register(Rule(
     "pow", 1, _pow, lambda dom, p: want_array("pow", dom), _elementwise_cost(TRANSCENDENTAL),
-    deriv=lambda lin, x, y, p: scaled(lin, _pow_deriv(x, p), x.shape),
+    deriv=lambda lin, x, y, p: _pow_deriv(lin, x, p),
     params={"p": (2.0, p_float)}, doc="xᵖ for a constant exponent p",
 ))
 
