@@ -81,6 +81,11 @@ class Term:
 
         return pretty(self)
 
+    def __dask_tokenize__(self) -> tuple:
+        # Dask names every graph by hashing its contents; a term would be pickled for it (through the
+        # wire format) on every submission. A live term's identity is as good a name, and free.
+        return "catterms.Term", self._hash, id(self)
+
     def __reduce__(self) -> tuple:
         # Pickle through the wire format: it is flat, so deep terms never hit pickle's recursion.
         from .wire import dumps, loads_trusted

@@ -90,6 +90,11 @@ class Body(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.where})"
 
+    def __dask_tokenize__(self) -> tuple:
+        # a body belongs to one job's graph: its identity is token enough, where Dask would otherwise
+        # pickle it (and the specs inside) on every submission just to name the graph
+        return type(self).__name__, id(self)
+
     def __call__(self, term: Term, *args: Any) -> Any:
         try:
             return self.compute(term, args)

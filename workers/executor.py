@@ -102,6 +102,11 @@ def _records(job: str, forget: bool, dask_scheduler: Any = None) -> dict[str, di
     return jobs.pop(job, {}) if forget else dict(jobs.get(job, {}))
 
 
+def _finished(job: str, dask_scheduler: Any = None) -> tuple[dict[str, dict[str, Any]], int]:
+    """A finished job's records, forgotten, and the threads the cluster has: one round trip for both."""
+    return _records(job, True, dask_scheduler), sum(ws.nthreads for ws in dask_scheduler.workers.values())
+
+
 def _done(job: str, dask_scheduler: Any = None) -> int:
     return len(dask_scheduler.plugins[JobRecorder.name].jobs.get(job, ()))
 
@@ -137,7 +142,6 @@ class JobHandle:
     def _launch(self) -> None:
         ex = self.executor
         self.id = f"{JOB_PREFIX}{uuid.uuid4().hex[:12]}"
-        self.workers = ex.workers
         inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds)
         terms = ex.ship([s.term for s in self.plan.steps.values() if s.role != "tail"])
         self.scattered += [f for f in terms.values() if isinstance(f, Future)]
@@ -207,10 +211,11 @@ class JobHandle:
             fetched = dict(zip(self.keys, client.gather(self.futures))) if self.futures else {}
             value, derivative = self._assemble(fetched)
             wall = (self.finished - self.started) + (time.perf_counter() - t0)
-            records = client.run_on_scheduler(_records, self.id, True) if self.futures else {}
+            records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures
+                                else ({}, self.executor.workers))
             serial = self._serial() if self.baseline else None
             self.futures, self.scattered = [], []
-            self._result = Result(value, derivative, report(self.plan, self.graph, records, self.workers, wall, serial))
+            self._result = Result(value, derivative, report(self.plan, self.graph, records, workers, wall, serial))
         return self._result
 
     def _wait(self, timeout: float | None) -> None:
