@@ -132,6 +132,7 @@ class Program:
         self._fresh = itertools.count()
         self.syms: dict[str, Sym] = {}
         self.memo: dict[str, Any] = {}
+        self.negated: dict[str, Sym] = {}  # result of an emitted ``negative`` → its operand
         self.where: Any = None  # the Location of the primitive being emitted; rendered only on failure
 
     def name(self, prefix: str = "v") -> str:
@@ -307,12 +308,11 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
     """Emit ``fn(*args, **kwargs)`` into the active program; ``out`` is ``(shape, dtype)`` or a list of them."""
     prog = _CURRENT.get()
     assert prog is not None, "emit() needs an active Program"
-    if fn is np.multiply and len(args) == 2 and not kwargs:
-        # ``1 · v`` is ``v``: the seed of a gradient is a known 1, and every linear map it meets on its
-        # way back would otherwise cost a full pass over an array
-        for one, v in (args, args[::-1]):
-            if isinstance(v, Sym) and _is_one(one) and (v.shape, v.dtype) == (tuple(out[0]), out[1]):
-                return v
+    if not kwargs and len(args) == 2:
+        simpler = _simplified(prog, fn, args, out)
+        if isinstance(simpler, Sym):
+            return simpler
+        fn, args = simpler
     uses: list[str] = []
     call = ", ".join([prog.literal(a, uses) for a in args] + [f"{k}={prog.literal(v, uses)}" for k, v in kwargs.items()])
     target = _syms(out, prog)
@@ -324,7 +324,28 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
         return prog.memo[key]
     prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), prog.where))
     prog.memo[key] = target
+    if fn is np.negative and isinstance(args[0], Sym):
+        prog.negated[target.name] = args[0]
     return target
+
+
+def _simplified(prog: Program, fn: Any, args: tuple, out: Any) -> Sym | tuple[Any, tuple]:
+    """Algebra that saves a whole pass over an array, where the derivative rules compose maps that each
+    make one: ``1 · v = v`` (a gradient's seed is a known 1); ``(−a) · c = a · (−c)`` for a known scalar
+    ``c`` and ``b + (−a) = b − a`` (the transpose of ``sub`` negates). A negation left unused is dropped
+    with the dead code. Gives the value, or the call to emit instead."""
+    a, b = args
+    if fn is np.multiply:
+        for one, v in ((a, b), (b, a)):
+            if isinstance(v, Sym) and _is_one(one) and (v.shape, v.dtype) == (tuple(out[0]), out[1]):
+                return v
+            if isinstance(v, Sym) and v.name in prog.negated and not isinstance(one, Sym) and np.ndim(one) == 0:
+                return np.multiply, (prog.negated[v.name], -one)
+    if fn is np.add:
+        for other, v in ((a, b), (b, a)):
+            if isinstance(v, Sym) and v.name in prog.negated:
+                return np.subtract, (other, prog.negated[v.name])
+    return fn, args
 
 
 def apply(fn: Any, args: tuple, kwargs: dict[str, Any], out: Callable[[], Any]) -> Any:

@@ -4,8 +4,10 @@ Each primitive is one :class:`Rule`, defined once, next to its kin:
 
 * ``impl(x, **params)`` — the numpy implementation, on an array (``arity`` 1), two arrays
   ``impl(a, b)`` (``arity`` 2, so numpy's ufuncs serve directly) or a tuple of arrays (``arity`` 0: any
-  length ≥ 1). Lazy rules (``scatter``, ``unsum``) build a lazy vector instead of computing, even while
-  generating code (see :mod:`catterms.codegen`); ``elementwise`` linear rules commute with broadcasting.
+  length ≥ 1). Lazy rules run ``impl`` even while generating code, on placeholders (see
+  :mod:`catterms.codegen`): ``scatter`` and ``unsum`` build a lazy vector instead of computing, ``pow``
+  emits the ufunc it picks (``np.square`` for squares, which the buffer pass can write in place);
+  ``elementwise`` linear rules commute with broadcasting.
 * ``type(dom, **params)`` — the shape rule: the codomain object for the domain object ``dom``, or a
   :class:`~catterms.errors.TermTypeError` naming both.
 * ``deriv(lin, x, y, **params)`` — for non-linear primitives: the derivative at ``x`` (``y`` is the

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from ..buffers import FRESH
 from ..errors import TermTypeError
 from ..types import Array, Type
 from . import CHEAP, TRANSCENDENTAL, TABLE, Rule, p_float, register, want_array, want_arrays
@@ -70,11 +69,10 @@ def _pow_deriv(lin: Any, x: Any, p: float) -> Any:
     return lin.compose([scaled(lin, factor, x.shape), scaled(lin, p, x.shape)])
 
 
-FRESH.add(_pow)
 register(Rule(
     "pow", 1, _pow, lambda dom, p: want_array("pow", dom), _elementwise_cost(TRANSCENDENTAL),
     deriv=lambda lin, x, y, p: _pow_deriv(lin, x, p),
-    params={"p": (2.0, p_float)}, doc="xᵖ for a constant exponent p",
+    params={"p": (2.0, p_float)}, lazy=True, doc="xᵖ for a constant exponent p",
 ))
 
 
