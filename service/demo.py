@@ -27,8 +27,8 @@ from .client import Client
 from .server import dashboard, running
 from .store import Store
 
-#: Per member: 2048 samples, 16 features, 1536 hidden units — about 1 s of serial gradient work for 8
-#: members on one core here; each activation (24 MB) stays under glibc's largest mmap threshold, so the
+#: Per member: 2048 samples, 16 features, 1536 hidden units — about half a second of serial gradient work
+#: for 8 members on one core here; each activation (24 MB) stays under glibc's largest mmap threshold, so the
 #: serial baseline is not slowed by page faults that the workers' smaller working sets avoid.
 SIZE = {"batch": 2048, "width": 1536, "features": 16}
 
