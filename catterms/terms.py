@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .types import Array, Type, is_type
+from .types import Array, is_type
 
 #: ``size`` saturates here, so a hostile DAG with exponentially many paths cannot make huge integers.
 SIZE_CAP = 1 << 62

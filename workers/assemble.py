@@ -73,7 +73,6 @@ def seed(plan: Plan, dy: Any) -> tuple[dict[int, tuple[list[tuple[int, ...]], tu
 
 def output(plan: Plan, graph: Graph, fetched: dict[str, Any], x: Any, dx: Any = None) -> Any:
     """The job's output from the tasks' values and the tail: ``y``, or ``(y, dy)`` in jvp mode."""
-    steps = plan.steps
     jvp = plan.mode == "jvp"
     done: dict[int, Any] = {}
 

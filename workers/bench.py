@@ -36,7 +36,7 @@ from catterms.vectors import zeros
 from .alloc import like_a_worker
 from .bodies import placeholder
 from .plan import Plan, plan
-from .wires import INPUT, Lit, Ref, Unused, Zero, pick, rebuild
+from .wires import INPUT, Lit, Ref, Unused, pick, rebuild
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
