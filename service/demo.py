@@ -3,8 +3,9 @@
 The function is an ensemble of K independent MLP losses (:func:`catterms.examples.ensemble_loss`): K
 branches that share only their input, which the workers run in parallel. The demo starts a local Dask
 cluster and the job service on loopback (a throwaway data dir), submits ``grad`` once to warm the
-workers up and then with ``baseline=True`` through :class:`service.Client`, compares the gradient with the in-process ``ct.value_and_grad`` and the
-value with plain numpy, prints the figures and the efficiency report, and shuts everything down.
+workers up and then with ``baseline=True`` through :class:`service.Client`, compares the gradient with
+the in-process ``ct.value_and_grad`` and the value with plain numpy, prints the figures and the
+efficiency report, and shuts everything down.
 A gradient that does not match fails the demo (exit status 1).
 """
 
