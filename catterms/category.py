@@ -113,53 +113,62 @@ def sequence(fs: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
     return run
 
 
-def _build(cat: Category[M], node: Term, ms: list[M]) -> M:
-    op, data = node.op, node.data
-    if op == "prim":
-        return cat.prim(lookup(data[0]), dict(data[1]))
-    if op == "compose":
-        return cat.compose(ms)
-    if op == "fork":
-        return cat.fork(ms)
-    if op == "cross":
-        return cat.cross(ms)
-    if op == "join":
-        return cat.join(ms)
-    if op == "proj":
-        return cat.proj(*data)
-    if op == "dup":
-        return cat.dup(*data)
-    if op == "jam":
-        return cat.jam(*data)
-    if op == "inj":
-        return cat.inj(*data)
-    if op == "const":
-        return cat.const(node.value)
-    if op == "id":
-        return cat.id()
-    raise ValueError(f"unknown term node {op!r}")
+_GENERATORS: dict[str, Callable[[Category[Any], Term, list[Any]], Any]] = {
+    "prim": lambda cat, node, ms: cat.prim(lookup(node.data[0]), dict(node.data[1])),
+    "compose": lambda cat, node, ms: cat.compose(ms),
+    "fork": lambda cat, node, ms: cat.fork(ms),
+    "cross": lambda cat, node, ms: cat.cross(ms),
+    "join": lambda cat, node, ms: cat.join(ms),
+    "proj": lambda cat, node, ms: cat.proj(*node.data),
+    "dup": lambda cat, node, ms: cat.dup(*node.data),
+    "jam": lambda cat, node, ms: cat.jam(*node.data),
+    "inj": lambda cat, node, ms: cat.inj(*node.data),
+    "const": lambda cat, node, ms: cat.const(node.value),
+    "id": lambda cat, node, ms: cat.id(),
+}
+
+
+@lru_cache(maxsize=64)
+def postorder(term: Term) -> tuple[list[Term], list[Location]]:
+    """The distinct nodes of ``term``, children before parents, each with its (first) location.
+
+    Every interpretation of a term walks it in this order, so the walk is done once per term and shared:
+    a job type-checks, plans and compiles the same term."""
+    nodes: list[Term] = []
+    where: dict[int, Location] = {id(term): Location(term, None, 0)}
+    done: set[int] = set()
+    stack = [term]
+    while stack:
+        node = stack[-1]
+        if id(node) in done:
+            stack.pop()
+            continue
+        pending = [a for a in node.args if id(a) not in done]
+        if pending:
+            here = where[id(node)]
+            for i, a in enumerate(node.args):
+                if id(a) not in where:
+                    where[id(a)] = Location(a, here, i)
+            stack.extend(pending)
+            continue
+        stack.pop()
+        done.add(id(node))
+        nodes.append(node)
+    return nodes, [where[id(n)] for n in nodes]
 
 
 def interpret(term: Term, cat: Category[M]) -> M:
     """Fold ``term`` into ``cat``: children first, each distinct node once, without recursion."""
+    nodes, where = postorder(term)
     memo: dict[int, M] = {}
-    where: dict[int, Location] = {id(term): Location(term, None, 0)}
-    stack = [term]
-    while stack:
-        node = stack[-1]
-        if id(node) in memo:
-            stack.pop()
-            continue
-        pending = [a for a in node.args if id(a) not in memo]
-        if pending:
-            for i, a in enumerate(node.args):
-                where.setdefault(id(a), Location(a, where[id(node)], i))
-            stack.extend(pending)
-            continue
-        stack.pop()
-        morphism = _build(cat, node, [memo[id(a)] for a in node.args])
-        memo[id(node)] = cat.at(morphism, node, where[id(node)])
-    return memo[id(term)]
+    at = None if type(cat).at is Category.at else cat.at
+    for node, loc in zip(nodes, where):
+        generator = _GENERATORS.get(node.op)
+        if generator is None:
+            raise ValueError(f"unknown term node {node.op!r}")
+        morphism = generator(cat, node, [memo[id(a)] for a in node.args])
+        memo[id(node)] = morphism if at is None else at(morphism, node, loc)
+    return memo[id(nodes[-1])]  # the root (the cached walk may be of an equal term: same meaning)
 
 
 @lru_cache(maxsize=512)

@@ -96,12 +96,20 @@ class Costs(Category[CostFn]):
         return _free(TYPES.inj(i, n, like))
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> CostFn:
+        factor, extra = self.price(rule)
+
         def run(t: Type) -> tuple[Type, Cost]:
             cod = rule.type(t, **params)
-            w = float(rule.cost(t, cod, **params))
+            w = rule.cost(t, cod, **params) * factor + extra
             return cod, Cost(w, w)
 
         return run
+
+    def price(self, rule: Rule) -> tuple[float, float]:
+        """``(factor, extra)``: a call of ``rule`` costs ``factor × its element operations + extra``. Here
+        every operation counts one; instances that price primitives differently (a matmul flop is cheaper
+        than a transcendental, a call has a fixed cost) say so here."""
+        return 1.0, 0.0
 
     def const(self, value: Any) -> CostFn:
         return _free(TYPES.const(value))

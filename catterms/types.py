@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from dataclasses import dataclass
 from typing import Any, Union
 
 import numpy as np
@@ -21,19 +20,41 @@ from .errors import TermTypeError
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
 
-@dataclass(frozen=True, slots=True)
 class Array:
-    """The object of ``dtype`` arrays of one fixed ``shape``; also a spec for :func:`catterms.compile`."""
+    """The object of ``dtype`` arrays of one fixed ``shape``; also a spec for :func:`catterms.compile`.
 
+    Immutable. Its hash is computed once: types key the caches of every interpretation, and folds hash
+    one per node."""
+
+    __slots__ = ("shape", "dtype", "_hash")
     shape: tuple[int, ...]
-    dtype: str = "float64"
+    dtype: str
 
     def __init__(self, shape: tuple[int, ...] | list[int] | int, dtype: Any = "float64") -> None:
         dims = (shape,) if isinstance(shape, int) else tuple(shape)
         if not all(isinstance(d, (int, np.integer)) and d >= 0 for d in dims):
             raise TermTypeError(f"an array shape needs non-negative integer sizes, got {shape!r}")
-        object.__setattr__(self, "shape", tuple(int(d) for d in dims))
-        object.__setattr__(self, "dtype", dtype_name(dtype))
+        shape = tuple(int(d) for d in dims)
+        dtype = dtype_name(dtype)
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "dtype", dtype)
+        object.__setattr__(self, "_hash", hash((shape, dtype)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Array is immutable; cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not Array:
+            return NotImplemented
+        return self._hash == other._hash and self.shape == other.shape and self.dtype == other.dtype
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple:
+        return Array, (self.shape, self.dtype)  # the hash is per process (string hashing is salted)
 
     @property
     def size(self) -> int:

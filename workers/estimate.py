@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from catterms.compiler import program
-from catterms.cost import Cost, CostFn, Costs
+from catterms.cost import Costs
 from catterms.prims import Rule
 from catterms.terms import compose, const, fork, identity, prim
-from catterms.types import Array, Type
+from catterms.types import Array
 
 #: Primitives that numpy hands to BLAS: their flops run at :attr:`Rates.matmul`, not the elementwise rate.
 BLAS = frozenset({"matmul"})
@@ -49,15 +49,8 @@ class Estimate(Costs):
         self.blas = rates.elementwise / rates.matmul
         self.call = rates.call * rates.elementwise
 
-    def prim(self, rule: Rule, params: dict[str, Any]) -> CostFn:
-        ops = super().prim(rule, params)
-        factor, call = (self.blas if rule.name in BLAS else 1.0), self.call
-
-        def run(t: Type) -> tuple[Type, Cost]:
-            cod, c = ops(t)
-            return cod, Cost(c.work * factor + call, c.span * factor + call)
-
-        return run
+    def price(self, rule: Rule) -> tuple[float, float]:
+        return (self.blas if rule.name in BLAS else 1.0), self.call
 
 
 def _best(f: Any, reps: int) -> float:

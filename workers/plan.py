@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, NamedTuple, Sequence
 
 from catterms.category import Category, Location, gc_paused, headroom, interpret, label
@@ -69,7 +70,7 @@ class Step:
         """The step's path in the whole term, e.g. ``compose[1] > fork[0] > compose``."""
         return str(self.at) + self.suffix
 
-    @property
+    @cached_property
     def sources(self) -> list[int]:
         """The steps this one reads, without repeats (``INPUT`` excluded)."""
         seen: dict[int, None] = {}
@@ -120,39 +121,37 @@ Split = Callable[["Stage", Wire, Type], Wire]
 Demand = Callable[["Stage", Type, Mask], Mask]
 
 
-class Draft(NamedTuple):
-    """What a generator contributes to its node's :class:`Stage`.
+class Stage:
+    """A node of the term as the planner sees it: how it costs, decomposes and reads, and its place.
 
-    The planner's recursions (``split``, ``demand``, ``cost``) are plain Python calls — no
-    ``functools.partial``, no ``__call__`` — which Python 3.11 runs without growing the C stack, so a
-    term as deep as catterms accepts plans without crashing.
+    One small object per node and no per-node containers beyond the closures each generator needs: the
+    fold creates one for every node of a term, so its size is the planner's speed. The planner's
+    recursions (``split``, ``demand``, ``cost``) are plain Python calls — no ``functools.partial``, no
+    ``__call__`` — which Python 3.11 runs without growing the C stack, so a term as deep as catterms
+    accepts plans without crashing.
     """
 
-    cost: CostFn
-    split: Split | None  # how the node decomposes into wires and steps; None: it cannot
-    demand: Demand  # which input arrays the node reads, given which output arrays are needed
-    plumbing: bool  # computes nothing: only rearranges wires
-    affine: bool  # built from plumbing, constants and linear primitives: its derivative is constant
-    parts: Sequence[Stage] = ()  # the children of compose, cross, fork and join
+    __slots__ = ("price", "split", "reads", "plumbing", "affine", "parts", "node", "at", "seen", "known")
 
-
-class Stage:
-    """A node of the term as the planner sees it: its draft, its place, and its cost per input type."""
-
-    __slots__ = ("node", "at", "draft", "memo", "planner")
-
-    def __init__(self, node: Term, at: Location, draft: Draft, planner: Planner) -> None:
-        self.node, self.at, self.draft, self.planner = node, at, draft, planner
-        self.memo: dict[Type, tuple[Type, Cost]] = {}
+    def __init__(self, price: CostFn, split: Split | None, reads: Demand, plumbing: bool, affine: bool,
+                 parts: Sequence[Stage] = ()) -> None:
+        self.price = price  # input type → (output type, cost)
+        self.split = split  # how the node decomposes into wires and steps; None: it cannot
+        self.reads = reads  # which input arrays the node reads, given which output arrays are needed
+        self.plumbing = plumbing  # computes nothing: only rearranges wires
+        self.affine = affine  # built from plumbing, constants and linear primitives: a constant derivative
+        self.parts = parts  # the children of compose, cross, fork and join
+        self.seen: Type | None = None  # the input type last costed (a node nearly always sees one)
 
     def cost(self, t: Type) -> tuple[Type, Cost]:
-        known = self.memo.get(t)
-        if known is None:
-            known = self.memo[t] = self.draft.cost(t)
+        if self.seen is not None and (self.seen is t or self.seen == t):
+            return self.known
+        known = self.known = self.price(t)
+        self.seen = t
         return known
 
     def demand(self, t: Type, m: Mask) -> Mask:
-        return self.draft.demand(self, t, m)
+        return self.reads(self, t, m)
 
 
 def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
@@ -160,6 +159,10 @@ def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
     for f in fs[:-1]:
         ts.append(f.cost(ts[-1])[0])
     return ts
+
+
+def _all(flags: list[bool]) -> bool:
+    return False not in flags
 
 
 class Planner(Category[Stage]):
@@ -173,57 +176,58 @@ class Planner(Category[Stage]):
 
     # --- the generators: cost, decomposition and demand of each --------------------------------------
 
-    def id(self) -> Draft:
-        return Draft(self.costs.id(), lambda s, w, t: w, lambda s, t, m: m, True, True)
+    def id(self) -> Stage:
+        return Stage(self.costs.id(), lambda s, w, t: w, lambda s, t, m: m, True, True)
 
-    def compose(self, fs: Sequence[Stage]) -> Draft:
+    def compose(self, fs: Sequence[Stage]) -> Stage:
         def demand(s: Stage, t: Type, m: Mask) -> Mask:
             for f, ti in reversed(list(zip(fs, _chain_types(fs, t)))):
                 m = f.demand(ti, m)
             return m
 
-        return Draft(self.costs.compose([f.cost for f in fs]), self._chain, demand,
-                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
+        return Stage(self.costs.compose([f.cost for f in fs]), self._chain, demand,
+                     _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
 
-    def cross(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.cross([f.cost for f in fs]), self._cross,
+    def cross(self, fs: Sequence[Stage]) -> Stage:
+        return Stage(self.costs.cross([f.cost for f in fs]), self._cross,
                      lambda s, t, m: tuple([f.demand(ti, mi) for f, ti, mi in zip(fs, t, m)]),
-                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
+                     _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
 
-    def fork(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.fork([f.cost for f in fs]), self._fork,
+    def fork(self, fs: Sequence[Stage]) -> Stage:
+        return Stage(self.costs.fork([f.cost for f in fs]), self._fork,
                      lambda s, t, m: union(t, [f.demand(t, mi) for f, mi in zip(fs, m)]),
-                     all(f.draft.plumbing for f in fs), all(f.draft.affine for f in fs), fs)
+                     _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
 
-    def join(self, fs: Sequence[Stage]) -> Draft:
-        return Draft(self.costs.join([f.cost for f in fs]), self._join,
+    def join(self, fs: Sequence[Stage]) -> Stage:
+        return Stage(self.costs.join([f.cost for f in fs]), self._join,
                      lambda s, t, m: tuple([f.demand(ti, m) for f, ti in zip(fs, t)]),
-                     False, all(f.draft.affine for f in fs), fs)
+                     False, _all([f.affine for f in fs]), fs)
 
-    def proj(self, i: int, n: int) -> Draft:
-        return Draft(self.costs.proj(i, n), lambda s, w, t: w[i],
+    def proj(self, i: int, n: int) -> Stage:
+        return Stage(self.costs.proj(i, n), lambda s, w, t: w[i],
                      lambda s, t, m: tuple(m if j == i else full(c, False) for j, c in enumerate(t)), True, True)
 
-    def dup(self, n: int) -> Draft:
-        return Draft(self.costs.dup(n), lambda s, w, t: (w,) * n, lambda s, t, m: union(t, list(m)), True, True)
+    def dup(self, n: int) -> Stage:
+        return Stage(self.costs.dup(n), lambda s, w, t: (w,) * n, lambda s, t, m: union(t, list(m)), True, True)
 
-    def jam(self, n: int) -> Draft:
-        return Draft(self.costs.jam(n), None, lambda s, t, m: (m,) * n, False, True)
+    def jam(self, n: int) -> Stage:
+        return Stage(self.costs.jam(n), None, lambda s, t, m: (m,) * n, False, True)
 
-    def inj(self, i: int, n: int, like: tuple | None) -> Draft:
+    def inj(self, i: int, n: int, like: tuple | None) -> Stage:
         def split(s: Stage, w: Wire, t: Type) -> Wire:
             return tuple(w if j == i else filled(t if like is None else like[j], Zero) for j in range(n))
 
-        return Draft(self.costs.inj(i, n, like), split, lambda s, t, m: m[i], True, True)
+        return Stage(self.costs.inj(i, n, like), split, lambda s, t, m: m[i], True, True)
 
-    def prim(self, rule: Rule, params: dict[str, Any]) -> Draft:
-        return Draft(self.costs.prim(rule, params), None, lambda s, t, m: full(t, needed(m)), False, rule.linear)
+    def prim(self, rule: Rule, params: dict[str, Any]) -> Stage:
+        return Stage(self.costs.prim(rule, params), None, lambda s, t, m: full(t, needed(m)), False, rule.linear)
 
-    def const(self, value: Any) -> Draft:
-        return Draft(self.costs.const(value), lambda s, w, t: Lit(value), lambda s, t, m: full(t, False), True, True)
+    def const(self, value: Any) -> Stage:
+        return Stage(self.costs.const(value), lambda s, w, t: Lit(value), lambda s, t, m: full(t, False), True, True)
 
-    def at(self, m: Draft, node: Term, where: Location) -> Stage:
-        return Stage(node, where, m, self)
+    def at(self, m: Stage, node: Term, where: Location) -> Stage:
+        m.node, m.at = node, where
+        return m
 
     # --- planning ------------------------------------------------------------------------------------
 
@@ -235,12 +239,11 @@ class Planner(Category[Stage]):
         return self.seconds(c.work - c.span) >= self.threshold_s
 
     def apply(self, stage: Stage, w: Wire, t: Type) -> Wire:
-        d = stage.draft
-        if d.plumbing:
-            return d.split(stage, w, t)
+        if stage.plumbing:
+            return stage.split(stage, w, t)
         cod, c = stage.cost(t)
-        if d.split is not None and self.parallel(c):
-            return d.split(stage, w, t)
+        if stage.split is not None and self.parallel(c):
+            return stage.split(stage, w, t)
         return self.emit_item(Item(stage, t, cod, c, 0), w)
 
     def emit(self, term: Term, at: Location, suffix: str, w: Wire, reads: Mask, t: Type, cod: Type, ops: float,
@@ -254,14 +257,14 @@ class Planner(Category[Stage]):
     def emit_item(self, item: Item, w: Wire) -> Wire:
         s = item.stage
         return self.emit(s.node, s.at, "", w, s.demand(item.dom, full(item.cod, True)), item.dom, item.cod,
-                         item.cost.work, s.draft.affine)
+                         item.cost.work, s.affine)
 
     def chunks(self, items: list[Item]) -> list[list[Item]]:
         """Cut a run of stages (or light branches) into about ``total / threshold`` groups of balanced
         cost, each therefore about the threshold or more; with a zero threshold, one per computing item
         (plumbing joins the next one)."""
         costs = [self.seconds(i.cost.work) for i in items]
-        computing = sum(not i.stage.draft.plumbing for i in items)
+        computing = sum(not i.stage.plumbing for i in items)
         total = sum(costs)
         if self.threshold_s > 0:
             n = max(1, min(computing, int(total // self.threshold_s)))
@@ -272,9 +275,9 @@ class Planner(Category[Stage]):
         for item, c in zip(items, costs):
             out[-1].append(item)
             acc += c
-            seen += not item.stage.draft.plumbing
+            seen += not item.stage.plumbing
             cut = seen >= len(out) if self.threshold_s <= 0 else acc >= len(out) * total / n * (1 - 1e-9)
-            if cut and len(out) < n and not item.stage.draft.plumbing:
+            if cut and len(out) < n and not item.stage.plumbing:
                 out.append([])
         if not out[-1]:
             out.pop()
@@ -282,10 +285,10 @@ class Planner(Category[Stage]):
 
     def _chain(self, stage: Stage, w: Wire, t: Type) -> Wire:
         run: list[Item] = []
-        for pos, f in enumerate(stage.draft.parts):
+        for pos, f in enumerate(stage.parts):
             cod, c = f.cost(t)
-            if not f.draft.plumbing and f.draft.split is not None and self.parallel(c):
-                w = f.draft.split(f, self._run(run, w), t)
+            if not f.plumbing and f.split is not None and self.parallel(c):
+                w = f.split(f, self._run(run, w), t)
                 run = []
             else:
                 run.append(Item(f, t, cod, c, pos))
@@ -295,11 +298,11 @@ class Planner(Category[Stage]):
     def _run(self, run: list[Item], w: Wire) -> Wire:
         for chunk in self.chunks(run):
             # plumbing at either end of a chunk rearranges wires outside the task
-            while chunk and chunk[0].stage.draft.plumbing:
+            while chunk and chunk[0].stage.plumbing:
                 f = chunk.pop(0)
-                w = f.stage.draft.split(f.stage, w, f.dom)
+                w = f.stage.split(f.stage, w, f.dom)
             after: list[Item] = []
-            while chunk and chunk[-1].stage.draft.plumbing:
+            while chunk and chunk[-1].stage.plumbing:
                 after.insert(0, chunk.pop())
             if len(chunk) == 1:
                 w = self.emit_item(chunk[0], w)
@@ -310,10 +313,10 @@ class Planner(Category[Stage]):
                     reads = i.stage.demand(i.dom, reads)
                 w = self.emit(compose(*reversed([i.stage.node for i in chunk])), first.stage.at,
                               f" … {label(last.stage.node)}", w, reads, first.dom, last.cod,
-                              sum(i.cost.work for i in chunk), all(i.stage.draft.affine for i in chunk),
+                              sum(i.cost.work for i in chunk), all(i.stage.affine for i in chunk),
                               f"{label(first.stage.node)}..{label(last.stage.node)}")
             for f in after:
-                w = f.stage.draft.split(f.stage, w, f.dom)
+                w = f.stage.split(f.stage, w, f.dom)
         return w
 
     def _cross(self, stage: Stage, w: Wire, t: Type) -> tuple:
@@ -323,13 +326,13 @@ class Planner(Category[Stage]):
         return self._branches(stage, False, w, t)
 
     def _branches(self, stage: Stage, crossed: bool, w: Wire, t: Type) -> tuple:
-        fs = stage.draft.parts
+        fs = stage.parts
         outs: list[Wire] = [None] * len(fs)
         light: list[Item] = []
         for pos, f in enumerate(fs):
             wi, ti = (w[pos], t[pos]) if crossed else (w, t)
-            if f.draft.plumbing:
-                outs[pos] = f.draft.split(f, wi, ti)
+            if f.plumbing:
+                outs[pos] = f.split(f, wi, ti)
                 continue
             cod, c = f.cost(ti)
             if self.seconds(c.work) >= self.threshold_s:
@@ -348,7 +351,7 @@ class Planner(Category[Stage]):
                 tuple(w[i.pos] for i in group) if crossed else w,
                 tuple(reads) if crossed else union(t, reads),
                 tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
-                sum(i.cost.work for i in group), all(i.stage.draft.affine for i in group))
+                sum(i.cost.work for i in group), all(i.stage.affine for i in group))
             for j, i in enumerate(group):
                 outs[i.pos] = out[j]
         return tuple(outs)
@@ -357,7 +360,7 @@ class Planner(Category[Stage]):
         # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
         outs = self._branches(stage, True, w, t)
         cod, _ = stage.cost(t)
-        n = len(stage.draft.parts)
+        n = len(stage.parts)
         _, sums = self.costs.jam(n)((cod,) * n)
         return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod, sums.work, True)
 
@@ -417,6 +420,9 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
         cod, _ = root.cost(dom)
         output = planner.apply(root, expand(INPUT, dom), dom)
         steps = _reachable(planner.steps, output)
+        # free the per-node stages while the collector is off: alive at its return they would be
+        # scanned by the first collection after it, one by one (as long as the fold itself took)
+        del root, planner
         _assign_roles(steps, output, mode, inline_s)
     return Plan(term, dom, cod, mode, steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)

@@ -13,7 +13,7 @@ whole ensemble's).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Union
+from typing import Any, Callable, Union
 
 from catterms.types import Array, Type
 
@@ -78,13 +78,22 @@ def filled(ty: Type, leaf: Callable[[Array], Leaf]) -> Wire:
     return leaf(ty) if isinstance(ty, Array) else tuple(filled(c, leaf) for c in ty)
 
 
-def leaves(wire: Wire, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Leaf]]:
+def leaves(wire: Wire, path: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], Leaf]]:
     """``(position, leaf)`` for each array of a wire, left to right."""
+    out: list[tuple[tuple[int, ...], Leaf]] = []
+    _collect(wire, path, out)
+    return out
+
+
+def _collect(wire: Wire, path: tuple[int, ...], out: list) -> None:
     if isinstance(wire, tuple):
         for i, w in enumerate(wire):
-            yield from leaves(w, path + (i,))
+            if isinstance(w, tuple):
+                _collect(w, path + (i,), out)
+            else:
+                out.append((path + (i,), w))
     else:
-        yield path, wire
+        out.append((path, wire))
 
 
 def rebuild(wire: Wire, leaf: Callable[[tuple[int, ...], Leaf], Any], path: tuple[int, ...] = ()) -> Any:
