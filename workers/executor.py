@@ -30,7 +30,9 @@ from typing import Any
 import dask
 import numpy as np
 from distributed import Client, Future, LocalCluster, Security
+from dask.sizeof import sizeof
 from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
+from distributed.protocol import serialize
 
 from catterms.api import prepare, require_scalar
 from catterms.compiler import program
@@ -120,6 +122,11 @@ class Warm(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         program(prim("tanh"), Array((4,)), "grad")
+        # Dask registers its numpy sizeof and serializers lazily, on a worker's first array result: that
+        # import cost a tiny job 15-20 ms on each fresh worker (a tiny job on 16 fresh workers paid it 16 times)
+        result = np.zeros(1024)
+        sizeof(result)
+        serialize(result)
 
 
 class JobHandle:
