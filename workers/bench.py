@@ -185,7 +185,7 @@ def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
     def once() -> Any:
         placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps})
         args = [(terms[s.term], s.dom, s.cod, p.mode, placed[s.index]) for s in steps]
-        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False))
+        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False), direct=ex.direct)
 
     return once
 
@@ -228,8 +228,13 @@ def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, fl
     """Dask's ceiling on this machine today, as ref/dask.md measured it: ``tasks`` independent matmul
     loops with ``client.map`` against the same loops run serially here (0.88–0.91 at P = 2 there)."""
     like_a_worker()
-    serial = lambda: [matmul_loop(n) for _ in range(tasks)]  # noqa: E731
-    mapped = lambda: ex.client.gather(ex.client.map(matmul_loop, [n] * tasks, pure=False))  # noqa: E731
+
+    def serial() -> list[float]:
+        return [matmul_loop(n) for _ in range(tasks)]
+
+    def mapped() -> list[float]:
+        return ex.client.gather(ex.client.map(matmul_loop, [n] * tasks, pure=False), direct=ex.direct)
+
     serial(), mapped()
     s = median(timed(serial) for _ in range(reps))
     w = median(timed(mapped) for _ in range(reps))

@@ -215,7 +215,8 @@ class JobHandle:
                 self._wait(None if timeout is None else max(0.0, timeout - (time.perf_counter() - self.started)))
             t0 = time.perf_counter()
             client = self.executor.client
-            fetched = dict(zip(self.keys, client.gather(self.futures))) if self.futures else {}
+            results = client.gather(self.futures, direct=self.executor.direct) if self.futures else []
+            fetched = dict(zip(self.keys, results))
             value, derivative = self._assemble(fetched)
             wall = (self.finished - self.started) + (time.perf_counter() - t0)
             records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures
@@ -303,6 +304,10 @@ class Executor:
         self.rates = rates or (Rates(*(median(getattr(r, f.name) for r in measured.values()) for f in fields(Rates)))
                                if measured else Rates())
         self._plan = lru_cache(maxsize=256)(self._make_plan)
+        # data goes to and comes from the workers directly on our own loopback cluster (the scheduler
+        # would relay every byte: gathering 8 cotangents of 2 MB took twice as long); on a remote cluster
+        # the client may not reach the workers: Dask's ``distributed.client.direct-to-workers`` decides
+        self.direct: bool | None = True if self.cluster is not None else None
 
     @property
     def dashboard_link(self) -> str | None:
@@ -390,7 +395,8 @@ class Executor:
         for copies_wanted in sorted({min(uses[k], workers) for k in big}):
             keys = [k for k in big if min(uses[k], workers) == copies_wanted]
             spread = copies_wanted if copies_wanted > 1 else False
-            placed.update(zip(keys, self.client.scatter([data[k] for k in keys], hash=False, broadcast=spread)))
+            sent = self.client.scatter([data[k] for k in keys], hash=False, broadcast=spread, direct=self.direct)
+            placed.update(zip(keys, sent))
         return placed, [placed[k] for k in big]
 
     def ship(self, terms: list[Term]) -> dict[Term, Any]:
@@ -413,7 +419,7 @@ class Executor:
                 # round robin over the workers, heaviest first, so that big subterms (and the tasks that
                 # run where they are) spread evenly
                 new.sort(key=term_bytes, reverse=True)
-                for t, f in zip(new, self.client.scatter(new, hash=False)):
+                for t, f in zip(new, self.client.scatter(new, hash=False, direct=self.direct)):
                     self._shipped[t] = out[t] = f
             while len(self._shipped) > SHIPPED_TERMS:
                 self._shipped.popitem(last=False)
