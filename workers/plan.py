@@ -10,7 +10,7 @@ becomes one step. Inside a split chain, consecutive stages are cut into chunks o
 threshold; light branches are grouped the same way. A term with less work than the threshold is one
 step.
 
-Each node's cost is memoized per input type during one fold, so planning is linear in the term.
+Each node's cost is memoized per input type, so planning is linear in the term.
 
 After the fold, roles are assigned per mode. Light affine steps feeding only the output (e.g. the final
 sum of an ensemble) form the *tail*: the Executor runs them itself, when it assembles the result, and in
@@ -131,7 +131,7 @@ class Stage:
     accepts plans without crashing.
     """
 
-    __slots__ = ("price", "split", "reads", "plumbing", "affine", "parts", "node", "at", "seen", "known")
+    __slots__ = ("price", "split", "reads", "plumbing", "affine", "parts", "node", "at", "seen", "known", "more")
 
     def __init__(self, price: CostFn, split: Split | None, reads: Demand, plumbing: bool, affine: bool,
                  parts: Sequence[Stage] = ()) -> None:
@@ -141,13 +141,22 @@ class Stage:
         self.plumbing = plumbing  # computes nothing: only rearranges wires
         self.affine = affine  # built from plumbing, constants and linear primitives: a constant derivative
         self.parts = parts  # the children of compose, cross, fork and join
-        self.seen: Type | None = None  # the input type last costed (a node nearly always sees one)
+        self.seen: Type | None = None  # the first input type costed (a node nearly always sees one)
+        self.more: dict[Type, tuple[Type, Cost]] | None = None  # any others
 
     def cost(self, t: Type) -> tuple[Type, Cost]:
-        if self.seen is not None and (self.seen is t or self.seen == t):
+        if self.seen is t or (self.seen is not None and self.seen == t):
             return self.known
-        known = self.known = self.price(t)
-        self.seen = t
+        if self.seen is None:
+            self.seen, self.known = t, self.price(t)
+            return self.known
+        # a shared node used at another type too: memoized all the same, or a DAG that alternates types
+        # at every level would be priced exponentially often
+        if self.more is None:
+            self.more = {}
+        known = self.more.get(t)
+        if known is None:
+            known = self.more[t] = self.price(t)
         return known
 
     def demand(self, t: Type, m: Mask) -> Mask:

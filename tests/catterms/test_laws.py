@@ -6,6 +6,7 @@ would make the laws hold by construction rather than by meaning).
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import numpy as np
@@ -192,3 +193,27 @@ def test_a_linear_primitive_on_a_tuple_of_zero_tangents_gives_zero() -> None:
     assert ct.vjp(term, 0.5, 1.0) == (0.0, 0.0)
     _, lin = interpreted(term, FORWARD)(np.asarray(0.5))
     assert materialize(lin(np.asarray(1.0)), ct.Array(())) == 0.0
+
+
+def test_types_hash_once_and_pickle_without_their_hash() -> None:
+    a = ct.Array((3, 4))
+    b = pickle.loads(pickle.dumps(a))
+    assert a == b and hash(a) == hash(b) and a is not b
+    assert a != ct.Array((4, 3)) and a != ct.Array((3, 4), "float32")
+    try:
+        a.shape = (1,)  # type: ignore[misc]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("Array is mutable")
+
+
+def test_equal_terms_built_apart_share_one_walk_and_mean_the_same() -> None:
+    def build(c: float) -> Term:
+        return ct.compose(ct.jamn(3), ct.fork(*(ct.compose(ct.prim("sin"), ct.scale(c + k)) for k in range(3))))
+
+    x = np.linspace(0.0, 1.0, 5)
+    first, again, other = build(1.0), build(1.0), build(2.0)
+    assert first == again and first is not again
+    np.testing.assert_array_equal(ct.evaluate(first, x), ct.evaluate(again, x))
+    assert not np.allclose(ct.evaluate(first, x), ct.evaluate(other, x))

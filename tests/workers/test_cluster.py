@@ -73,6 +73,7 @@ def test_existing_cluster_from_the_command_line(cli_cluster):
         assert_close(result.derivative, d0)
         assert result.report["workers"] == 2
         assert len({t["worker"] for t in result.report["tasks_detail"]}) >= 1
+        assert ex.direct is None  # a remote cluster: Dask's own setting says whether to reach workers directly
 
 
 def test_a_worker_killed_mid_job_does_not_lose_the_job():

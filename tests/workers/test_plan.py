@@ -147,3 +147,12 @@ def test_planning_a_deeply_nested_term():
         term = ct.compose(ct.jam, ct.fork(term, ct.prim("cos")))
     assert term.depth > 20_000
     assert len(planned(term, np.ones(3), threshold_s=0.0).steps) == 1 + 2 * 10_000
+
+
+def test_a_shared_subterm_at_two_types_is_priced_at_each():
+    # one node object used on f64[3] and on f64[1000]: its cost memo must keep both, not mix them up
+    f = ct.compose(ct.prim("sin"), ct.prim("exp"))
+    term = ct.compose(ct.join(ct.compose(ct.prim("sum"), f), ct.compose(ct.prim("sum"), f)), ct.identity)
+    x = (np.ones(3), np.ones(1000))
+    p = planned(term, x, "value", threshold_s=float("inf"))
+    assert p.est_work_s == pytest.approx(cost(term, prepare(term, x)[1]).work * 1e-9)
