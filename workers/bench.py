@@ -35,6 +35,7 @@ from catterms.vectors import zeros
 
 from .alloc import like_a_worker
 from .bodies import placeholder
+from .executor import GRAPH_BYTES, carried
 from .plan import Plan, plan
 from .wires import INPUT, Lit, Ref, Unused, pick, rebuild
 
@@ -183,7 +184,8 @@ def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
     terms = ex.ship([s.term for s in steps])
 
     def once() -> Any:
-        placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps})
+        placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps},
+                             GRAPH_BYTES - carried(terms, [s.term for s in steps]))
         args = [(terms[s.term], s.dom, s.cod, p.mode, placed[s.index]) for s in steps]
         return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False), direct=ex.direct)
 

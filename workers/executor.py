@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from concurrent.futures import CancelledError
 from dataclasses import fields
 from functools import lru_cache
@@ -58,7 +58,7 @@ KEEP_JOBS = 256
 #: Big subterms an Executor keeps scattered for later jobs (the least recently used go first).
 SHIPPED_TERMS = 256
 
-#: Arrays embedded in one job's graph weigh at most this (Dask warns about graphs over 10 MB).
+#: Arrays and subterms embedded in one job's graph weigh at most this (Dask warns about graphs over 10 MB).
 GRAPH_BYTES = 8 << 20
 
 
@@ -149,8 +149,11 @@ class JobHandle:
     def _launch(self) -> None:
         ex = self.executor
         self.id = f"{JOB_PREFIX}{uuid.uuid4().hex[:12]}"
-        inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds)
-        terms = ex.ship([s.term for s in self.plan.steps.values() if s.role != "tail"])
+        # a split step's subterm goes with its forward and its backward task
+        uses = [s.term for s in self.plan.steps.values() if s.role != "tail" for _ in range(1 + (s.role == "split"))]
+        terms = ex.ship(uses)
+        room = GRAPH_BYTES - carried(terms, uses)
+        inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds, room)
         self.scattered += [f for f in terms.values() if isinstance(f, Future)]
         self.graph = build_graph(self.plan, self.id, lambda kind, path: inputs[kind, path],
                                  {i: (paths, inputs["seed", i]) for i, (paths, _) in self.seeds.items()}, terms.get)
@@ -357,8 +360,8 @@ class Executor:
         """:meth:`submit`, then wait for the :class:`~workers.report.Result`."""
         return self.submit(term, x, mode, tangent, cotangent, baseline).result(timeout)
 
-    def arguments(self, p: Plan, x: Any, dx: Any, seeds: dict[int, tuple[list, tuple]]) -> tuple[dict[tuple, Any],
-                                                                                                   list[Future]]:
+    def arguments(self, p: Plan, x: Any, dx: Any, seeds: dict[int, tuple[list, tuple]],
+                  budget: int = GRAPH_BYTES) -> tuple[dict[tuple, Any], list[Future]]:
         """Each input array, tangent array and seed of a job as a task argument (see :meth:`place`)."""
         uses: dict[tuple, int] = {}
         for step in p.steps.values():
@@ -372,24 +375,21 @@ class Executor:
         for i, (_, arrays) in seeds.items():
             data["seed", i] = arrays
             uses["seed", i] = 1
-        return self.place(data, uses)
+        return self.place(data, uses, budget)
 
-    def place(self, data: dict[Any, Any], uses: dict[Any, int]) -> tuple[dict[Any, Any], list[Future]]:
+    def place(self, data: dict[Any, Any], uses: dict[Any, int],
+              budget: int = GRAPH_BYTES) -> tuple[dict[Any, Any], list[Future]]:
         """Values as task arguments, and the futures of those scattered.
 
         A value that several tasks read (``uses``) is scattered once if their copies would weigh over
         ``scatter_bytes``, with a copy on as many workers as read it (up to all): one copy would pull
         every reader to the worker that holds it, as Dask places a task where its biggest inputs are. A
         value that a single task reads travels inside it (scattering costs a round trip before the job
-        starts), unless the graph would grow past ``GRAPH_BYTES``; then the biggest go by scatter too."""
+        starts), unless they would weigh more than ``budget`` (what the graph may still carry); then the
+        biggest go by scatter too."""
         copies = {k: _nbytes(v) * uses[k] for k, v in data.items()}
         big = [k for k in data if uses[k] > 1 and copies[k] > self.scatter_bytes]
-        embedded = sorted((k for k in data if k not in big), key=copies.__getitem__)
-        total = sum(copies[k] for k in embedded)
-        while embedded and total > GRAPH_BYTES:
-            k = embedded.pop()
-            big.append(k)
-            total -= copies[k]
+        big += _spill({k: copies[k] for k in data if k not in big}, budget)
         placed = dict(data)
         workers = self.workers if any(uses[k] > 1 for k in big) else 1
         for copies_wanted in sorted({min(uses[k], workers) for k in big}):
@@ -399,16 +399,21 @@ class Executor:
             placed.update(zip(keys, sent))
         return placed, [placed[k] for k in big]
 
-    def ship(self, terms: list[Term]) -> dict[Term, Any]:
-        """Each subterm as a task argument: itself, or — when its constants weigh over ``scatter_bytes`` —
-        a future of it, scattered once (round robin over the workers) and kept for later jobs, so big
-        constants cross the network once, and a task runs where its subterm already is."""
+    def ship(self, terms: list[Term], budget: int = GRAPH_BYTES) -> dict[Term, Any]:
+        """Each subterm as a task argument: itself, or — when its constants weigh over ``scatter_bytes``,
+        or the small ones, once per task in ``terms``, together over ``budget`` — a future of it, scattered
+        once (round robin over the workers) and kept for later jobs, so big constants cross the network
+        once, and a task runs where its subterm already is."""
         out: dict[Term, Any] = {}
         new: list[Term] = []
+        uses = Counter(terms)
+        unique = list(uses)
+        small = {t: term_bytes(t) * uses[t] for t in unique if term_bytes(t) <= self.scatter_bytes}
+        apart = set(_spill(small, budget))
         with self._lock:
-            for t in dict.fromkeys(terms):
+            for t in unique:
                 known = self._shipped.get(t)
-                if term_bytes(t) <= self.scatter_bytes:
+                if t in small and t not in apart:
                     out[t] = t
                 elif known is not None and known.status == "finished":
                     self._shipped.move_to_end(t)
@@ -442,6 +447,22 @@ def _required(value: Any, name: str, mode: str) -> Any:
     if value is None:
         raise TermTypeError(f"mode {mode!r} needs a {name}")
     return value
+
+
+def _spill(sizes: dict[Any, int], budget: int) -> list[Any]:
+    """The keys to send apart from the graph, biggest first, until the rest weighs at most ``budget``."""
+    keys = sorted(sizes, key=sizes.__getitem__)
+    total = sum(sizes.values())
+    apart = []
+    while keys and total > budget:
+        apart.append(keys.pop())
+        total -= sizes[apart[-1]]
+    return apart
+
+
+def carried(shipped: dict[Term, Any], uses: list[Term]) -> int:
+    """What the subterms that :meth:`Executor.ship` leaves inside the graph weigh, a copy per task."""
+    return sum(term_bytes(t) for t in uses if shipped[t] is t)
 
 
 def _nbytes(v: Any) -> int:

@@ -10,10 +10,13 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 import pytest
+from distributed import Future
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import catterms as ct
 from workers import Executor
+from workers.bodies import term_bytes
+from workers.executor import carried
 
 from sample_terms import FAMILIES, assert_close, data_parallel
 from strategies import term_and_input
@@ -164,3 +167,14 @@ def test_workers_are_warm_and_data_goes_to_them_directly(ex):
     registered = ex.client.run(lambda: __import__("sys").modules.get("distributed.protocol.numpy") is not None)
     assert registered and all(registered.values())
     assert ex.direct is True  # the embedded cluster is on loopback: no relaying through the scheduler
+
+
+def test_small_subterms_go_apart_once_the_graph_would_be_too_heavy(ex):
+    members = [ct.compose(ct.prim("sum"), ct.prim("mul"), ct.fork(ct.const(np.full(1000, k + 1.0)), ct.identity))
+               for k in range(3)]
+    size = term_bytes(members[0])
+    assert size < ex.scatter_bytes
+    shipped = ex.ship(members, budget=size + 100)  # room for one of them inside the graph
+    assert sum(isinstance(a, Future) for a in shipped.values()) == 2
+    assert carried(shipped, members) == size
+    assert ex.ship(members, budget=size + 100) == shipped  # shipped once, reused by the next job
