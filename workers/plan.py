@@ -25,13 +25,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from catterms.category import Category, Location, gc_paused, headroom, interpret, label
 from catterms.cost import Cost, CostFn
 from catterms.prims import Rule
 from catterms.terms import Term, compose, cross, fork, jamn
-from catterms.types import Type
+from catterms.types import Array, Type
 
 from .estimate import Estimate, Rates
 from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, union
@@ -170,6 +170,17 @@ def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
     return ts
 
 
+def _fork_demand(t: Type, branches: Iterable[tuple[Stage, Mask]]) -> Mask:
+    """What branches that share an input of type ``t`` read of it, each ``(stage, what of its output is
+    needed)``. A single array is read as soon as one branch reads it: the rest need not be asked."""
+    if isinstance(t, Array):
+        for f, m in branches:
+            if f.demand(t, m):
+                return True
+        return False
+    return union(t, [f.demand(t, m) for f, m in branches])
+
+
 def _all(flags: list[bool]) -> bool:
     return False not in flags
 
@@ -204,7 +215,7 @@ class Planner(Category[Stage]):
 
     def fork(self, fs: Sequence[Stage]) -> Stage:
         return Stage(self.costs.fork([f.cost for f in fs]), self._fork,
-                     lambda s, t, m: union(t, [f.demand(t, mi) for f, mi in zip(fs, m)]),
+                     lambda s, t, m: _fork_demand(t, zip(fs, m)),
                      _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
 
     def join(self, fs: Sequence[Stage]) -> Stage:
@@ -354,11 +365,11 @@ class Planner(Category[Stage]):
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
                 continue
             nodes = [i.stage.node for i in group]
-            reads = [i.stage.demand(i.dom, full(i.cod, True)) for i in group]
+            wanted = [(i.stage, full(i.cod, True)) for i in group]
             out = self.emit(
                 cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(str(i.pos) for i in group)}]",
                 tuple(w[i.pos] for i in group) if crossed else w,
-                tuple(reads) if crossed else union(t, reads),
+                tuple([f.demand(i.dom, m) for (f, m), i in zip(wanted, group)]) if crossed else _fork_demand(t, wanted),
                 tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
                 sum(i.cost.work for i in group), all(i.stage.affine for i in group))
             for j, i in enumerate(group):
