@@ -170,6 +170,10 @@ def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
     return ts
 
 
+def _constants(node: Term) -> bool:
+    return any(n.op == "const" for n in node.nodes())
+
+
 def _fork_demand(t: Type, branches: Iterable[tuple[Stage, Mask]]) -> Mask:
     """What branches that share an input of type ``t`` read of it, each ``(stage, what of its output is
     needed)``. A single array is read as soon as one branch reads it: the rest need not be asked."""
@@ -317,8 +321,11 @@ class Planner(Category[Stage]):
 
     def _run(self, run: list[Item], w: Wire) -> Wire:
         for chunk in self.chunks(run):
-            # plumbing at either end of a chunk rearranges wires outside the task
-            while chunk and chunk[0].stage.plumbing:
+            # plumbing at either end of a chunk rearranges wires outside the task; but constants that
+            # feed the chunk stay in its subterm, which is shipped to the workers once, where on a wire
+            # they would travel inside every job's graph
+            computes = not all(i.stage.plumbing for i in chunk)
+            while chunk and chunk[0].stage.plumbing and not (computes and _constants(chunk[0].stage.node)):
                 f = chunk.pop(0)
                 w = f.stage.split(f.stage, w, f.dom)
             after: list[Item] = []

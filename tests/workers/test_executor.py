@@ -140,7 +140,10 @@ def test_inputs_many_tasks_read_are_scattered_once():
     term, x = data_parallel(3, batch=4, width=300)
     with Executor(n_workers=2, threshold_s=0.0, scatter_bytes=1000, dashboard_address=None) as small:
         h = small.submit(term, x, "grad")
-        assert len(h.scattered) == 1  # the weights: every shard's branch reads them
+        # of the input, only the weights (every shard's branch reads them); the shards are constants of
+        # the branches' subterms, shipped with them
+        assert [f.type for f in h.scattered].count(np.ndarray) == 1
+        assert all(f.type in (np.ndarray, ct.Term) for f in h.scattered)
         result = h.result(timeout=120)
         assert small.dashboard_link is None
     y0, d0 = ct.value_and_grad(term, x)
