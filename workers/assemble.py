@@ -36,9 +36,11 @@ def total(ty: Type, parts: Parts) -> Any:
         ps = parts.get(p)
         if not ps:
             return zeros(pick(ty, p))
-        acc = ps[0]
-        for part in ps[1:]:
-            acc = acc + part
+        if len(ps) == 1:
+            return ps[0]
+        acc = ps[0] + ps[1]  # a new array, ours to add the rest into: no temporary per part
+        for part in ps[2:]:
+            acc += part
         return acc
 
     return build(ty, at)
