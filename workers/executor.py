@@ -29,8 +29,8 @@ from typing import Any
 
 import dask
 import numpy as np
-from distributed import Client, Future, LocalCluster, Security
 from dask.sizeof import sizeof
+from distributed import Client, Future, LocalCluster, Security
 from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 from distributed.protocol import serialize
 
@@ -44,7 +44,7 @@ from . import assemble
 from .alloc import WORKER_ENV
 from .bodies import term_bytes
 from .estimate import Rates, measure_rates
-from .graph import build_graph
+from .graph import build_graph, term_uses
 from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
 from .report import Result, report
 from .wires import INPUT, Ref, leaves, pick
@@ -149,8 +149,7 @@ class JobHandle:
     def _launch(self) -> None:
         ex = self.executor
         self.id = f"{JOB_PREFIX}{uuid.uuid4().hex[:12]}"
-        # a split step's subterm goes with its forward and its backward task
-        uses = [s.term for s in self.plan.steps.values() if s.role != "tail" for _ in range(1 + (s.role == "split"))]
+        uses = term_uses(self.plan)
         terms = ex.ship(uses)
         room = GRAPH_BYTES - carried(terms, uses)
         inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds, room)

@@ -81,6 +81,12 @@ class Args:
         return len(self.args) - 1
 
 
+def term_uses(plan: Plan) -> list[Term]:
+    """Each step's subterm once per task of :func:`build_graph` that carries it: a ``split`` step's goes
+    with its forward and its backward task; tail steps run in the Executor."""
+    return [s.term for s in plan.steps.values() if s.role != "tail" for _ in range(1 + (s.role == "split"))]
+
+
 def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[list[tuple[int, ...]], Any]],
                 terms: Callable[[Term], Any] = lambda t: t) -> Graph:
     """The Dask graph of ``plan`` for job ``job``.

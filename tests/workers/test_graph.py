@@ -4,6 +4,7 @@ in-process interpreters, in every mode, for every way of splitting — fast, so 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 import catterms as ct
 from catterms.api import prepare
 from workers import assemble, plan
-from workers.graph import build_graph
+from workers.graph import build_graph, term_uses
 from workers.wires import pick
 
 from sample_terms import FAMILIES, assert_close, like
@@ -108,3 +109,14 @@ def test_tasks_send_back_only_the_cotangents_someone_reads(split):
         dx = got[1] if k.startswith("vjp") else got
         sent = [member for member in (dx if isinstance(dx, tuple) else (dx,)) if member is not None]
         assert len(sent) == 1 and isinstance(sent[0], np.ndarray)
+
+
+@pytest.mark.parametrize("mode", ["value", "grad"])
+def test_term_uses_are_the_tasks_that_carry_a_subterm(mode):
+    term, x = FAMILIES["tree"]()
+    _, dom, cod = prepare(term, x)
+    p = plan(term, dom, mode, threshold_s=0.0, inline_s=0.0)
+    seeds, _ = assemble.seed(p, np.ones((), cod.dtype)) if mode == "grad" else ({}, {})
+    g = build_graph(p, "ctjob", lambda kind, path: pick(x, path), seeds)
+    carried = [a for task in g.dsk.values() for a in task.args if isinstance(a, ct.Term)]
+    assert carried and Counter(carried) == Counter(term_uses(p))
