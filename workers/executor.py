@@ -223,6 +223,7 @@ class JobHandle:
             wall = (self.finished - self.started) + (time.perf_counter() - t0)
             records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures
                                 else ({}, self.executor.workers))
+            self.executor.seen_workers = workers
             serial = self._serial() if self.baseline else None
             self.futures, self.scattered = [], []
             self._result = Result(value, derivative, report(self.plan, self.graph, records, workers, wall, serial))
@@ -306,6 +307,9 @@ class Executor:
         self.rates = rates or (Rates(*(median(getattr(r, f.name) for r in measured.values()) for f in fields(Rates)))
                                if measured else Rates())
         self._plan = lru_cache(maxsize=256)(self._make_plan)
+        # the worker count plans are made for: asked once here, then refreshed by every job's records
+        # (an elastic cluster is planned for as it was at the last job; no round trip per submission)
+        self.seen_workers = self.workers
         # data goes to and comes from the workers directly on our own loopback cluster (the scheduler
         # would relay every byte: gathering 8 cotangents of 2 MB took twice as long); on a remote cluster
         # the client may not reach the workers: Dask's ``distributed.client.direct-to-workers`` decides
@@ -326,13 +330,14 @@ class Executor:
         """Threads the cluster has now (one per worker process in our clusters)."""
         return sum(self.client.nthreads().values())
 
-    def _make_plan(self, term: Term, dom: Type, mode: str) -> Plan:
-        return plan(term, dom, mode, threshold_s=self.threshold_s, rate=self.rates, inline_s=self.inline_s)
+    def _make_plan(self, term: Term, dom: Type, mode: str, workers: int) -> Plan:
+        return plan(term, dom, mode, threshold_s=self.threshold_s, rate=self.rates, inline_s=self.inline_s,
+                    workers=max(1, workers))
 
     def plan(self, term: Term, x: Any, mode: str = "grad") -> Plan:
-        """The plan a job would run (type-checked; cached)."""
+        """The plan a job would run (type-checked; cached per term, input type, mode and worker count)."""
         _, dom, _ = prepare(term, x)
-        return self._plan(term, dom, mode)
+        return self._plan(term, dom, mode, self.seen_workers)
 
     def submit(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
                baseline: bool = False) -> JobHandle:
@@ -350,7 +355,7 @@ class Executor:
         elif mode == "grad":
             require_scalar(cod)
             dy = np.ones((), cod.dtype)
-        p = self._plan(term, dom, mode)
+        p = self._plan(term, dom, mode, self.seen_workers)
         seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})
         return JobHandle(self, p, x, direction, seeds, parts, started, baseline)
 

@@ -5,8 +5,9 @@ wire, emitting :class:`Step` s — a subterm and the wire it reads — on the wa
 projections, ``dup``, injections, constants) only rearranges wires and emits nothing. Branches of
 ``△``, ``×`` and ``▽`` are planned independently, so a step depends exactly on the steps its wire
 names. Fusion follows the cost functor (:mod:`workers.estimate`): a subterm is split only where that
-frees at least ``threshold_s`` of work to run beside its critical path (``work − span``); otherwise it
-becomes one step. Inside a split chain, consecutive stages are cut into chunks of at least the
+frees at least ``threshold_s`` of work to run beside its critical path (``work − span``) and there are
+workers to run it on (the heavy branches of a fork share the workers of the node above them); otherwise
+it becomes one step. Inside a split chain, consecutive stages are cut into chunks of at least the
 threshold; light branches are grouped the same way. A term with less work than the threshold is one
 step.
 
@@ -22,6 +23,7 @@ backward task (the Dual of the plan: its dependencies are the forward ones rever
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -192,9 +194,10 @@ def _all(flags: list[bool]) -> bool:
 class Planner(Category[Stage]):
     """Terms as planners: a morphism maps an input wire to an output wire, emitting steps."""
 
-    def __init__(self, rates: Rates, threshold_s: float, factor: float) -> None:
+    def __init__(self, rates: Rates, threshold_s: float, factor: float, workers: float) -> None:
         self.costs = Estimate(rates)
         self.threshold_s = threshold_s
+        self.budget = workers  # how many workers the subterm being planned may keep busy at once
         self.scale = factor / rates.elementwise  # element-op equivalents → seconds in this mode
         self.steps: list[Step] = []
 
@@ -259,8 +262,10 @@ class Planner(Category[Stage]):
         return ops * self.scale
 
     def parallel(self, c: Cost) -> bool:
-        """Whether splitting frees at least a threshold of work to run beside the critical path."""
-        return self.seconds(c.work - c.span) >= self.threshold_s
+        """Whether splitting pays: it frees at least a threshold of work to run beside the critical path,
+        and there are workers to run it on that the branches around this subterm do not already keep busy
+        (splitting further only adds hops and moves data between workers)."""
+        return self.budget > 1 and self.seconds(c.work - c.span) >= self.threshold_s
 
     def apply(self, stage: Stage, w: Wire, t: Type) -> Wire:
         if stage.plumbing:
@@ -356,6 +361,7 @@ class Planner(Category[Stage]):
         fs = stage.parts
         outs: list[Wire] = [None] * len(fs)
         light: list[Item] = []
+        heavy: list[tuple[Stage, Wire, Type, int]] = []
         for pos, f in enumerate(fs):
             wi, ti = (w[pos], t[pos]) if crossed else (w, t)
             if f.plumbing:
@@ -363,9 +369,15 @@ class Planner(Category[Stage]):
                 continue
             cod, c = f.cost(ti)
             if self.seconds(c.work) >= self.threshold_s:
-                outs[pos] = self.apply(f, wi, ti)
+                heavy.append((f, wi, ti, pos))
             else:
                 light.append(Item(f, ti, cod, c, pos))
+        # heavy branches run side by side: they share the workers this node may use
+        budget = self.budget
+        self.budget = budget / max(1, len(heavy))
+        for f, wi, ti, pos in heavy:
+            outs[pos] = self.apply(f, wi, ti)
+        self.budget = budget
         for group in self.chunks(light):
             if len(group) == 1:
                 item = group[0]
@@ -429,19 +441,21 @@ def _span(steps: dict[int, Step]) -> float:
 
 
 def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESHOLD_S,
-         rate: Rates | None = None, inline_s: float = INLINE_S) -> Plan:
+         rate: Rates | None = None, inline_s: float = INLINE_S, workers: float = math.inf) -> Plan:
     """Split ``term`` on input type ``dom`` into steps for ``mode`` (value, jvp, vjp or grad).
 
     ``threshold_s`` is the smallest task worth sending to Dask; ``rate`` says how fast a worker computes
     (see :func:`workers.estimate.measure_rates`); steps lighter than ``inline_s`` at the output run in
-    the Executor. The term must be well typed on ``dom`` (see :func:`catterms.api.prepare`).
+    the Executor; ``workers`` is how many the cluster has: below a fork whose heavy branches already
+    keep every worker busy, a branch is not split further. The term must be well typed on ``dom`` (see
+    :func:`catterms.api.prepare`).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     t0 = time.perf_counter()
     rates = rate or Rates()
     headroom(term)
-    planner = Planner(rates, threshold_s, rates.factor(mode))
+    planner = Planner(rates, threshold_s, rates.factor(mode), workers)
     with gc_paused():
         root = interpret(term, planner)
         cod, _ = root.cost(dom)

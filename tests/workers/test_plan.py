@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,12 @@ def test_a_shared_subterm_at_two_types_is_priced_at_each():
     x = (np.ones(3), np.ones(1000))
     p = planned(term, x, "value", threshold_s=float("inf"))
     assert p.est_work_s == pytest.approx(cost(term, prepare(term, x)[1]).work * 1e-9)
+
+
+@pytest.mark.parametrize("workers, steps", [(math.inf, 8), (4, 8), (2, 4), (1, 1)])
+def test_branches_share_the_workers(workers, steps):
+    # a tree of depth 2: the root's two subtrees each hold two leaves. With two workers each subtree gets
+    # one, so it stays one step (no hop to a join, no activations moved); with four or more it is split
+    term, x = tree(2)
+    p = planned(term, x, "value", threshold_s=1e-9, inline_s=0.0, workers=workers)
+    assert len(p.steps) == steps
