@@ -288,15 +288,19 @@ class Planner(Category[Stage]):
         return self.emit(s.node, s.at, "", w, s.demand(item.dom, full(item.cod, True)), item.dom, item.cod,
                          item.cost.work, s.affine)
 
-    def chunks(self, items: list[Item]) -> list[list[Item]]:
+    def chunks(self, items: list[Item], side_by_side: float = 1) -> list[list[Item]]:
         """Cut a run of stages (or light branches) into about ``total / threshold`` groups of balanced
         cost, each therefore about the threshold or more; with a zero threshold, one per computing item
-        (plumbing joins the next one)."""
+        (plumbing joins the next one). Groups that run ``side_by_side`` on that many workers come in
+        whole rounds of them when there are more groups than workers (3 groups on 2 workers would leave
+        one worker idle while the other runs the third)."""
         costs = [self.seconds(i.cost.work) for i in items]
         computing = sum(not i.stage.plumbing for i in items)
         total = sum(costs)
         if self.threshold_s > 0:
             n = max(1, min(computing, int(total // self.threshold_s)))
+            if math.isfinite(side_by_side) and n > side_by_side > 1:
+                n -= n % int(side_by_side)
         else:
             n = max(1, computing)
         out: list[list[Item]] = [[]]
@@ -378,7 +382,7 @@ class Planner(Category[Stage]):
         for f, wi, ti, pos in heavy:
             outs[pos] = self.apply(f, wi, ti)
         self.budget = budget
-        for group in self.chunks(light):
+        for group in self.chunks(light, 1 if heavy else self.budget):
             if len(group) == 1:
                 item = group[0]
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)

@@ -167,3 +167,11 @@ def test_branches_share_the_workers(workers, steps):
     term, x = tree(2)
     p = planned(term, x, "value", threshold_s=1e-9, inline_s=0.0, workers=workers)
     assert len(p.steps) == steps
+
+
+@pytest.mark.parametrize("workers, groups", [(math.inf, 3), (4, 3), (2, 2)])
+def test_light_branches_come_in_whole_rounds_of_the_workers(workers, groups):
+    term, x = data_parallel(6)
+    total = planned(term, x, "value", threshold_s=math.inf).est_work_s  # one step: the whole term
+    p = planned(term, x, "value", threshold_s=total / 3.5, inline_s=0.0, workers=workers)
+    assert len([s for s in p.steps.values() if not s.affine]) == groups  # and the sum
