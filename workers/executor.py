@@ -330,6 +330,13 @@ class Executor:
         """Threads the cluster has now (one per worker process in our clusters)."""
         return sum(self.client.nthreads().values())
 
+    def _planning_for(self) -> int:
+        """The worker count to plan for: what the last job saw, or — while none has been seen (a remote
+        cluster whose workers are still joining) — what the scheduler says now."""
+        if self.seen_workers < 1:
+            self.seen_workers = self.workers
+        return self.seen_workers
+
     def _make_plan(self, term: Term, dom: Type, mode: str, workers: int) -> Plan:
         return plan(term, dom, mode, threshold_s=self.threshold_s, rate=self.rates, inline_s=self.inline_s,
                     workers=max(1, workers))
@@ -337,7 +344,7 @@ class Executor:
     def plan(self, term: Term, x: Any, mode: str = "grad") -> Plan:
         """The plan a job would run (type-checked; cached per term, input type, mode and worker count)."""
         _, dom, _ = prepare(term, x)
-        return self._plan(term, dom, mode, self.seen_workers)
+        return self._plan(term, dom, mode, self._planning_for())
 
     def submit(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
                baseline: bool = False) -> JobHandle:
@@ -355,7 +362,7 @@ class Executor:
         elif mode == "grad":
             require_scalar(cod)
             dy = np.ones((), cod.dtype)
-        p = self._plan(term, dom, mode, self.seen_workers)
+        p = self._plan(term, dom, mode, self._planning_for())
         seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})
         return JobHandle(self, p, x, direction, seeds, parts, started, baseline)
 

@@ -109,11 +109,17 @@ def test_lost_scattered_inputs_are_scattered_and_submitted_again():
 
 def test_no_workers_is_a_clear_error_not_a_hang():
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
-        with Executor(cluster.scheduler_address, no_workers_timeout=1.0) as ex:
+        with Executor(cluster.scheduler_address, no_workers_timeout=1.0, threshold_s=0.0) as ex:
+            assert ex.seen_workers == 0
             t0 = time.monotonic()
             with pytest.raises(ClusterError, match="no workers"):
                 ex.run(*FAMILIES["wide"](), "grad", timeout=60)
             assert time.monotonic() - t0 < 30
+            # workers that join later are planned for: with none seen yet, the scheduler is asked again
+            cluster.scale(2)
+            ex.client.wait_for_workers(2, timeout=60)
+            assert len(ex.plan(*FAMILIES["wide"](), "grad").steps) > 1
+            assert ex.seen_workers == ex.workers > 1  # threads: one per worker in our clusters
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
