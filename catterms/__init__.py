@@ -13,7 +13,7 @@ rendering are interpretations of that one term (see :mod:`catterms.category`). Q
 """
 
 from .api import evaluate, grad, jacobian, jvp, value_and_grad, vjp
-from .cost import Cost, cost
+from .cost import Cost
 from .errors import CattermsError, EvaluationError, MissingRuleError, TermTypeError, TraceError, WireFormatError
 from .frontend import compile
 from .pretty import pretty
@@ -21,7 +21,7 @@ from .terms import (
     Term, compose, const, cross, dup, dupn, exl, exr, fork, identity, inj, inl, inr, jam, jamn, join, prim, proj,
     scale,
 )
-from .typecheck import infer
+from .typecheck import cost, infer
 from .types import Array, Type
 from .wire import Limits, dumps, loads
 

@@ -3,7 +3,7 @@
 Every meaning of a term — its type, its value, its derivative in forward or reverse mode, its cost, its
 rendering, its Dask plan — is a functor from terms into some category, fixed by where it sends the
 generators: ``id``, ``∘``, ``×``, the projections, ``dup``, ``jam``, the injections, primitives and
-constants. :func:`interpret` folds a term bottom-up through such an instance, iteratively (terms may be
+constants. :func:`fold` folds a term bottom-up through such an instance, iteratively (terms may be
 deeper than Python's recursion limit) and once per distinct node (a shared subterm is interpreted once).
 
 ``fork`` and ``join`` are derived here, once (paper §4.4): ``f △ g = (f × g) ∘ dup`` and
@@ -157,7 +157,21 @@ def postorder(term: Term) -> tuple[list[Term], list[Location]]:
     return nodes, [where[id(n)] for n in nodes]
 
 
-def interpret(term: Term, cat: Category[M]) -> M:
+class Fold(Generic[M]):
+    """A term folded into an instance: the morphism of every node it interpreted, by node identity, and
+    the root they belong to (a fold of an equal term may have been cached: its nodes are these)."""
+
+    __slots__ = ("root", "of")
+
+    def __init__(self, root: Term, of: dict[int, M]) -> None:
+        self.root, self.of = root, of
+
+    @property
+    def morphism(self) -> M:
+        return self.of[id(self.root)]
+
+
+def fold(term: Term, cat: Category[M]) -> Fold[M]:
     """Fold ``term`` into ``cat``: children first, each distinct node once, without recursion."""
     nodes, where = postorder(term)
     memo: dict[int, M] = {}
@@ -168,13 +182,71 @@ def interpret(term: Term, cat: Category[M]) -> M:
             raise ValueError(f"unknown term node {node.op!r}")
         morphism = generator(cat, node, [memo[id(a)] for a in node.args])
         memo[id(node)] = morphism if at is None else at(morphism, node, loc)
-    return memo[id(nodes[-1])]  # the root (the cached walk may be of an equal term: same meaning)
+    return Fold(nodes[-1], memo)  # the root (the cached walk may be of an equal term: same meaning)
+
+
+class _OnDemand(Generic[M]):
+    """:func:`on_demand`'s memo: each distinct node interpreted once, when first asked for."""
+
+    __slots__ = ("cat", "at", "memo")
+
+    def __init__(self, cat: Category[M]) -> None:
+        self.cat = cat
+        self.at = None if type(cat).at is Category.at else cat.at
+        self.memo: dict[int, M] = {}
+
+    def of(self, node: Term, where: Location) -> M:
+        m = self.memo.get(id(node))
+        if m is None:
+            generator = _GENERATORS.get(node.op)
+            if generator is None:
+                raise ValueError(f"unknown term node {node.op!r}")
+            m = generator(self.cat, node, Parts(self, node, where) if node.args else [])
+            if self.at is not None:
+                m = self.at(m, node, where)
+            self.memo[id(node)] = m
+        return m
+
+
+class Parts(Sequence[M]):
+    """A node's children as :func:`on_demand` hands them to its generator: each is interpreted when
+    first asked for, so children the instance never asks for cost nothing."""
+
+    __slots__ = ("fold", "node", "where")
+
+    def __init__(self, fold: _OnDemand[M], node: Term, where: Location) -> None:
+        self.fold, self.node, self.where = fold, node, where
+
+    def __len__(self) -> int:
+        return len(self.node.args)
+
+    def __getitem__(self, i: int) -> M:  # type: ignore[override]
+        a = self.node.args[i]  # IndexError ends iteration
+        m = self.fold.memo.get(id(a))
+        return m if m is not None else self.fold.of(a, Location(a, self.where, i))
+
+
+def on_demand(term: Term, cat: Category[M]) -> M:
+    """``term``'s morphism in ``cat``, interpreting a node only when its parent's morphism asks for it
+    (the generators receive :class:`Parts`). For instances that need only part of a term: the planner
+    does not go into a subterm too light to split. The calls nest as deep as the instance asks."""
+    return _OnDemand(cat).of(term, Location(term, None, 0))
+
+
+def interpret(term: Term, cat: Category[M]) -> M:
+    """The morphism of ``term`` in ``cat`` (see :func:`fold`)."""
+    return fold(term, cat).morphism
 
 
 @lru_cache(maxsize=512)
+def folded(term: Term, cat: Category[M]) -> Fold[M]:
+    """:func:`fold`, cached per (term, instance): terms are immutable and hash in O(1)."""
+    return fold(term, cat)
+
+
 def interpreted(term: Term, cat: Category[M]) -> M:
-    """:func:`interpret`, cached per (term, instance): terms are immutable and hash in O(1)."""
-    return interpret(term, cat)
+    """:func:`interpret`, cached per (term, instance)."""
+    return folded(term, cat).morphism
 
 
 def headroom(term: Term) -> None:

@@ -1,126 +1,71 @@
-"""Cost estimation: the functor from terms to (codomain, work, span) given a domain.
+"""Cost estimation: what a term's evaluation costs on a domain, found by the type check.
 
 Work is the estimated number of element operations of every primitive; span is the same along the
 longest dependent path, where the branches of ``×``, ``△`` and ``▽`` run side by side. Plumbing is free
 (DESIGN.md idea 6). ``work / span`` bounds the speedup any parallel evaluation of the term can reach.
+
+Costs are part of a term's typing (:mod:`catterms.typecheck`): the check visits every node with its
+input type anyway, so it prices each node on the way, and a job pays one pass over its term for both.
+Element operations do not all take the same time — BLAS runs matmul's flops 10–50 × faster than numpy's
+elementwise loops, and every primitive call costs microseconds whatever its size — so a :class:`Cost`
+keeps those apart (``flops``, ``calls``) for a machine's rates to price (``workers.estimate``).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
-from .category import Category, headroom, interpreted
 from .prims import Rule
-from .terms import Term
-from .typecheck import TYPES, infer
 from .types import Type, leaves
+
+#: Where the critical path of parallel branches is chosen, a BLAS flop counts this many element
+#: operations and a call this many (numpy on one core: ~2·10⁹ element operations, ~5·10¹⁰ flops and a
+#: call of ~3 µs a second); ``workers.estimate`` prices the path with the rates it measured.
+FLOP, CALL = 0.04, 6000.0
 
 
 class Cost(NamedTuple):
+    """``work`` and ``span`` in element operations (BLAS flops included); of each, the BLAS flops and the
+    number of calls (primitives and sums)."""
+
     work: float
     span: float
+    flops: float = 0.0
+    calls: int = 0
+    span_flops: float = 0.0
+    span_calls: int = 0
 
 
-CostFn = Callable[[Type], tuple[Type, Cost]]
 FREE = Cost(0.0, 0.0)
 
 
-def _free(type_fn: Callable[[Type], Type]) -> CostFn:
-    return lambda t: (type_fn(t), FREE)
+def serial(a: Cost, b: Cost) -> Cost:
+    """``a``, then ``b``."""
+    return Cost(a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5])
 
 
-def _elements(t: Type) -> float:
-    return float(sum(a.size for a in leaves(t)))
+def _weight(c: Cost) -> float:
+    return c[1] + c[4] * (FLOP - 1.0) + c[5] * CALL
 
 
-def _parallel(costs: list[Cost], extra: float = 0.0) -> Cost:
-    return Cost(sum(c.work for c in costs) + extra, max(c.span for c in costs) + extra)
+def parallel(costs: list[Cost], then: Cost = FREE) -> Cost:
+    """Branches side by side, then ``then``: the work of all, the span of the longest."""
+    work = flops = calls = 0.0
+    for c in costs:
+        work, flops, calls = work + c[0], flops + c[2], calls + c[3]
+    longest = max(costs, key=_weight)
+    return Cost(work + then[0], longest[1] + then[1], flops + then[2], int(calls) + then[3],
+                longest[4] + then[4], longest[5] + then[5])
 
 
-class Costs(Category[CostFn]):
-    """Terms as cost estimators."""
-
-    def id(self) -> CostFn:
-        return _free(TYPES.id())
-
-    def compose(self, fs: Sequence[CostFn]) -> CostFn:
-        def run(t: Type) -> tuple[Type, Cost]:
-            work = span = 0.0
-            for f in fs:
-                t, c = f(t)
-                work, span = work + c.work, span + c.span
-            return t, Cost(work, span)
-
-        return run
-
-    def cross(self, fs: Sequence[CostFn]) -> CostFn:
-        def run(t: Type) -> tuple[Type, Cost]:
-            outs = [f(c) for f, c in zip(fs, t)]
-            return tuple(o for o, _ in outs), _parallel([c for _, c in outs])
-
-        return run
-
-    def fork(self, fs: Sequence[CostFn]) -> CostFn:
-        def run(t: Type) -> tuple[Type, Cost]:
-            outs = [f(t) for f in fs]
-            return tuple(o for o, _ in outs), _parallel([c for _, c in outs])
-
-        return run
-
-    def join(self, fs: Sequence[CostFn]) -> CostFn:
-        def run(t: Type) -> tuple[Type, Cost]:
-            outs = [f(c) for f, c in zip(fs, t)]
-            cod = outs[0][0]
-            return cod, _parallel([c for _, c in outs], (len(fs) - 1) * _elements(cod))
-
-        return run
-
-    def proj(self, i: int, n: int) -> CostFn:
-        return _free(TYPES.proj(i, n))
-
-    def dup(self, n: int) -> CostFn:
-        return _free(TYPES.dup(n))
-
-    def jam(self, n: int) -> CostFn:
-        jam = TYPES.jam(n)
-
-        def run(t: Type) -> tuple[Type, Cost]:
-            cod = jam(t)
-            extra = (n - 1) * _elements(cod)
-            return cod, Cost(extra, extra)
-
-        return run
-
-    def inj(self, i: int, n: int, like: tuple | None) -> CostFn:
-        return _free(TYPES.inj(i, n, like))
-
-    def prim(self, rule: Rule, params: dict[str, Any]) -> CostFn:
-        factor, extra = self.price(rule)
-
-        def run(t: Type) -> tuple[Type, Cost]:
-            cod = rule.type(t, **params)
-            w = rule.cost(t, cod, **params) * factor + extra
-            return cod, Cost(w, w)
-
-        return run
-
-    def price(self, rule: Rule) -> tuple[float, float]:
-        """``(factor, extra)``: a call of ``rule`` costs ``factor × its element operations + extra``. Here
-        every operation counts one; instances that price primitives differently (a matmul flop is cheaper
-        than a transcendental, a call has a fixed cost) say so here."""
-        return 1.0, 0.0
-
-    def const(self, value: Any) -> CostFn:
-        return _free(TYPES.const(value))
+def priced(rule: Rule, dom: Type, cod: Type, params: dict[str, Any]) -> Cost:
+    """One call of a primitive."""
+    ops = rule.cost(dom, cod, **params)
+    flops = ops if rule.blas else 0.0
+    return Cost(ops, ops, flops, 1, flops, 1)
 
 
-COSTS = Costs()
-
-
-@lru_cache(maxsize=1024)
-def cost(term: Term, dom: Type) -> Cost:
-    """Estimated (work, span) of evaluating ``term`` on ``dom``, in element operations."""
-    infer(term, dom)  # an ill-typed term fails here, with the node named, not inside the estimate
-    headroom(term)
-    return interpreted(term, COSTS)(dom)[1]
+def summed(n: int, cod: Type) -> Cost:
+    """``jam`` of ``n`` components of type ``cod``: ``n - 1`` additions of each element."""
+    ops = (n - 1) * float(sum(a.size for a in leaves(cod)))
+    return Cost(ops, ops, 0.0, 1, 0.0, 1)

@@ -1,8 +1,13 @@
-"""Type inference: the functor from terms to functions on objects.
+"""Type inference: the functor from terms to functions on objects, each node priced on the way.
 
-A term's morphism here maps a domain object to its codomain object, checking every node on the way.
-The first node that cannot accept its input raises :class:`~catterms.errors.TermTypeError` with the
-node's path in the term and both types; nothing runs before a term has passed this check.
+A term's morphism here maps a domain object to its codomain object and the node's estimated cost
+(:mod:`catterms.cost`), checking every node on the way. The first node that cannot accept its input
+raises :class:`~catterms.errors.TermTypeError` with the node's path in the term and both types; nothing
+runs before a term has passed this check.
+
+Each node remembers what it found for the types it was checked at (:class:`Typed`), so the check of a
+DAG visits a shared node once per type, and the planner (``workers.plan``) reads any node's type and
+cost from the check a job has already paid for instead of walking the term again.
 """
 
 from __future__ import annotations
@@ -10,13 +15,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from .category import Category, Location, gc_paused, headroom, interpreted, sequence
+from .category import Category, Fold, Location, folded, gc_paused, headroom
+from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
 from .prims import Rule
 from .terms import Term
 from .types import Array, Type, show
 
-TypeFn = Callable[[Type], Type]
+Typing = tuple[Type, Cost]
+TypeFn = Callable[[Type], Typing]
 
 
 def _tuple(what: str, t: Type, n: int) -> tuple:
@@ -25,36 +32,101 @@ def _tuple(what: str, t: Type, n: int) -> tuple:
     return t
 
 
-class Types(Category[TypeFn]):
-    """Terms as functions from domain objects to codomain objects."""
+def _free(type_fn: Callable[[Type], Type]) -> TypeFn:
+    return lambda t: (type_fn(t), FREE)
+
+
+class Typed:
+    """A node's check: ``check(t)`` is its codomain and cost on ``t``, found once per type."""
+
+    __slots__ = ("run", "where", "seen", "known", "more")
+
+    def __init__(self, run: TypeFn, where: Location) -> None:
+        self.run, self.where = run, where
+        self.seen: Type | None = None  # the first type checked (a node nearly always sees one)
+        self.known: Typing | None = None
+        self.more: dict[Type, Typing] | None = None  # any others: a shared node used at several types
+
+    def check(self, t: Type) -> Typing:
+        if self.seen is t or (self.seen is not None and self.seen == t):
+            return self.known  # type: ignore[return-value]
+        if self.more is not None and t in self.more:
+            return self.more[t]
+        try:
+            found = self.run(t)
+        except TermTypeError as e:
+            if getattr(e, "where", None) is None:
+                located = TermTypeError(f"at {self.where}: {e}")
+                located.where = str(self.where)  # type: ignore[attr-defined]
+                raise located from None
+            raise
+        if self.seen is None:
+            self.seen, self.known = t, found
+        else:
+            if self.more is None:
+                self.more = {}
+            self.more[t] = found
+        return found
+
+
+class Types(Category[Typed]):
+    """Terms as functions from domain objects to codomain objects and costs."""
 
     def id(self) -> TypeFn:
-        return lambda t: t
+        return _free(lambda t: t)
 
-    def compose(self, fs: Sequence[TypeFn]) -> TypeFn:
-        return sequence(fs)
+    def compose(self, fs: Sequence[Typed]) -> TypeFn:
+        checks = [f.check for f in fs]
 
-    def cross(self, fs: Sequence[TypeFn]) -> TypeFn:
-        return lambda t: tuple([f(c) for f, c in zip(fs, _tuple(f"a {len(fs)}-way cross", t, len(fs)))])
+        def run(t: Type) -> Typing:
+            t, c = checks[0](t)
+            for f in checks[1:]:
+                t, more = f(t)
+                c = serial(c, more)
+            return t, c
 
-    def fork(self, fs: Sequence[TypeFn]) -> TypeFn:
-        return lambda t: tuple([f(t) for f in fs])
+        return run
 
-    def join(self, fs: Sequence[TypeFn]) -> TypeFn:
-        def run(t: Type) -> Type:
-            outs = [f(c) for f, c in zip(fs, _tuple(f"a {len(fs)}-way join", t, len(fs)))]
-            return _same(f"a {len(fs)}-way join", outs)
+    def cross(self, fs: Sequence[Typed]) -> TypeFn:
+        checks = [f.check for f in fs]
+
+        def run(t: Type) -> Typing:
+            outs = [f(c) for f, c in zip(checks, _tuple(f"a {len(fs)}-way cross", t, len(fs)))]
+            return tuple([o for o, _ in outs]), parallel([c for _, c in outs])
+
+        return run
+
+    def fork(self, fs: Sequence[Typed]) -> TypeFn:
+        checks = [f.check for f in fs]
+
+        def run(t: Type) -> Typing:
+            outs = [f(t) for f in checks]
+            return tuple([o for o, _ in outs]), parallel([c for _, c in outs])
+
+        return run
+
+    def join(self, fs: Sequence[Typed]) -> TypeFn:
+        checks = [f.check for f in fs]
+
+        def run(t: Type) -> Typing:
+            outs = [f(c) for f, c in zip(checks, _tuple(f"a {len(fs)}-way join", t, len(fs)))]
+            cod = _same(f"a {len(fs)}-way join", [o for o, _ in outs])
+            return cod, parallel([c for _, c in outs], summed(len(fs), cod))
 
         return run
 
     def proj(self, i: int, n: int) -> TypeFn:
-        return lambda t: _tuple("projection", t, n)[i]
+        return _free(lambda t: _tuple("projection", t, n)[i])
 
     def dup(self, n: int) -> TypeFn:
-        return lambda t: (t,) * n
+        return _free(lambda t: (t,) * n)
 
     def jam(self, n: int) -> TypeFn:
-        return lambda t: _same("jam", list(_tuple("jam", t, n)))
+        def run(t: Type) -> Typing:
+            cod = _same("jam", list(_tuple("jam", t, n)))
+            return cod, summed(n, cod)
+
+        return run
 
     def inj(self, i: int, n: int, like: tuple | None) -> TypeFn:
         def run(t: Type) -> Type:
@@ -64,27 +136,21 @@ class Types(Category[TypeFn]):
                 raise TermTypeError(f"injection into {show(like)} expects {show(like[i])}, got {show(t)}")
             return like
 
-        return run
+        return _free(run)
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> TypeFn:
-        return lambda t: rule.type(t, **params)
+        def run(t: Type) -> Typing:
+            cod = rule.type(t, **params)
+            return cod, priced(rule, t, cod, params)
+
+        return run
 
     def const(self, value: Any) -> TypeFn:
         ty = Array(value.shape, value.dtype)
-        return lambda t: ty
+        return _free(lambda t: ty)
 
-    def at(self, m: TypeFn, node: Term, where: Location) -> TypeFn:
-        def located(t: Type) -> Type:
-            try:
-                return m(t)
-            except TermTypeError as e:
-                if getattr(e, "where", None) is None:
-                    located_error = TermTypeError(f"at {where}: {e}")
-                    located_error.where = str(where)  # type: ignore[attr-defined]
-                    raise located_error from None
-                raise
-
-        return located
+    def at(self, m: TypeFn, node: Term, where: Location) -> Typed:  # type: ignore[override]
+        return Typed(m, where)
 
 
 def _same(what: str, ts: list[Type]) -> Type:
@@ -97,9 +163,28 @@ def _same(what: str, ts: list[Type]) -> Type:
 TYPES = Types()
 
 
-@lru_cache(maxsize=1024)
-def infer(term: Term, dom: Type) -> Type:
-    """The codomain of ``term`` on domain ``dom``; raises :class:`TermTypeError` if it is ill-typed."""
+def checked(term: Term, dom: Type) -> Fold[Typed]:
+    """``term`` checked on ``dom``: every node's :class:`Typed`, each knowing the types it was checked at.
+    Raises :class:`TermTypeError` if the term is ill-typed."""
     headroom(term)
     with gc_paused():
-        return interpreted(term, TYPES)(dom)
+        fold = folded(term, TYPES)
+        fold.morphism.check(dom)
+    return fold
+
+
+@lru_cache(maxsize=1024)
+def typing(term: Term, dom: Type) -> Typing:
+    """The codomain of ``term`` on ``dom`` and its estimated cost; raises :class:`TermTypeError` if it is
+    ill-typed."""
+    return checked(term, dom).morphism.check(dom)
+
+
+def infer(term: Term, dom: Type) -> Type:
+    """The codomain of ``term`` on domain ``dom``; raises :class:`TermTypeError` if it is ill-typed."""
+    return typing(term, dom)[0]
+
+
+def cost(term: Term, dom: Type) -> Cost:
+    """Estimated cost of evaluating ``term`` on ``dom``; raises :class:`TermTypeError` if it is ill-typed."""
+    return typing(term, dom)[1]

@@ -1,29 +1,30 @@
-"""Time estimates for the planner: catterms' cost functor, in seconds of one worker's time.
+"""Time estimates for the planner: catterms' costs, in seconds of one worker's time.
 
-:func:`catterms.cost.cost` counts element operations. One rate does not turn those into seconds for
-every primitive: numpy's elementwise loops run at about 10⁹ operations a second, BLAS matmul at about
-10¹⁰–10¹¹ flops, and every primitive call pays a few microseconds of interpretation whatever its size.
-:class:`Estimate` is the same cost functor with those two corrections made where primitives are costed
-(the only place they differ), so sums, spans and joins keep their catterms meaning; its unit stays
-"elementwise operations", converted to seconds by :meth:`Rates.seconds`.
+The type check prices every node (:mod:`catterms.cost`) in element operations, keeping apart the two
+kinds one rate does not turn into seconds: numpy's elementwise loops run at about 10⁹ operations a
+second, BLAS matmul at about 10¹⁰–10¹¹ flops, and every primitive call pays a few microseconds of
+interpretation whatever its size. :meth:`Rates.seconds` prices each kind at its measured rate.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from catterms.compiler import program
-from catterms.cost import Costs
-from catterms.prims import Rule
+from catterms.cost import Cost
 from catterms.terms import compose, const, fork, identity, prim
 from catterms.types import Array
 
-#: Primitives that numpy hands to BLAS: their flops run at :attr:`Rates.matmul`, not the elementwise rate.
-BLAS = frozenset({"matmul"})
+
+class Seconds(NamedTuple):
+    """A cost in seconds of one worker: all its work, and along its longest dependent path."""
+
+    work: float
+    span: float
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,16 @@ class Rates:
         """A job's time in ``mode`` over its value's time."""
         return {"value": 1.0, "jvp": self.forward}.get(mode, self.reverse)
 
+    def pricing(self, factor: float = 1.0) -> Callable[[float, float, float], float]:
+        """Seconds of ``(element operations, of which BLAS flops, calls)``, ``factor`` × the value's (see
+        :meth:`factor`)."""
+        e, m, k = factor / self.elementwise, factor / self.matmul, factor * self.call
+        return lambda ops, flops, calls: (ops - flops) * e + flops * m + calls * k
 
-class Estimate(Costs):
-    """catterms' cost functor in elementwise-operation equivalents, with matmul and call overhead priced."""
-
-    def __init__(self, rates: Rates) -> None:
-        self.blas = rates.elementwise / rates.matmul
-        self.call = rates.call * rates.elementwise
-
-    def price(self, rule: Rule) -> tuple[float, float]:
-        return (self.blas if rule.name in BLAS else 1.0), self.call
+    def seconds(self, c: Cost, factor: float = 1.0) -> Seconds:
+        """``c`` in seconds (see :meth:`pricing`)."""
+        s = self.pricing(factor)
+        return Seconds(s(c[0], c[2], c[3]), s(c[1], c[4], c[5]))
 
 
 def _best(f: Any, reps: int) -> float:

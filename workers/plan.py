@@ -11,7 +11,10 @@ it becomes one step. Inside a split chain, consecutive stages are cut into chunk
 threshold; light branches are grouped the same way. A term with less work than the threshold is one
 step.
 
-Each node's cost is memoized per input type, so planning is linear in the term.
+Types and costs are read off the type check a job has already paid for (each node remembers its own,
+:class:`~catterms.typecheck.Typed`), and the term is interpreted on demand
+(:func:`~catterms.category.on_demand`): the planner goes into a node only to split it, so a plan costs
+in proportion to the nodes it splits and the parts they have, not to the whole term.
 
 After the fold, roles are assigned per mode. Light affine steps feeding only the output (e.g. the final
 sum of an ensemble) form the *tail*: the Executor runs them itself, when it assembles the result, and in
@@ -29,14 +32,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
-from catterms.category import Category, Location, gc_paused, headroom, interpret, label
-from catterms.cost import Cost, CostFn
-from catterms.prims import Rule
+from catterms.category import Category, Fold, Location, gc_paused, headroom, label, on_demand
+from catterms.cost import summed
+from catterms.prims import Rule, lookup
 from catterms.terms import Term, compose, cross, fork, jamn
+from catterms.typecheck import Typed, checked
 from catterms.types import Array, Type
 
-from .estimate import Estimate, Rates
-from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, union
+from .estimate import Rates, Seconds
+from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, origins, union
 
 MODES = ("value", "jvp", "vjp", "grad")
 
@@ -73,13 +77,14 @@ class Step:
         return str(self.at) + self.suffix
 
     @cached_property
+    def origins(self) -> list[int]:
+        """Where the arrays this step reads come from, without repeats: steps, or ``INPUT``."""
+        return origins(self.wire)
+
+    @cached_property
     def sources(self) -> list[int]:
-        """The steps this one reads, without repeats (``INPUT`` excluded)."""
-        seen: dict[int, None] = {}
-        for _, leaf in leaves(self.wire):
-            if isinstance(leaf, Ref) and leaf.source != INPUT:
-                seen[leaf.source] = None
-        return list(seen)
+        """The steps this one reads (``INPUT`` excluded)."""
+        return [i for i in self.origins if i != INPUT]
 
 
 @dataclass
@@ -109,184 +114,193 @@ class Plan:
         return [s for s in self.steps.values() if s.role == role]
 
 
-class Item(NamedTuple):
-    """A stage of a chain or a branch of a product, with its input and output types and its cost."""
-
-    stage: Stage
-    dom: Type
-    cod: Type
-    cost: Cost
-    pos: int
-
-
 Split = Callable[["Stage", Wire, Type], Wire]
-Demand = Callable[["Stage", Type, Mask], Mask]
 
 
 class Stage:
-    """A node of the term as the planner sees it: how it costs, decomposes and reads, and its place.
+    """A node of the term as the planner sees it: how it decomposes into wires and steps, and its place.
 
-    One small object per node and no per-node containers beyond the closures each generator needs: the
-    fold creates one for every node of a term, so its size is the planner's speed. The planner's
-    recursions (``split``, ``demand``, ``cost``) are plain Python calls — no ``functools.partial``, no
-    ``__call__`` — which Python 3.11 runs without growing the C stack, so a term as deep as catterms
-    accepts plans without crashing.
+    The planner interprets the term on demand (:func:`~catterms.category.on_demand`): a node gets a
+    stage only when the planner goes into its parent, so a subterm too light to split costs one stage,
+    not one per node. Types and costs come from the type check (:class:`Typed`), which a job has
+    already paid for. The planner's recursions are plain Python calls, which Python 3.11 runs without
+    growing the C stack, so a term as deep as catterms accepts plans without crashing.
     """
 
-    __slots__ = ("price", "split", "reads", "plumbing", "affine", "parts", "node", "at", "seen", "known", "more")
+    __slots__ = ("split", "parts", "node", "at", "plumbing")
 
-    def __init__(self, price: CostFn, split: Split | None, reads: Demand, plumbing: bool, affine: bool,
-                 parts: Sequence[Stage] = ()) -> None:
-        self.price = price  # input type → (output type, cost)
+    def __init__(self, split: Split | None, parts: Sequence[Stage] = ()) -> None:
         self.split = split  # how the node decomposes into wires and steps; None: it cannot
-        self.reads = reads  # which input arrays the node reads, given which output arrays are needed
-        self.plumbing = plumbing  # computes nothing: only rearranges wires
-        self.affine = affine  # built from plumbing, constants and linear primitives: a constant derivative
         self.parts = parts  # the children of compose, cross, fork and join
-        self.seen: Type | None = None  # the first input type costed (a node nearly always sees one)
-        self.more: dict[Type, tuple[Type, Cost]] | None = None  # any others
-
-    def cost(self, t: Type) -> tuple[Type, Cost]:
-        if self.seen is t or (self.seen is not None and self.seen == t):
-            return self.known
-        if self.seen is None:
-            self.seen, self.known = t, self.price(t)
-            return self.known
-        # a shared node used at another type too: memoized all the same, or a DAG that alternates types
-        # at every level would be priced exponentially often
-        if self.more is None:
-            self.more = {}
-        known = self.more.get(t)
-        if known is None:
-            known = self.more[t] = self.price(t)
-        return known
-
-    def demand(self, t: Type, m: Mask) -> Mask:
-        return self.reads(self, t, m)
 
 
-def _chain_types(fs: Sequence[Stage], t: Type) -> list[Type]:
-    ts = [t]
-    for f in fs[:-1]:
-        ts.append(f.cost(ts[-1])[0])
-    return ts
+class Item(NamedTuple):
+    """Part ``pos`` of a node (a stage of a chain or a branch of a product), with its input and output
+    types, its work in seconds and whether it is plumbing. Its own stage is made only if asked for."""
+
+    of: Stage
+    pos: int
+    dom: Type
+    cod: Type
+    work: float
+    plumbing: bool
+
+    @property
+    def node(self) -> Term:
+        return self.of.node.args[self.pos]
+
+    @property
+    def stage(self) -> Stage:
+        return self.of.parts[self.pos]
 
 
 def _constants(node: Term) -> bool:
     return any(n.op == "const" for n in node.nodes())
 
 
-def _fork_demand(t: Type, branches: Iterable[tuple[Stage, Mask]]) -> Mask:
-    """What branches that share an input of type ``t`` read of it, each ``(stage, what of its output is
-    needed)``. A single array is read as soon as one branch reads it: the rest need not be asked."""
-    if isinstance(t, Array):
-        for f, m in branches:
-            if f.demand(t, m):
-                return True
-        return False
-    return union(t, [f.demand(t, m) for f, m in branches])
-
-
-def _all(flags: list[bool]) -> bool:
-    return False not in flags
-
-
 class Planner(Category[Stage]):
     """Terms as planners: a morphism maps an input wire to an output wire, emitting steps."""
 
-    def __init__(self, rates: Rates, threshold_s: float, factor: float, workers: float) -> None:
-        self.costs = Estimate(rates)
+    def __init__(self, typing: Fold[Typed], rates: Rates, threshold_s: float, factor: float,
+                 workers: float) -> None:
+        self.typing = typing.of
+        self.secs = rates.pricing(factor)  # seconds of (element operations, BLAS flops, calls)
         self.threshold_s = threshold_s
         self.budget = workers  # how many workers the subterm being planned may keep busy at once
-        self.scale = factor / rates.elementwise  # element-op equivalents → seconds in this mode
         self.steps: list[Step] = []
+        self.affinity: dict[int, bool] = {}
 
-    # --- the generators: cost, decomposition and demand of each --------------------------------------
+    # --- the generators: how each decomposes -------------------------------------------------------
 
     def id(self) -> Stage:
-        return Stage(self.costs.id(), lambda s, w, t: w, lambda s, t, m: m, True, True)
+        return Stage(lambda s, w, t: w)
 
     def compose(self, fs: Sequence[Stage]) -> Stage:
-        def demand(s: Stage, t: Type, m: Mask) -> Mask:
-            for f, ti in reversed(list(zip(fs, _chain_types(fs, t)))):
-                m = f.demand(ti, m)
-            return m
-
-        return Stage(self.costs.compose([f.cost for f in fs]), self._chain, demand,
-                     _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
+        return Stage(self._chain, fs)
 
     def cross(self, fs: Sequence[Stage]) -> Stage:
-        return Stage(self.costs.cross([f.cost for f in fs]), self._cross,
-                     lambda s, t, m: tuple([f.demand(ti, mi) for f, ti, mi in zip(fs, t, m)]),
-                     _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
+        return Stage(self._cross, fs)
 
     def fork(self, fs: Sequence[Stage]) -> Stage:
-        return Stage(self.costs.fork([f.cost for f in fs]), self._fork,
-                     lambda s, t, m: _fork_demand(t, zip(fs, m)),
-                     _all([f.plumbing for f in fs]), _all([f.affine for f in fs]), fs)
+        return Stage(self._fork, fs)
 
     def join(self, fs: Sequence[Stage]) -> Stage:
-        return Stage(self.costs.join([f.cost for f in fs]), self._join,
-                     lambda s, t, m: tuple([f.demand(ti, m) for f, ti in zip(fs, t)]),
-                     False, _all([f.affine for f in fs]), fs)
+        return Stage(self._join, fs)
 
     def proj(self, i: int, n: int) -> Stage:
-        return Stage(self.costs.proj(i, n), lambda s, w, t: w[i],
-                     lambda s, t, m: tuple(m if j == i else full(c, False) for j, c in enumerate(t)), True, True)
+        return Stage(lambda s, w, t: w[i])
 
     def dup(self, n: int) -> Stage:
-        return Stage(self.costs.dup(n), lambda s, w, t: (w,) * n, lambda s, t, m: union(t, list(m)), True, True)
+        return Stage(lambda s, w, t: (w,) * n)
 
     def jam(self, n: int) -> Stage:
-        return Stage(self.costs.jam(n), None, lambda s, t, m: (m,) * n, False, True)
+        return Stage(None)
 
     def inj(self, i: int, n: int, like: tuple | None) -> Stage:
         def split(s: Stage, w: Wire, t: Type) -> Wire:
             return tuple(w if j == i else filled(t if like is None else like[j], Zero) for j in range(n))
 
-        return Stage(self.costs.inj(i, n, like), split, lambda s, t, m: m[i], True, True)
+        return Stage(split)
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> Stage:
-        return Stage(self.costs.prim(rule, params), None, lambda s, t, m: full(t, needed(m)), False, rule.linear)
+        return Stage(None)
 
     def const(self, value: Any) -> Stage:
-        return Stage(self.costs.const(value), lambda s, w, t: Lit(value), lambda s, t, m: full(t, False), True, True)
+        return Stage(lambda s, w, t: Lit(value))
 
     def at(self, m: Stage, node: Term, where: Location) -> Stage:
         m.node, m.at = node, where
+        m.plumbing = self.plumbing(node)
         return m
+
+    # --- what a node costs, reads and is -----------------------------------------------------------
+
+    def price(self, node: Term, t: Type) -> tuple[Type, Seconds]:
+        """``node``'s codomain on ``t`` and its cost in seconds in this plan's mode."""
+        cod, c = self.typing[id(node)].check(t)
+        return cod, Seconds(self.secs(c[0], c[2], c[3]), self.secs(c[1], c[4], c[5]))
+
+    def plumbing(self, node: Term) -> bool:
+        """Computes nothing (no primitive, no sum): only rearranges wires."""
+        return self.typing[id(node)].known[1].calls == 0
+
+    def demand(self, node: Term, t: Type, m: Mask) -> Mask:
+        """Which arrays of an input of type ``t`` the subterm ``node`` reads when ``m`` of its output is
+        needed (plumbing reads only what it passes on; a constant reads nothing)."""
+        op, args = node.op, node.args
+        if op == "compose":
+            ts = [t]
+            for f in args[:-1]:
+                ts.append(self.typing[id(f)].check(ts[-1])[0])
+            for f, ti in zip(reversed(args), reversed(ts)):
+                m = self.demand(f, ti, m)
+            return m
+        if op == "cross":
+            return tuple([self.demand(f, ti, mi) for f, ti, mi in zip(args, t, m)])
+        if op == "fork":
+            return self.shared_demand(t, zip(args, m))
+        if op == "join":
+            return tuple([self.demand(f, ti, m) for f, ti in zip(args, t)])
+        if op == "proj":
+            i = node.data[0]
+            return tuple(m if j == i else full(c, False) for j, c in enumerate(t))
+        if op == "dup":
+            return union(t, list(m))
+        if op == "jam":
+            return (m,) * node.data[0]
+        if op == "inj":
+            return m[node.data[0]]
+        if op == "prim":
+            return full(t, needed(m))
+        if op == "const":
+            return full(t, False)
+        return m  # id
+
+    def shared_demand(self, t: Type, branches: Iterable[tuple[Term, Mask]]) -> Mask:
+        """What branches that share an input of type ``t`` read of it, each ``(node, what of its output is
+        needed)``. A single array is read as soon as one branch reads it: the rest need not be asked."""
+        if isinstance(t, Array):
+            return any(self.demand(f, t, m) for f, m in branches)
+        return union(t, [self.demand(f, t, m) for f, m in branches])
+
+    def affine(self, node: Term) -> bool:
+        """Built from plumbing, constants and linear primitives: its derivative is a constant."""
+        known = self.affinity.get(id(node))
+        if known is None:
+            if node.op == "prim":
+                known = lookup(node.data[0]).linear
+            else:
+                known = all(self.affine(a) for a in node.args)
+            self.affinity[id(node)] = known
+        return known
 
     # --- planning ------------------------------------------------------------------------------------
 
-    def seconds(self, ops: float) -> float:
-        return ops * self.scale
-
-    def parallel(self, c: Cost) -> bool:
+    def parallel(self, c: Seconds) -> bool:
         """Whether splitting pays: it frees at least a threshold of work to run beside the critical path,
         and there are workers to run it on that the branches around this subterm do not already keep busy
         (splitting further only adds hops and moves data between workers)."""
-        return self.budget > 1 and self.seconds(c.work - c.span) >= self.threshold_s
+        return self.budget > 1 and c.work - c.span >= self.threshold_s
 
     def apply(self, stage: Stage, w: Wire, t: Type) -> Wire:
         if stage.plumbing:
             return stage.split(stage, w, t)
-        cod, c = stage.cost(t)
+        cod, c = self.price(stage.node, t)
         if stage.split is not None and self.parallel(c):
             return stage.split(stage, w, t)
-        return self.emit_item(Item(stage, t, cod, c, 0), w)
+        return self.emit_stage(stage, t, cod, c.work, w)
 
-    def emit(self, term: Term, at: Location, suffix: str, w: Wire, reads: Mask, t: Type, cod: Type, ops: float,
+    def emit(self, term: Term, at: Location, suffix: str, w: Wire, reads: Mask, t: Type, cod: Type, est_s: float,
              affine: bool, name: str | None = None) -> Wire:
         """A step running ``term`` on ``w``; the arrays it does not ``read`` are not sent to it."""
         i = len(self.steps)
-        self.steps.append(Step(i, term, narrow(w, reads, t), t, cod, name or label(term), at, suffix,
-                               self.seconds(ops), affine))
+        self.steps.append(Step(i, term, narrow(w, reads, t), t, cod, name or label(term), at, suffix, est_s, affine))
         return expand(i, cod)
 
-    def emit_item(self, item: Item, w: Wire) -> Wire:
-        s = item.stage
-        return self.emit(s.node, s.at, "", w, s.demand(item.dom, full(item.cod, True)), item.dom, item.cod,
-                         item.cost.work, s.affine)
+    def emit_stage(self, stage: Stage, t: Type, cod: Type, work_s: float, w: Wire) -> Wire:
+        node = stage.node
+        return self.emit(node, stage.at, "", w, self.demand(node, t, full(cod, True)), t, cod, work_s,
+                         self.affine(node))
 
     def chunks(self, items: list[Item], side_by_side: float = 1) -> list[list[Item]]:
         """Cut a run of stages (or light branches) into about ``total / threshold`` groups of balanced
@@ -294,8 +308,8 @@ class Planner(Category[Stage]):
         (plumbing joins the next one). Groups that run ``side_by_side`` on that many workers come in
         whole rounds of them when there are more groups than workers (3 groups on 2 workers would leave
         one worker idle while the other runs the third)."""
-        costs = [self.seconds(i.cost.work) for i in items]
-        computing = sum(not i.stage.plumbing for i in items)
+        costs = [i.work for i in items]
+        computing = sum(not i.plumbing for i in items)
         total = sum(costs)
         if self.threshold_s > 0:
             n = max(1, min(computing, int(total // self.threshold_s)))
@@ -308,9 +322,9 @@ class Planner(Category[Stage]):
         for item, c in zip(items, costs):
             out[-1].append(item)
             acc += c
-            seen += not item.stage.plumbing
+            seen += not item.plumbing
             cut = seen >= len(out) if self.threshold_s <= 0 else acc >= len(out) * total / n * (1 - 1e-9)
-            if cut and len(out) < n and not item.stage.plumbing:
+            if cut and len(out) < n and not item.plumbing:
                 out.append([])
         if not out[-1]:
             out.pop()
@@ -319,12 +333,12 @@ class Planner(Category[Stage]):
     def _chain(self, stage: Stage, w: Wire, t: Type) -> Wire:
         run: list[Item] = []
         for pos, f in enumerate(stage.parts):
-            cod, c = f.cost(t)
+            cod, c = self.price(f.node, t)
             if not f.plumbing and f.split is not None and self.parallel(c):
                 w = f.split(f, self._run(run, w), t)
                 run = []
             else:
-                run.append(Item(f, t, cod, c, pos))
+                run.append(Item(stage, pos, t, cod, c.work, f.plumbing))
             t = cod
         return self._run(run, w)
 
@@ -333,12 +347,12 @@ class Planner(Category[Stage]):
             # plumbing at either end of a chunk rearranges wires outside the task; but constants that
             # feed the chunk stay in its subterm, which is shipped to the workers once, where on a wire
             # they would travel inside every job's graph
-            computes = not all(i.stage.plumbing for i in chunk)
-            while chunk and chunk[0].stage.plumbing and not (computes and _constants(chunk[0].stage.node)):
-                f = chunk.pop(0)
-                w = f.stage.split(f.stage, w, f.dom)
+            computes = not all(i.plumbing for i in chunk)
+            while chunk and chunk[0].plumbing and not (computes and _constants(chunk[0].node)):
+                first = chunk.pop(0)
+                w = first.stage.split(first.stage, w, first.dom)
             after: list[Item] = []
-            while chunk and chunk[-1].stage.plumbing:
+            while chunk and chunk[-1].plumbing:
                 after.insert(0, chunk.pop())
             if len(chunk) == 1:
                 w = self.emit_item(chunk[0], w)
@@ -346,14 +360,16 @@ class Planner(Category[Stage]):
                 first, last = chunk[0], chunk[-1]
                 reads = full(last.cod, True)
                 for i in reversed(chunk):
-                    reads = i.stage.demand(i.dom, reads)
-                w = self.emit(compose(*reversed([i.stage.node for i in chunk])), first.stage.at,
-                              f" … {label(last.stage.node)}", w, reads, first.dom, last.cod,
-                              sum(i.cost.work for i in chunk), all(i.stage.affine for i in chunk),
-                              f"{label(first.stage.node)}..{label(last.stage.node)}")
+                    reads = self.demand(i.node, i.dom, reads)
+                w = self.emit(compose(*reversed([i.node for i in chunk])), first.stage.at, f" … {label(last.node)}",
+                              w, reads, first.dom, last.cod, sum(i.work for i in chunk),
+                              all(self.affine(i.node) for i in chunk), f"{label(first.node)}..{label(last.node)}")
             for f in after:
                 w = f.stage.split(f.stage, w, f.dom)
         return w
+
+    def emit_item(self, item: Item, w: Wire) -> Wire:
+        return self.emit_stage(item.stage, item.dom, item.cod, item.work, w)
 
     def _cross(self, stage: Stage, w: Wire, t: Type) -> tuple:
         return self._branches(stage, True, w, t)
@@ -362,20 +378,24 @@ class Planner(Category[Stage]):
         return self._branches(stage, False, w, t)
 
     def _branches(self, stage: Stage, crossed: bool, w: Wire, t: Type) -> tuple:
-        fs = stage.parts
-        outs: list[Wire] = [None] * len(fs)
+        # the branches' own stages are made only for those split or rewired: light ones are read off
+        # the type check, and a thousand of them grouped into a few steps cost no stage each
+        args = stage.node.args
+        outs: list[Wire] = [None] * len(args)
         light: list[Item] = []
         heavy: list[tuple[Stage, Wire, Type, int]] = []
-        for pos, f in enumerate(fs):
-            wi, ti = (w[pos], t[pos]) if crossed else (w, t)
-            if f.plumbing:
-                outs[pos] = f.split(f, wi, ti)
+        typing, secs, threshold_s = self.typing, self.secs, self.threshold_s
+        ts = t if crossed else (t,) * len(args)
+        for pos, (node, ti, (cod, ops)) in enumerate(zip(args, ts, [typing[id(n)].check(ti) for n, ti in zip(args, ts)])):
+            if ops.calls == 0:  # plumbing
+                f = stage.parts[pos]
+                outs[pos] = f.split(f, w[pos] if crossed else w, ti)
                 continue
-            cod, c = f.cost(ti)
-            if self.seconds(c.work) >= self.threshold_s:
-                heavy.append((f, wi, ti, pos))
+            work = secs(ops[0], ops[2], ops[3])
+            if work >= threshold_s:
+                heavy.append((stage.parts[pos], w[pos] if crossed else w, ti, pos))
             else:
-                light.append(Item(f, ti, cod, c, pos))
+                light.append(Item(stage, pos, ti, cod, work, False))
         # heavy branches run side by side: they share the workers this node may use
         budget = self.budget
         self.budget = budget / max(1, len(heavy))
@@ -387,14 +407,14 @@ class Planner(Category[Stage]):
                 item = group[0]
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
                 continue
-            nodes = [i.stage.node for i in group]
-            wanted = [(i.stage, full(i.cod, True)) for i in group]
+            nodes = [i.node for i in group]
             out = self.emit(
                 cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(str(i.pos) for i in group)}]",
                 tuple(w[i.pos] for i in group) if crossed else w,
-                tuple([f.demand(i.dom, m) for (f, m), i in zip(wanted, group)]) if crossed else _fork_demand(t, wanted),
+                tuple([self.demand(i.node, i.dom, full(i.cod, True)) for i in group]) if crossed
+                else self.shared_demand(t, ((i.node, full(i.cod, True)) for i in group)),
                 tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
-                sum(i.cost.work for i in group), all(i.stage.affine for i in group))
+                sum(i.work for i in group), all(self.affine(n) for n in nodes))
             for j, i in enumerate(group):
                 outs[i.pos] = out[j]
         return tuple(outs)
@@ -402,10 +422,11 @@ class Planner(Category[Stage]):
     def _join(self, stage: Stage, w: Wire, t: Type) -> Wire:
         # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
         outs = self._branches(stage, True, w, t)
-        cod, _ = stage.cost(t)
+        cod, _ = self.price(stage.node, t)
         n = len(stage.parts)
-        _, sums = self.costs.jam(n)((cod,) * n)
-        return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod, sums.work, True)
+        sums = summed(n, cod)
+        return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod,
+                         self.secs(sums.work, sums.flops, sums.calls), True)
 
 
 def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: float) -> None:
@@ -415,8 +436,7 @@ def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: flo
     for s in steps.values():
         for src in s.sources:
             steps[src].consumers.append(s.index)
-        s.to_input = any(isinstance(w, Ref) and (w.source == INPUT or steps[w.source].to_input)
-                         for _, w in leaves(s.wire))
+        s.to_input = any(i == INPUT or steps[i].to_input for i in s.origins)
     reverse = mode in ("vjp", "grad")
     for s in reversed(list(steps.values())):
         at_output = all(steps[c].role == "tail" for c in s.consumers)
@@ -428,7 +448,7 @@ def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: flo
 
 def _reachable(all_steps: list[Step], output: Wire) -> dict[int, Step]:
     live: set[int] = set()
-    stack = [leaf.source for _, leaf in leaves(output) if isinstance(leaf, Ref) and leaf.source != INPUT]
+    stack = [i for i in origins(output) if i != INPUT]
     while stack:
         i = stack.pop()
         if i not in live:
@@ -459,10 +479,11 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     t0 = time.perf_counter()
     rates = rate or Rates()
     headroom(term)
-    planner = Planner(rates, threshold_s, rates.factor(mode), workers)
+    typing = checked(term, dom)  # a hit when the job has just been checked: every node knows its types
+    cod, _ = typing.morphism.check(dom)
+    planner = Planner(typing, rates, threshold_s, rates.factor(mode), workers)
     with gc_paused():
-        root = interpret(term, planner)
-        cod, _ = root.cost(dom)
+        root = on_demand(typing.root, planner)
         output = planner.apply(root, expand(INPUT, dom), dom)
         steps = _reachable(planner.steps, output)
         # free the per-node stages while the collector is off: alive at its return they would be
@@ -471,4 +492,3 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
         _assign_roles(steps, output, mode, inline_s)
     return Plan(term, dom, cod, mode, steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)
-

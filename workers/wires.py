@@ -70,7 +70,8 @@ def expand(source: int, ty: Type, path: tuple[int, ...] = ()) -> Wire:
     """The wire of a whole output of ``source``, one :class:`Ref` per array."""
     if isinstance(ty, Array):
         return Ref(source, path)
-    return tuple(expand(source, c, path + (i,)) for i, c in enumerate(ty))
+    return tuple([Ref(source, path + (i,)) if isinstance(c, Array) else expand(source, c, path + (i,))
+                  for i, c in enumerate(ty)])
 
 
 def filled(ty: Type, leaf: Callable[[Array], Leaf]) -> Wire:
@@ -94,6 +95,24 @@ def _collect(wire: Wire, path: tuple[int, ...], out: list) -> None:
                 out.append((path + (i,), w))
     else:
         out.append((path, wire))
+
+
+def origins(wire: Wire) -> list[int]:
+    """The sources of a wire's :class:`Ref` s, without repeats, in order."""
+    seen: dict[int, None] = {}
+    _origins(wire, seen)
+    return list(seen)
+
+
+def _origins(wire: Wire, seen: dict[int, None]) -> None:
+    if isinstance(wire, Ref):
+        seen[wire.source] = None
+    elif isinstance(wire, tuple):
+        for w in wire:
+            if isinstance(w, Ref):
+                seen[w.source] = None
+            elif isinstance(w, tuple):
+                _origins(w, seen)
 
 
 def rebuild(wire: Wire, leaf: Callable[[tuple[int, ...], Leaf], Any], path: tuple[int, ...] = ()) -> Any:

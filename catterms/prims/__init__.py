@@ -15,7 +15,8 @@ Each primitive is one :class:`Rule`, defined once, next to its kin:
   primitives and ``lin``'s combinators. This single rule serves forward and reverse mode.
 * ``transpose(lin, dom, **params)`` — for linear primitives only: the transposed map in ``lin``;
   ``dom`` is the domain's shape (or tuple of shapes). A linear primitive is its own derivative (Thm 3).
-* ``cost(dom, cod, **params)`` — estimated element operations, for the planner and cost reports.
+* ``cost(dom, cod, **params)`` — estimated element operations, for the planner and cost reports
+  (``blas`` rules count flops that numpy hands to BLAS).
 
 Rules with ``public=False`` are the linear maps that derivatives are made of (``scale`` by an array,
 ``matmul_left``, ``scatter``, …); they never appear in a term and the wire format refuses them.
@@ -51,6 +52,7 @@ class Rule:
     public: bool = True
     lazy: bool = False
     elementwise: bool = False
+    blas: bool = False  # its cost counts BLAS flops, which run 10–50 × faster than elementwise loops
     doc: str = ""
 
     @property

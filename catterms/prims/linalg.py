@@ -63,7 +63,7 @@ def _matmul_deriv(lin: Any, x: tuple, y: Any) -> Any:
 
 
 register(Rule(
-    "matmul", 2, np.matmul, _matmul_type, _matmul_cost, deriv=_matmul_deriv,
+    "matmul", 2, np.matmul, _matmul_type, _matmul_cost, deriv=_matmul_deriv, blas=True,
     doc="matrix product a @ b with numpy's matmul rules",
 ))
 

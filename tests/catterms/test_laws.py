@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 import catterms as ct
 from catterms.ad import FORWARD, REVERSE
-from catterms.category import interpreted
-from catterms.cost import cost
+from catterms.category import Category, interpreted, on_demand
+from catterms.cost import serial
+from catterms.typecheck import cost
 from catterms.evaluate import EVAL
 from catterms.linear import ADDITIVE, DUAL
 from catterms.pretty import pretty
@@ -89,7 +90,7 @@ def test_every_interpreter_is_a_functor(case: tuple[Term, Term, Term, Any]) -> N
     fx = ct.evaluate(f, x)
     assert close(ct.evaluate(gf, x), ct.evaluate(g, fx))
     assert ct.infer(gf, dom) == ct.infer(g, ct.infer(f, dom))
-    assert cost(gf, dom).work == cost(f, dom).work + cost(g, type_of(fx)).work
+    assert cost(gf, dom) == serial(cost(f, dom), cost(g, type_of(fx)))
     rendered = {pretty(gf)}
     assert rendered <= {f"{pretty(g)} ∘ {pretty(f)}", f"({pretty(g)}) ∘ {pretty(f)}", f"{pretty(g)} ∘ ({pretty(f)})",
                         f"({pretty(g)}) ∘ ({pretty(f)})"}
@@ -217,3 +218,28 @@ def test_equal_terms_built_apart_share_one_walk_and_mean_the_same() -> None:
     assert first == again and first is not again
     np.testing.assert_array_equal(ct.evaluate(first, x), ct.evaluate(again, x))
     assert not np.allclose(ct.evaluate(first, x), ct.evaluate(other, x))
+
+
+def test_on_demand_interprets_only_what_is_asked_for() -> None:
+    made: list[str] = []
+
+    class Names(Category[Any]):
+        def prim(self, rule: Any, params: dict[str, Any]) -> Any:
+            made.append(rule.name)
+            return rule.name
+
+        def compose(self, fs: Any) -> Any:
+            made.append("compose")
+            return fs
+
+        def cross(self, fs: Any) -> Any:
+            made.append("cross")
+            return fs
+
+    shared = ct.compose(ct.prim("sin"), ct.prim("exp"))
+    term = ct.cross(shared, ct.prim("cos"), shared)
+    parts = on_demand(term, Names())
+    assert made == ["cross"] and len(parts) == 3
+    first = parts[0]
+    assert made == ["cross", "compose"] and parts[2] is first  # a shared node: interpreted once
+    assert list(first) == ["exp", "sin"] and made == ["cross", "compose", "exp", "sin"]

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import catterms as ct
-from catterms.prims import TABLE
+from catterms.prims import TABLE, TRANSCENDENTAL
+from catterms.typecheck import checked
 from catterms.types import type_of
 
 RNG = np.random.default_rng(0)
@@ -216,3 +217,30 @@ def test_a_failing_primitive_is_named_with_its_path(monkeypatch) -> None:
     term = ct.compose(ct.prim("sum"), ct.prim("sin"), ct.prim("exp"))
     with pytest.raises(ct.EvaluationError, match=r"primitive sin at compose\[1\] > sin failed: FloatingPointError: boom"):
         ct.evaluate(term, np.ones(3))
+
+
+def test_costs_keep_blas_flops_and_calls_apart() -> None:
+    a = ct.Array((8, 16))
+    term = ct.compose(ct.prim("tanh"), ct.prim("matmul"), ct.fork(ct.identity, ct.const(np.ones((16, 4)))))
+    c = ct.cost(term, a)
+    assert c.flops == 2 * 8 * 4 * 16 and c.calls == 2  # matmul, then tanh on its 8×4 result
+    assert c.work == c.flops + TRANSCENDENTAL * 8 * 4 and c.span == c.work
+    sums = ct.cost(ct.jamn(3), (a, a, a))
+    assert (sums.work, sums.calls, sums.flops) == (2 * a.size, 1, 0.0)  # a sum is a call too
+
+
+def test_the_critical_path_counts_calls() -> None:
+    # a chain of ten calls on 1 element outlasts one call on 1,000 elements: each call costs microseconds
+    calls = ct.compose(*[ct.prim("neg")] * 10)
+    big = ct.compose(ct.prim("neg"), ct.const(np.ones(1000)))
+    c = ct.cost(ct.fork(calls, big), ct.Array((1,)))
+    assert c.span == 10 and c.span_calls == 10 and (c.work, c.calls) == (1010, 11)
+
+
+def test_the_check_remembers_each_type_a_shared_node_meets() -> None:
+    f = ct.prim("sin")
+    term = ct.cross(f, f)
+    fold = checked(term, (ct.Array((3,)), ct.Array((5,))))
+    typed = fold.of[id(fold.root.args[0])]
+    assert typed.seen == ct.Array((3,)) and list(typed.more) == [ct.Array((5,))]
+    assert typed.check(ct.Array((5,)))[1].work == 5 * TRANSCENDENTAL

@@ -9,9 +9,9 @@ import pytest
 
 import catterms as ct
 from catterms.api import prepare
-from catterms.cost import cost
+from catterms.typecheck import cost
 from workers import Rates, plan
-from workers.estimate import Estimate
+from workers.plan import Planner
 from workers.wires import INPUT, Lit, Ref, leaves
 
 from sample_terms import data_parallel, deep, layer, tree, wide
@@ -106,8 +106,10 @@ def test_estimates_are_the_cost_functor_in_seconds():
 def test_matmul_is_priced_at_the_blas_rate():
     fast_blas = Rates(elementwise=1e9, matmul=1e11, call=0.0)
     dom = (ct.Array((64, 64)), ct.Array((64, 64)))
-    _, c = ct.category.interpret(ct.prim("matmul"), Estimate(fast_blas))(dom)
-    assert c.work == pytest.approx(cost(ct.prim("matmul"), dom).work / 100)
+    c = cost(ct.prim("matmul"), dom)
+    assert c.flops == c.work and c.calls == 1
+    assert fast_blas.seconds(c).work == pytest.approx(c.work / 1e11)
+    assert fast_blas.seconds(cost(ct.prim("tanh"), dom[0])).work == pytest.approx(8 * 64 * 64 / 1e9)
 
 
 def test_reverse_roles():
@@ -175,3 +177,26 @@ def test_light_branches_come_in_whole_rounds_of_the_workers(workers, groups):
     total = planned(term, x, "value", threshold_s=math.inf).est_work_s  # one step: the whole term
     p = planned(term, x, "value", threshold_s=total / 3.5, inline_s=0.0, workers=workers)
     assert len([s for s in p.steps.values() if not s.affine]) == groups  # and the sum
+
+
+def test_subterms_too_light_to_split_get_no_stage_of_their_own(monkeypatch):
+    made = []
+    at = Planner.at
+    monkeypatch.setattr(Planner, "at", lambda self, m, node, where: made.append(node.op) or at(self, m, node, where))
+    K = 2_000
+    term = ct.compose(ct.jamn(K), ct.fork(*(ct.compose(ct.prim("sin"), ct.scale(k + 1.0)) for k in range(K))))
+    p = planned(term, np.ones(64), threshold_s=1e-5)
+    assert len(p.steps) > 2  # split into groups of branches, and their sum
+    assert len(made) < 10  # the root, the fork, the sum: the 6,000 nodes under the fork were never visited
+
+
+def test_a_term_equal_to_the_checked_one_and_a_second_domain_plan_alike():
+    term, x = wide(3)
+    again = ct.loads(ct.dumps(term))
+    assert again == term and again is not term
+    p = planned(term, x, threshold_s=1e-9)
+    q = planned(again, x, threshold_s=1e-9)  # its nodes are not those the check recorded
+    assert [(s.name, s.est_s, s.sources) for s in q.steps.values()] == [(s.name, s.est_s, s.sources) for s in p.steps.values()]
+    bigger = tuple(np.ones((a.shape[0], 2 * a.shape[1])) for a in x)
+    r = planned(term, bigger, threshold_s=1e-9)  # the same nodes, now also at another type
+    assert r.est_work_s == pytest.approx(cost(term, prepare(term, bigger)[1]).work * 1e-9) != p.est_work_s
