@@ -135,26 +135,26 @@ def postorder(term: Term) -> tuple[list[Term], list[Location]]:
     Every interpretation of a term walks it in this order, so the walk is done once per term and shared:
     a job type-checks, plans and compiles the same term."""
     nodes: list[Term] = []
-    where: dict[int, Location] = {id(term): Location(term, None, 0)}
-    done: set[int] = set()
-    stack = [term]
+    where: list[Location] = []
+    seen: set[int] = set()
+    # (node, its location, whether its children are done): a node is emitted when popped the second time
+    stack: list[tuple[Term, Location, bool]] = [(term, Location(term, None, 0), False)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack[-1]
-        if id(node) in done:
-            stack.pop()
+        node, loc, expanded = pop()
+        if expanded:
+            nodes.append(node)
+            where.append(loc)
             continue
-        pending = [a for a in node.args if id(a) not in done]
-        if pending:
-            here = where[id(node)]
-            for i, a in enumerate(node.args):
-                if id(a) not in where:
-                    where[id(a)] = Location(a, here, i)
-            stack.extend(pending)
-            continue
-        stack.pop()
-        done.add(id(node))
-        nodes.append(node)
-    return nodes, [where[id(n)] for n in nodes]
+        if id(node) in seen:
+            continue  # a shared node pushed by two parents before either reached it
+        seen.add(id(node))
+        push((node, loc, True))
+        args = node.args
+        for i in range(len(args) - 1, -1, -1):
+            if id(args[i]) not in seen:
+                push((args[i], Location(args[i], loc, i), False))
+    return nodes, where
 
 
 class Fold(Generic[M]):
