@@ -5,6 +5,8 @@ rendering, its Dask plan — is a functor from terms into some category, fixed b
 generators: ``id``, ``∘``, ``×``, the projections, ``dup``, ``jam``, the injections, primitives and
 constants. :func:`fold` folds a term bottom-up through such an instance, iteratively (terms may be
 deeper than Python's recursion limit) and once per distinct node (a shared subterm is interpreted once).
+An instance that needs only part of a term (the planner) is interpreted :func:`on_demand` instead: a
+node's children are interpreted when its morphism first asks for them.
 
 ``fork`` and ``join`` are derived here, once (paper §4.4): ``f △ g = (f × g) ∘ dup`` and
 ``f ▽ g = jam ∘ (f × g)``. An instance overrides them only to be faster, never to mean something else.

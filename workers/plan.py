@@ -4,7 +4,7 @@ A morphism of the :class:`Planner` category maps an input *wire* (:mod:`workers.
 wire, emitting :class:`Step` s — a subterm and the wire it reads — on the way. Plumbing (``id``,
 projections, ``dup``, injections, constants) only rearranges wires and emits nothing. Branches of
 ``△``, ``×`` and ``▽`` are planned independently, so a step depends exactly on the steps its wire
-names. Fusion follows the cost functor (:mod:`workers.estimate`): a subterm is split only where that
+names. Fusion follows catterms' costs in seconds (:mod:`workers.estimate`): a subterm is split only where that
 frees at least ``threshold_s`` of work to run beside its critical path (``work − span``) and there are
 workers to run it on (the heavy branches of a fork share the workers of the node above them); otherwise
 it becomes one step. Inside a split chain, consecutive stages are cut into chunks of at least the
@@ -16,7 +16,7 @@ Types and costs are read off the type check a job has already paid for (each nod
 (:func:`~catterms.category.on_demand`): the planner goes into a node only to split it, so a plan costs
 in proportion to the nodes it splits and the parts they have, not to the whole term.
 
-After the fold, roles are assigned per mode. Light affine steps feeding only the output (e.g. the final
+After planning, roles are assigned per mode. Light affine steps feeding only the output (e.g. the final
 sum of an ensemble) form the *tail*: the Executor runs them itself, when it assembles the result, and in
 reverse mode transposes them before submitting — their derivative does not depend on the point. In
 reverse mode a step whose cotangent is therefore known before anything runs is a ``vjp`` step (forward
