@@ -187,7 +187,7 @@ def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
         placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps},
                              GRAPH_BYTES - carried(terms, [s.term for s in steps]))
         args = [(terms[s.term], s.dom, s.cod, p.mode, placed[s.index]) for s in steps]
-        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False), direct=ex.direct)
+        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False))
 
     return once
 
@@ -235,7 +235,7 @@ def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, fl
         return [matmul_loop(n) for _ in range(tasks)]
 
     def mapped() -> list[float]:
-        return ex.client.gather(ex.client.map(matmul_loop, [n] * tasks, pure=False), direct=ex.direct)
+        return ex.client.gather(ex.client.map(matmul_loop, [n] * tasks, pure=False))
 
     serial(), mapped()
     s = median(timed(serial) for _ in range(reps))

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import dask
 import pytest
 from distributed import LocalCluster, Security
 
@@ -73,7 +74,8 @@ def test_existing_cluster_from_the_command_line(cli_cluster):
         assert_close(result.derivative, d0)
         assert result.report["workers"] == 2
         assert len({t["worker"] for t in result.report["tasks_detail"]}) >= 1
-        assert ex.direct is None  # a remote cluster: Dask's own setting says whether to reach workers directly
+        # a remote cluster: Dask's own setting says whether the client reaches the workers directly
+        assert ex.client.direct_to_workers == dask.config.get("distributed.client.direct-to-workers")
 
 
 def test_a_worker_killed_mid_job_does_not_lose_the_job():

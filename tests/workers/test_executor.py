@@ -169,7 +169,7 @@ def test_workers_are_warm_and_data_goes_to_them_directly(ex):
     # does it at start-up, so no job pays for it on a fresh worker
     registered = ex.client.run(lambda: __import__("sys").modules.get("distributed.protocol.numpy") is not None)
     assert registered and all(registered.values())
-    assert ex.direct is True  # the embedded cluster is on loopback: no relaying through the scheduler
+    assert ex.client.direct_to_workers is True  # the embedded cluster is on loopback: no relaying through the scheduler
 
 
 def test_small_subterms_go_apart_once_the_graph_would_be_too_heavy(ex):
@@ -181,3 +181,18 @@ def test_small_subterms_go_apart_once_the_graph_would_be_too_heavy(ex):
     assert sum(isinstance(a, Future) for a in shipped.values()) == 2
     assert carried(shipped, members) == size
     assert ex.ship(members, budget=size + 100) == shipped  # shipped once, reused by the next job
+
+
+def test_outputs_are_fetched_as_their_tasks_finish(ex):
+    # a fast and a slow branch: the fast one's output is on the client while the slow one still runs, so
+    # a job's last task hides the transfer of the others' outputs
+    def chain(depth: int) -> ct.Term:
+        return ct.compose(*[ct.prim("sin"), ct.prim("cos")] * depth)
+
+    term, x = ct.fork(chain(2), chain(1500)), np.linspace(-1, 1, 20_000)
+    h = ex.submit(term, x, "value")
+    deadline = time.monotonic() + 60
+    while not (h.done() or h._arriving.has_ready()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert h._arriving.has_ready() and not h.done()
+    assert_close(h.result(timeout=60).value, ct.evaluate(term, x))
