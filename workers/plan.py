@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from catterms.category import Category, Fold, Location, gc_paused, headroom, label, on_demand
@@ -152,6 +154,11 @@ class Item(NamedTuple):
     @property
     def stage(self) -> Stage:
         return self.of.parts[self.pos]
+
+
+#: ``Item``'s fields as a tuple, without its ``__new__`` (a Python call): a fork may have thousands of
+#: light branches, each an item
+_item = tuple.__new__
 
 
 def _constants(node: Term) -> bool:
@@ -308,26 +315,32 @@ class Planner(Category[Stage]):
         (plumbing joins the next one). Groups that run ``side_by_side`` on that many workers come in
         whole rounds of them when there are more groups than workers (3 groups on 2 workers would leave
         one worker idle while the other runs the third)."""
-        costs = [i.work for i in items]
-        computing = sum(not i.plumbing for i in items)
-        total = sum(costs)
+        if not items:
+            return []
+        plumbing = [i.plumbing for i in items]
+        computing = len(items) - sum(plumbing)
         if self.threshold_s > 0:
+            weights = [i.work for i in items]
+            total = sum(weights)
             n = max(1, min(computing, int(total // self.threshold_s)))
             if math.isfinite(side_by_side) and n > side_by_side > 1:
                 n -= n % int(side_by_side)
         else:
-            n = max(1, computing)
-        out: list[list[Item]] = [[]]
-        acc, seen = 0.0, 0
-        for item, c in zip(items, costs):
-            out[-1].append(item)
-            acc += c
-            seen += not item.plumbing
-            cut = seen >= len(out) if self.threshold_s <= 0 else acc >= len(out) * total / n * (1 - 1e-9)
-            if cut and len(out) < n and not item.plumbing:
-                out.append([])
-        if not out[-1]:
-            out.pop()
+            weights = [0.0 if p else 1.0 for p in plumbing]
+            total = n = max(1, computing)
+        # cut after the first computing item at which the running total reaches k/n of the whole
+        running = list(accumulate(weights))
+        out: list[list[Item]] = []
+        start = 0
+        while len(out) + 1 < n:
+            j = bisect_left(running, (len(out) + 1) * total / n * (1 - 1e-9), start)
+            while j < len(items) and plumbing[j]:
+                j += 1
+            if j >= len(items) - 1:
+                break
+            out.append(items[start:j + 1])
+            start = j + 1
+        out.append(items[start:])
         return out
 
     def _chain(self, stage: Stage, w: Wire, t: Type) -> Wire:
@@ -395,7 +408,7 @@ class Planner(Category[Stage]):
             if work >= threshold_s:
                 heavy.append((stage.parts[pos], w[pos] if crossed else w, ti, pos))
             else:
-                light.append(Item(stage, pos, ti, cod, work, False))
+                light.append(_item(Item, (stage, pos, ti, cod, work, False)))
         # heavy branches run side by side: they share the workers this node may use
         budget = self.budget
         self.budget = budget / max(1, len(heavy))

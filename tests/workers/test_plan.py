@@ -6,12 +6,14 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import catterms as ct
 from catterms.api import prepare
 from catterms.typecheck import cost
 from workers import Rates, plan
-from workers.plan import Planner
+from workers.plan import Item, Planner
 from workers.wires import INPUT, Lit, Ref, leaves
 
 from sample_terms import data_parallel, deep, layer, tree, wide
@@ -200,3 +202,38 @@ def test_a_term_equal_to_the_checked_one_and_a_second_domain_plan_alike():
     bigger = tuple(np.ones((a.shape[0], 2 * a.shape[1])) for a in x)
     r = planned(term, bigger, threshold_s=1e-9)  # the same nodes, now also at another type
     assert r.est_work_s == pytest.approx(cost(term, prepare(term, bigger)[1]).work * 1e-9) != p.est_work_s
+
+
+def _chunks_by_definition(items, threshold_s, side_by_side):
+    """The cut rule, item by item: close a group after a computing item once the running total reaches
+    its share of the whole (with a zero threshold: after every computing item)."""
+    costs = [i.work for i in items]
+    computing = sum(not i.plumbing for i in items)
+    total = sum(costs)
+    if threshold_s > 0:
+        n = max(1, min(computing, int(total // threshold_s)))
+        if math.isfinite(side_by_side) and n > side_by_side > 1:
+            n -= n % int(side_by_side)
+    else:
+        n = max(1, computing)
+    out, acc, seen = [[]], 0.0, 0
+    for item, c in zip(items, costs):
+        out[-1].append(item)
+        acc += c
+        seen += not item.plumbing
+        cut = seen >= len(out) if threshold_s <= 0 else acc >= len(out) * total / n * (1 - 1e-9)
+        if cut and len(out) < n and not item.plumbing:
+            out.append([])
+    if not out[-1]:
+        out.pop()
+    return out
+
+
+@given(st.lists(st.tuples(st.floats(0.0, 0.2), st.booleans()), max_size=40),
+       st.sampled_from([0.0, 0.01, 0.05, 0.3]), st.sampled_from([1, 2, 3, 16, math.inf]))
+@settings(max_examples=300, deadline=None)
+def test_chunks_cut_where_the_running_total_reaches_each_share(spec, threshold_s, side_by_side):
+    items = [Item(None, k, None, None, 0.0 if plumbing else work, plumbing) for k, (work, plumbing) in enumerate(spec)]
+    planner = Planner.__new__(Planner)
+    planner.threshold_s = threshold_s
+    assert planner.chunks(items, side_by_side) == _chunks_by_definition(items, threshold_s, side_by_side)
