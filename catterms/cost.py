@@ -50,11 +50,12 @@ def _weight(c: Cost) -> float:
 
 def parallel(costs: list[Cost], then: Cost = FREE) -> Cost:
     """Branches side by side, then ``then``: the work of all, the span of the longest."""
-    work = flops = calls = 0.0
+    work = flops = 0.0
+    calls = 0
     for c in costs:
         work, flops, calls = work + c[0], flops + c[2], calls + c[3]
     longest = max(costs, key=_weight)
-    return Cost(work + then[0], longest[1] + then[1], flops + then[2], int(calls) + then[3],
+    return Cost(work + then[0], longest[1] + then[1], flops + then[2], calls + then[3],
                 longest[4] + then[4], longest[5] + then[5])
 
 

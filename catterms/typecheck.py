@@ -39,17 +39,19 @@ def _free(type_fn: Callable[[Type], Type]) -> TypeFn:
 class Typed:
     """A node's check: ``check(t)`` is its codomain and cost on ``t``, found once per type."""
 
-    __slots__ = ("run", "where", "seen", "known", "more")
+    __slots__ = ("run", "where", "first", "more")
 
     def __init__(self, run: TypeFn, where: Location) -> None:
         self.run, self.where = run, where
-        self.seen: Type | None = None  # the first type checked (a node nearly always sees one)
-        self.known: Typing | None = None
+        # the first type checked and what it gave, as one pair: a node nearly always sees one type, and
+        # threads checking the same node at once each see a whole pair or none
+        self.first: tuple[Type, Typing] | None = None
         self.more: dict[Type, Typing] | None = None  # any others: a shared node used at several types
 
     def check(self, t: Type) -> Typing:
-        if self.seen is t or (self.seen is not None and self.seen == t):
-            return self.known  # type: ignore[return-value]
+        first = self.first
+        if first is not None and (first[0] is t or first[0] == t):
+            return first[1]
         if self.more is not None and t in self.more:
             return self.more[t]
         try:
@@ -60,13 +62,20 @@ class Typed:
                 located.where = str(self.where)  # type: ignore[attr-defined]
                 raise located from None
             raise
-        if self.seen is None:
-            self.seen, self.known = t, found
+        if first is None:
+            self.first = (t, found)
         else:
             if self.more is None:
                 self.more = {}
             self.more[t] = found
         return found
+
+    @property
+    def computes(self) -> bool:
+        """Whether the node calls anything (a primitive or a sum) — the same at every type; a checked
+        node's only (a node not checked yet has no answer)."""
+        assert self.first is not None, "not checked yet"
+        return self.first[1][1].calls > 0
 
 
 class Types(Category[Typed]):

@@ -229,7 +229,7 @@ class Planner(Category[Stage]):
 
     def plumbing(self, node: Term) -> bool:
         """Computes nothing (no primitive, no sum): only rearranges wires."""
-        return self.typing[id(node)].known[1].calls == 0
+        return not self.typing[id(node)].computes
 
     def demand(self, node: Term, t: Type, m: Mask) -> Mask:
         """Which arrays of an input of type ``t`` the subterm ``node`` reads when ``m`` of its output is

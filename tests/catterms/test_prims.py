@@ -244,5 +244,9 @@ def test_the_check_remembers_each_type_a_shared_node_meets() -> None:
     folded = fold(term, TYPES)  # not the cached fold: an equal term may have been checked elsewhere
     folded.morphism.check((ct.Array((3,)), ct.Array((5,))))
     typed = folded.of[id(folded.root.args[0])]
-    assert typed.seen == ct.Array((3,)) and list(typed.more) == [ct.Array((5,))]
+    assert typed.first[0] == ct.Array((3,)) and list(typed.more) == [ct.Array((5,))]
+    assert typed.computes
+    swap = fold(ct.fork(ct.exr, ct.exl), TYPES)
+    swap.morphism.check((ct.Array((3,)), ct.Array((5,))))
+    assert not swap.morphism.computes  # plumbing: only rearranges
     assert typed.check(ct.Array((5,)))[1].work == 5 * TRANSCENDENTAL
