@@ -20,6 +20,9 @@ from catterms.terms import compose, const, fork, identity, prim
 from catterms.types import Array
 
 
+Pricing = Callable[[float, float, float], float]
+
+
 class Seconds(NamedTuple):
     """A cost in seconds of one worker: all its work, and along its longest dependent path."""
 
@@ -42,7 +45,7 @@ class Rates:
         """A job's time in ``mode`` over its value's time."""
         return {"value": 1.0, "jvp": self.forward}.get(mode, self.reverse)
 
-    def pricing(self, factor: float = 1.0) -> Callable[[float, float, float], float]:
+    def pricing(self, factor: float = 1.0) -> Pricing:
         """Seconds of ``(element operations, of which BLAS flops, calls)``, ``factor`` × the value's (see
         :meth:`factor`)."""
         e, m, k = factor / self.elementwise, factor / self.matmul, factor * self.call
@@ -50,8 +53,12 @@ class Rates:
 
     def seconds(self, c: Cost, factor: float = 1.0) -> Seconds:
         """``c`` in seconds (see :meth:`pricing`)."""
-        s = self.pricing(factor)
-        return Seconds(s(c[0], c[2], c[3]), s(c[1], c[4], c[5]))
+        return priced(self.pricing(factor), c)
+
+
+def priced(pricing: Pricing, c: Cost) -> Seconds:
+    """``c``'s work and span at ``pricing`` (:meth:`Rates.pricing`)."""
+    return Seconds(pricing(c[0], c[2], c[3]), pricing(c[1], c[4], c[5]))
 
 
 def _best(f: Any, reps: int) -> float:

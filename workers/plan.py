@@ -41,7 +41,7 @@ from catterms.terms import Term, compose, cross, fork, jamn
 from catterms.typecheck import Typed, checked
 from catterms.types import Array, Type
 
-from .estimate import Rates, Seconds
+from .estimate import Rates, Seconds, priced
 from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, origins, union
 
 MODES = ("value", "jvp", "vjp", "grad")
@@ -225,7 +225,7 @@ class Planner(Category[Stage]):
     def price(self, node: Term, t: Type) -> tuple[Type, Seconds]:
         """``node``'s codomain on ``t`` and its cost in seconds in this plan's mode."""
         cod, c = self.typing[id(node)].check(t)
-        return cod, Seconds(self.secs(c[0], c[2], c[3]), self.secs(c[1], c[4], c[5]))
+        return cod, priced(self.secs, c)
 
     def plumbing(self, node: Term) -> bool:
         """Computes nothing (no primitive, no sum): only rearranges wires."""
@@ -399,8 +399,10 @@ class Planner(Category[Stage]):
         heavy: list[tuple[Stage, Wire, Type, int]] = []
         typing, secs, threshold_s = self.typing, self.secs, self.threshold_s
         ts = t if crossed else (t,) * len(args)
-        for pos, (node, ti, (cod, ops)) in enumerate(zip(args, ts, [typing[id(n)].check(ti) for n, ti in zip(args, ts)])):
-            if ops.calls == 0:  # plumbing
+        for pos, (node, ti) in enumerate(zip(args, ts)):
+            typed = typing[id(node)]
+            cod, ops = typed.check(ti)
+            if not typed.computes:  # plumbing
                 f = stage.parts[pos]
                 outs[pos] = f.split(f, w[pos] if crossed else w, ti)
                 continue
@@ -437,9 +439,8 @@ class Planner(Category[Stage]):
         outs = self._branches(stage, True, w, t)
         cod, _ = self.price(stage.node, t)
         n = len(stage.parts)
-        sums = summed(n, cod)
         return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod,
-                         self.secs(sums.work, sums.flops, sums.calls), True)
+                         priced(self.secs, summed(n, cod)).work, True)
 
 
 def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: float) -> None:
