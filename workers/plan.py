@@ -485,8 +485,9 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     ``threshold_s`` is the smallest task worth sending to Dask; ``rate`` says how fast a worker computes
     (see :func:`workers.estimate.measure_rates`); steps lighter than ``inline_s`` at the output run in
     the Executor; ``workers`` is how many the cluster has: below a fork whose heavy branches already
-    keep every worker busy, a branch is not split further. The term must be well typed on ``dom`` (see
-    :func:`catterms.api.prepare`).
+    keep every worker busy, a branch is not split further. An ill-typed term raises
+    :class:`~catterms.errors.TermTypeError` naming the node; a term a job has just type-checked (see
+    :func:`catterms.api.prepare`) is not checked again: the planner reads that check.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")

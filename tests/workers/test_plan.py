@@ -237,3 +237,9 @@ def test_chunks_cut_where_the_running_total_reaches_each_share(spec, threshold_s
     planner = Planner.__new__(Planner)
     planner.threshold_s = threshold_s
     assert planner.chunks(items, side_by_side) == _chunks_by_definition(items, threshold_s, side_by_side)
+
+
+def test_an_ill_typed_term_is_refused_with_the_node_named():
+    term = ct.compose(ct.prim("matmul"), ct.fork(ct.identity, ct.const(np.ones((4, 2)))))
+    with pytest.raises(ct.TermTypeError, match="matmul"):
+        plan(term, ct.Array((3, 3)), "grad")
