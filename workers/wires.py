@@ -108,7 +108,7 @@ def _origins(wire: Wire, seen: dict[int, None]) -> None:
     if isinstance(wire, Ref):
         seen[wire.source] = None
     elif isinstance(wire, tuple):
-        for w in wire:
+        for w in wire:  # leaves inline, not a call each: a fork's output wire may have thousands
             if isinstance(w, Ref):
                 seen[w.source] = None
             elif isinstance(w, tuple):
