@@ -6,7 +6,7 @@ A morphism of ``D lin`` is a function ``x ↦ (f x, 𝒟 f x)`` whose derivative
 * composition chains derivatives (Thm 1), cross crosses them (Thm 2);
 * plumbing and linear primitives are their own derivatives (Thm 3: ``linearD``);
 * a non-linear primitive asks its table row for the derivative, built in ``lin``;
-* a constant has the zero derivative.
+* a constant, and any result without a tangent (an integer or boolean array), has the zero derivative.
 
 Forward mode is ``D(ADDITIVE)``; reverse mode is ``D(DUAL)`` — the same construction over the dual
 category, so composition of derivatives flips and forks become joins without a single extra rule.
@@ -22,6 +22,11 @@ from .evaluate import EVAL, at_primitive
 from .linear import ADDITIVE, DUAL, Lin, LinearCategory
 from .prims import Rule, shapes
 from .terms import Term
+
+
+def has_tangent(y: Any) -> bool:
+    """Whether a (symbolic or real) value has a float part; decided at generation time, for free."""
+    return any(has_tangent(c) for c in y) if isinstance(y, tuple) else y.dtype.kind == "f"
 
 DFn = Callable[[Any], tuple[Any, Lin]]
 
@@ -93,15 +98,22 @@ class D(Category[DFn]):
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> DFn:
         f, lin = EVAL.prim(rule, params), self.lin
+        zero = lin.zero()
         if rule.linear:
             linear = lin.linear
-            return lambda x: (f(x), linear(rule, params, shapes(x)))
+
+            def run(x: Any) -> tuple[Any, Lin]:
+                y = f(x)
+                return y, linear(rule, params, shapes(x)) if has_tangent(y) else zero
+
+            return run
         deriv = rule.deriv
         assert deriv is not None
 
         def run(x: Any) -> tuple[Any, Lin]:
             y = f(x)
-            return y, deriv(lin, x, y, **params)
+            # a result without a tangent (integers, booleans) has no derivative, whatever made it
+            return y, deriv(lin, x, y, **params) if has_tangent(y) else zero
 
         return run
 

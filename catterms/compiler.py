@@ -6,6 +6,8 @@ Each mode runs one interpretation on symbols (:mod:`catterms.codegen`) and compi
 * ``jvp``    — ``D`` over additive maps: ``f(x, dx) -> (y, dy)``;
 * ``vjp``    — ``D`` over ``Dual``: ``f(x, dy) -> (y, dx)``;
 * ``grad``   — the same with the cotangent 1: ``f(x) -> (y, ∇f x)``;
+
+(tangents and cotangents of integer and boolean parts are ``None``, in and out: they have none)
 * ``split``  — reverse mode cut between its halves: ``forward(x) -> (y, residuals)`` and
   ``backward(residuals, dy) -> dx``. The residuals are exactly the forward values the backward half
   reads (trap 5 of the paper digest: no tape, but residuals), as a tuple of arrays, so they can wait
@@ -28,7 +30,7 @@ from .evaluate import EVAL
 from .terms import Term
 from .typecheck import infer
 from .types import Type
-from .vectors import materialize
+from .vectors import materialize, tangent
 
 Mode = Literal["value", "jvp", "vjp", "grad"]
 
@@ -54,14 +56,14 @@ def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
         if mode == "jvp":
             dx = prog.inputs(dom, "t")
             y, d = interpreted(term, FORWARD)(x)
-            return prog.function([x, dx], (y, materialize(d(dx), cod)), "jvp")
+            return prog.function([x, dx], (y, materialize(d(tangent(dx, dom)), cod)), "jvp")
         y, d = interpreted(term, REVERSE)(x)
         if mode == "grad":
             # a known 1, not a placeholder: what the backward pass does to it folds at generation time
             return prog.function([x], (y, materialize(d(np.ones((), cod.dtype)), dom)), "grad")
         if mode == "vjp":
             dy = prog.inputs(cod, "c")
-            return prog.function([x, dy], (y, materialize(d(dy), dom)), "vjp")
+            return prog.function([x, dy], (y, materialize(d(tangent(dy, cod)), dom)), "vjp")
     raise ValueError(f"unknown mode {mode!r}")
 
 
@@ -76,7 +78,7 @@ def split(term: Term, dom: Type) -> Split:
         y, d = interpreted(term, REVERSE)(x)
         mark = len(prog.lines)
         dy = prog.inputs(cod, "c")
-        dx = materialize(d(dy), dom)
+        dx = materialize(d(tangent(dy, cod)), dom)
     uses: list[str] = []
     prog.literal(dx, uses)
     residuals = tuple(prog.residuals(mark, uses, {s.name for s in _leaves(dy)}))

@@ -189,12 +189,14 @@ def prim(name: str, **params: Any) -> Term:
 
 
 def const(value: Any, dtype: Any = None) -> Term:
-    """``λ_. c``: ignores its input and returns the array ``value`` (float32 or float64)."""
+    """``λ_. c``: ignores its input and returns the array ``value``. Python numbers and lists are float64
+    unless ``dtype`` says otherwise; numpy values keep their own dtype (integer and boolean constants are
+    indices and masks)."""
     if dtype is None and not isinstance(value, (np.ndarray, np.generic)):
-        dtype = "float64"  # Python numbers and lists; numpy values keep their own dtype
+        dtype = "float64"
     arr = np.array(value, dtype=dtype)
-    if arr.dtype.kind in "iub":
-        arr = arr.astype("float64")
+    if arr.dtype == np.int8 or arr.dtype.kind == "u" or arr.dtype == np.int16:
+        arr = arr.astype("int64")  # narrow integers widen, as indices
     Array(arr.shape, arr.dtype)  # rejects complex and object arrays
     arr = np.array(arr, order="C")
     arr.flags.writeable = False

@@ -1,7 +1,9 @@
 """Objects of the category: array types and (nested) products of them.
 
-An object is either an :class:`Array` (a shape and a float dtype) or a Python ``tuple`` of objects, the
-categorical product. Values follow the same structure: an ``ndarray`` for an :class:`Array`, a Python
+An object is either an :class:`Array` (a shape and a dtype) or a Python ``tuple`` of objects, the
+categorical product. Float arrays are vector spaces with tangents; integer and boolean arrays (indices,
+comparisons, counts) are values *without* a tangent — their tangent space is trivial, as JAX's ``float0``:
+a linear map skips them, and the API hands ``None`` for their tangent or cotangent. Values follow the same structure: an ``ndarray`` for an :class:`Array`, a Python
 tuple for a product. Because the paper's products are biproducts (§4.4), the same tuples also serve as
 coproducts: ``inl``/``inr`` inject by padding with zeros of the other component's type.
 """
@@ -17,7 +19,10 @@ import numpy as np
 from .errors import TermTypeError
 
 #: dtypes that terms compute in. Complex numbers would need conjugate transposes; they are refused.
-DTYPES: tuple[str, ...] = ("float64", "float32")
+DTYPES: tuple[str, ...] = ("float64", "float32", "int64", "int32", "bool")
+#: The dtypes with tangents.
+FLOAT_DTYPES: tuple[str, ...] = ("float64", "float32")
+_SHORT = {"float64": "f64", "float32": "f32", "int64": "i64", "int32": "i32", "bool": "bool"}
 
 
 class Array:
@@ -64,8 +69,13 @@ class Array:
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def differentiable(self) -> bool:
+        """Whether values of this type have tangents (float arrays do; integer and boolean ones do not)."""
+        return self.dtype in FLOAT_DTYPES
+
     def __str__(self) -> str:
-        return f"{'f64' if self.dtype == 'float64' else 'f32'}[{','.join(map(str, self.shape))}]"
+        return f"{_SHORT[self.dtype]}[{','.join(map(str, self.shape))}]"
 
     def __repr__(self) -> str:
         return f"Array({self.shape}, {self.dtype!r})"
@@ -102,7 +112,9 @@ def show(t: Type) -> str:
 
 
 _ARRAYS: dict[tuple, Array] = {}
-_FLOATS = (np.dtype("float64"), np.dtype("float32"))
+_SUPPORTED = tuple(np.dtype(d) for d in DTYPES)
+#: Python scalars as the arrays they stand for (numpy's defaults).
+_SCALARS = {bool: np.dtype("bool"), int: np.dtype("int64"), float: np.dtype("float64")}
 
 
 def array_of(shape: tuple[int, ...], dtype: np.dtype) -> Array:
@@ -115,19 +127,27 @@ def array_of(shape: tuple[int, ...], dtype: np.dtype) -> Array:
 
 
 def type_of(value: Any) -> Type:
-    """The object a value belongs to; Python floats and ints count as float64 scalars."""
+    """The object a value belongs to: arrays and numpy scalars by their dtype; Python ``float``, ``int``
+    and ``bool`` as float64, int64 and bool scalars (numpy's defaults)."""
     if isinstance(value, tuple):
         return tuple(type_of(v) for v in value)
-    if isinstance(value, np.ndarray) or isinstance(value, np.floating):
+    if isinstance(value, (np.ndarray, np.generic)):
         return array_of(value.shape, value.dtype)
-    if isinstance(value, (float, int, np.integer)) and not isinstance(value, bool):
-        return array_of((), np.dtype("float64"))
-    raise TermTypeError(f"a value must be an ndarray, a float or a tuple of these, got {type(value).__name__}")
+    kind = _SCALARS.get(type(value))
+    if kind is not None:
+        return array_of((), kind)
+    if isinstance(value, (bool, int, float)):  # subclasses (IntEnum, …)
+        return array_of((), np.asarray(value).dtype)
+    raise TermTypeError(f"a value must be an ndarray, a Python or numpy scalar, or a tuple of these; "
+                        f"got {type(value).__name__}")
 
 
 def as_value(value: Any, t: Type | None = None) -> Any:
-    """Normalise a user value into the value of type ``t`` (or its own type): arrays, float dtypes."""
-    if type(value) is np.ndarray and value.dtype in _FLOATS and t is None:
+    """Normalise a user value into the value of type ``t`` (or of its own type).
+
+    With ``t`` given, numbers convert to ``t``'s dtype where numpy would do so safely (an integer array where
+    floats are expected, a Python int where an int32 is); anything else must match exactly."""
+    if type(value) is np.ndarray and value.dtype in _SUPPORTED and t is None:
         return value  # the common case, kept cheap: it is on every call's path
     if isinstance(value, tuple):
         parts = t if t is not None else (None,) * len(value)
@@ -136,19 +156,54 @@ def as_value(value: Any, t: Type | None = None) -> Any:
         return tuple(as_value(v, p) for v, p in zip(value, parts))
     if isinstance(value, list):
         raise TermTypeError("products are Python tuples, not lists: wrap arrays in np.asarray or tuple(...)")
-    arr = np.asarray(value)
-    if arr.dtype.kind in "iub" and (t is None or isinstance(t, Array)):
-        arr = arr.astype(t.dtype if isinstance(t, Array) else "float64")
+    if value is None:
+        raise TermTypeError("a value is missing (None)" + (f" where {show(t)} is expected" if t is not None else ""))
+    if t is not None and not isinstance(t, Array):
+        raise TermTypeError(f"expected a value of type {show(t)}, got an array of shape {np.shape(value)}")
+    kind = _SCALARS.get(type(value))
+    arr = np.asarray(value, dtype=kind)
     if t is not None:
-        if not isinstance(t, Array):
-            raise TermTypeError(f"expected a value of type {show(t)}, got an array of shape {arr.shape}")
+        if arr.dtype.name != t.dtype and _converts(arr, type(value) in _SCALARS, t.dtype):
+            arr = arr.astype(t.dtype)
         if arr.shape != t.shape or arr.dtype.name != t.dtype:
-            raise TermTypeError(f"expected a value of type {show(t)}, got {show(Array(arr.shape, arr.dtype))}")
+            raise TermTypeError(f"expected a value of type {show(t)}, got {_describe(arr)}")
         return arr
-    type_of(arr)  # rejects complex/object dtypes with the documented error
     if arr.dtype.name not in DTYPES:
         raise TermTypeError(f"unsupported dtype {arr.dtype.name!r}: catterms computes in {', '.join(DTYPES)}")
     return arr
+
+
+def _converts(arr: np.ndarray, python_scalar: bool, dtype: str) -> bool:
+    """Whether a value of ``arr``'s dtype may stand for one of ``dtype``: integers and booleans where
+    floats are expected, and a Python number (weakly typed, as numpy's NEP 50 says) of the same kind."""
+    kind = np.dtype(dtype).kind
+    return (arr.dtype.kind in "iub" and kind == "f") or (python_scalar and arr.dtype.kind == kind)
+
+
+def _describe(arr: np.ndarray) -> str:
+    return str(Array(arr.shape, arr.dtype)) if arr.dtype.name in DTYPES else f"an array of dtype {arr.dtype.name}"
+
+
+def as_tangent(value: Any, t: Type) -> Any:
+    """Normalise a tangent (or cotangent) for type ``t``: :func:`as_value` on the parts with a tangent;
+    the integer and boolean parts take ``None`` (anything else given there is ignored)."""
+    if isinstance(t, tuple):
+        if not isinstance(value, tuple) or len(value) != len(t):
+            raise TermTypeError(f"expected a tangent of type {show(t)}, got {type(value).__name__}")
+        return tuple(as_tangent(v, c) for v, c in zip(value, t))
+    return as_value(value, t) if t.differentiable else None
+
+
+def tangent_types(t: Type) -> Any:
+    """``t`` with every part that has no tangent (integer and boolean arrays) replaced by ``None``."""
+    if isinstance(t, tuple):
+        return tuple(tangent_types(c) for c in t)
+    return t if t.differentiable else None
+
+
+def differentiable(t: Type) -> bool:
+    """Whether any part of ``t`` has a tangent."""
+    return any(a.differentiable for a in leaves(t))
 
 
 def leaves(t: Type) -> list[Array]:

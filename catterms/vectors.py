@@ -164,10 +164,21 @@ def total(ts: Sequence[Any]) -> Any:
     return acc
 
 
+def tangent(t: Any, ty: Type) -> Any:
+    """A tangent given for ``ty`` as the linear maps take it: the parts without a tangent (integer and
+    boolean arrays) are :data:`ZERO`, whatever was passed for them."""
+    if isinstance(ty, tuple):
+        return tuple(tangent(c, s) for c, s in zip(t, ty))
+    return t if ty.differentiable else ZERO
+
+
 def materialize(t: Any, ty: Type) -> Any:
-    """A plain value of type ``ty``: zeros made real, scatters and lazy tuples forced, views copied."""
+    """A plain value of type ``ty``: zeros made real, scatters and lazy tuples forced, views copied; a part
+    without a tangent (an integer or boolean array) is ``None``."""
     if isinstance(ty, tuple):
         return tuple(materialize(component(t, i), c) for i, c in enumerate(ty))
+    if not ty.differentiable:
+        return None
     if t is ZERO:
         return zeros(ty)
     arr = dense(t)

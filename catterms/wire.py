@@ -30,7 +30,8 @@ VALUE_FORMAT = "catterms/value"
 VERSION = 1
 
 #: The dtypes that travel, as little-endian numpy dtypes (the wire's byte order whatever the host's).
-WIRE_DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4")}
+WIRE_DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4"), "int64": np.dtype("<i8"),
+               "int32": np.dtype("<i4"), "bool": np.dtype("?")}
 
 #: Every map in the format has at most three keys; prim params have at most two. A bound on map length
 #: stops a message from declaring a huge map before its content is checked.
@@ -312,6 +313,8 @@ class _Decoder:
         need = math.prod(shp) * dt.itemsize
         if len(data) != need:
             raise WireFormatError(f"{len(data)} bytes do not hold a {dtype}{list(shp)} array ({need} bytes)")
+        if dt.kind == "b" and data.strip(b"\x00\x01"):
+            raise WireFormatError("a bool array's bytes must each be 0 or 1")
         return np.frombuffer(data, dtype=dt).reshape(shp).astype(dt.newbyteorder("="), copy=False)
 
     def type(self, raw: Any, depth: int = 0) -> Type:

@@ -21,7 +21,7 @@ from typing import Any
 import catterms as ct
 from catterms import wire
 from catterms.api import prepare, require_scalar
-from catterms.types import as_value
+from catterms.types import as_tangent, as_value
 
 from .errors import error
 
@@ -149,11 +149,11 @@ def check(sub: Submission, limits: wire.Limits) -> Job:
     try:
         x, dom, cod = prepare(term, x)
         if sub.mode == "grad":
-            require_scalar(cod)
+            require_scalar(cod, dom)
         field = "tangent"
-        tangent = None if tangent is None else as_value(tangent, dom)
+        tangent = None if tangent is None else as_tangent(tangent, dom)
         field = "cotangent"
-        cotangent = None if cotangent is None else as_value(cotangent, cod)
+        cotangent = None if cotangent is None else as_tangent(cotangent, cod)
     except ct.TermTypeError as e:
         raise error("ill_typed", f"{field}: {e}", field=field, node=_node(e)) from None
     return Job(term, x, sub.mode, tangent, cotangent, sub.baseline)

@@ -38,7 +38,7 @@ from catterms.api import prepare, require_scalar
 from catterms.compiler import program
 from catterms.errors import CattermsError, TermTypeError
 from catterms.terms import Term, prim
-from catterms.types import Array, Type, as_value
+from catterms.types import Array, Type, as_tangent, as_value
 
 from . import assemble
 from .alloc import WORKER_ENV
@@ -368,11 +368,11 @@ class Executor:
         x, dom, cod = prepare(term, x)
         direction, dy = None, None
         if mode == "jvp":
-            direction = as_value(_required(tangent, "tangent", mode), dom)
+            direction = as_tangent(_required(tangent, "tangent", mode), dom)
         elif mode == "vjp":
-            direction = dy = as_value(_required(cotangent, "cotangent", mode), cod)
+            direction = dy = as_tangent(_required(cotangent, "cotangent", mode), cod)
         elif mode == "grad":
-            require_scalar(cod)
+            require_scalar(cod, dom)
             dy = np.ones((), cod.dtype)
         p = self._plan(term, dom, mode, self._planning_for())
         seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})

@@ -1,7 +1,7 @@
 """Stage 1, driver: call the user's function on tracers and collect the traced DAG.
 
-A spec is a :class:`~catterms.types.Array`, an example ndarray (its shape and dtype; integer examples
-mean float64) or a tuple of specs (a nested argument, received as a tuple of tracers). A function of
+A spec is a :class:`~catterms.types.Array`, an example ndarray or a Python or numpy scalar (its shape and
+dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple of specs (a nested argument, received as a tuple of tracers). A function of
 n ≥ 2 arguments is traced on the n-tuple of them, a one-argument function on the bare value; an input
 is reached by its path of ``(i, n)`` projections.
 """
@@ -13,10 +13,10 @@ from typing import Any, Callable, NamedTuple, Union
 
 import numpy as np
 
-from ..errors import TraceError
-from ..types import Array, Type
+from ..errors import TermTypeError, TraceError
+from ..types import Array, Type, type_of
 from .graph import Graph, Node
-from .tracer import Tracer, constant
+from .tracer import Tracer, constant, tracing
 
 Inputs = Union[Node, tuple]
 
@@ -31,12 +31,15 @@ def spec_type(spec: Any) -> Type:
     """The object a spec describes."""
     if isinstance(spec, Array):
         return spec
-    if isinstance(spec, np.ndarray):
-        return Array(spec.shape, "float64" if spec.dtype.kind in "iub" else spec.dtype)
     if isinstance(spec, tuple) and len(spec) >= 2:
         return tuple(spec_type(s) for s in spec)
-    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray or a tuple of at least two specs; "
-                     f"got {spec!r}")
+    if isinstance(spec, (np.ndarray, np.generic, bool, int, float)):
+        try:
+            return type_of(spec)
+        except TermTypeError as e:
+            raise TraceError(f"spec {spec!r}: {e}") from None
+    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray or scalar, or a tuple of at least two "
+                     f"specs; got {spec!r}")
 
 
 def _arguments(graph: Graph, t: Type, path: tuple) -> tuple[Any, Inputs]:
@@ -86,7 +89,8 @@ def trace(fn: Callable[..., Any], specs: tuple[Any, ...]) -> Traced:
     n = len(types)
     made = [_arguments(graph, t, () if n == 1 else ((i, n),)) for i, t in enumerate(types)]
     try:
-        out = fn(*(m[0] for m in made))
+        with tracing(graph):
+            out = fn(*(m[0] for m in made))
     finally:
         graph.open = False
     inputs = made[0][1] if n == 1 else tuple(m[1] for m in made)

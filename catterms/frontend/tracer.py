@@ -12,6 +12,8 @@ is how such an expression reaches us) and ``np.shape``/``np.ndim``, whose answer
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -118,12 +120,17 @@ class Tracer:
     # --- array methods -------------------------------------------------------------------------------
 
     def __getitem__(self, idx: Any) -> Any:
-        for item in idx if isinstance(idx, tuple) else (idx,):
-            parts = (item.start, item.stop, item.step) if isinstance(item, slice) else (item,)
-            if any(isinstance(p, Tracer) for p in parts):
-                raise TraceError("indexing with a traced value is data-dependent: indices must be static "
-                                 "(ints, slices, None, ..., or 1-d integer lists/arrays)")
-        return apply("index", (self,), idx=idx)
+        from .indexing import getitem
+
+        return getitem(self, idx)
+
+    @property
+    def at(self) -> Any:
+        """Functional updates, as JAX has them: ``x.at[idx].set(v)``, ``.add``, ``.multiply``, ``.min``,
+        ``.max`` return a new array."""
+        from .indexing import At
+
+        return At(self)
 
     @property
     def T(self) -> Any:
@@ -159,7 +166,8 @@ class Tracer:
     __float__ = __int__ = __complex__ = __index__ = _value
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        raise TraceError("traced arrays are immutable: build the result with cnp.concatenate or cnp.stack")
+        raise TraceError("traced arrays are immutable: instead of x[idx] = v write x = x.at[idx].set(v) "
+                         "(or .add(v), .multiply(v), .min(v), .max(v)), which returns the updated array")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TraceError("numpy cannot turn a traced array into an ndarray: use the functions of "
@@ -195,16 +203,21 @@ def _numpy_refusal(name: str) -> str:
 
 def _is_number(x: Any) -> bool:
     """Python scalars (and numpy's float64 scalar, a float subclass) adopt the other operands' dtype."""
-    return isinstance(x, (int, float)) and not isinstance(x, Tracer)
+    return isinstance(x, (int, float)) and not isinstance(x, Tracer) and not isinstance(x, np.generic)
 
 
 def constant(x: Any, dtype: Any = None) -> np.ndarray:
-    """An operand that is not traced, as the float array it stands for (integers become float64)."""
-    arr = np.asarray(x, dtype=dtype if _is_number(x) else None)
-    if arr.dtype.kind in "iub":
-        arr = arr.astype("float64")
-    elif arr.dtype.kind != "f":
-        raise TraceError(f"cannot use a {type(x).__name__} of dtype {arr.dtype} as a numeric array")
+    """An operand that is not traced, as the array it stands for: a Python number in ``dtype`` if given
+    (weakly typed, NEP 50), else as numpy makes it; narrow integers widen to int64."""
+    try:
+        arr = np.asarray(x, dtype=dtype if _is_number(x) else None)
+    except (TypeError, ValueError) as e:
+        raise TraceError(f"cannot use {type(x).__name__} {x!r} as an array: {e}") from None
+    if arr.dtype.kind == "u" or arr.dtype in (np.int8, np.int16):
+        arr = arr.astype("int64")
+    elif arr.dtype.kind not in "fib" or arr.dtype == np.float16:
+        raise TraceError(f"cannot use a {type(x).__name__} of dtype {arr.dtype} as an array: catterms computes in "
+                         "float64, float32, int64, int32 and bool")
     return arr
 
 
@@ -219,12 +232,38 @@ def _graph(operands: Sequence[Any]) -> Graph | None:
     return graph
 
 
+_TRACING: contextvars.ContextVar[Graph | None] = contextvars.ContextVar("catterms_tracing", default=None)
+
+
+@contextmanager
+def tracing(graph: Graph) -> Iterator[Graph]:
+    """Mark ``graph`` as the one being recorded, so constants built inside can join it (:func:`lifted`)."""
+    token = _TRACING.set(graph)
+    try:
+        yield graph
+    finally:
+        _TRACING.reset(token)
+
+
+def lifted(value: Any) -> Any:
+    """A constant made inside a function being compiled, as a (constant) traced array of that graph, so that
+    it has the traced arrays' methods (``cnp.zeros(n).at[i].set(v)``); outside ``ct.compile``, the array."""
+    graph = _TRACING.get()
+    return value if graph is None or not graph.open else Tracer(graph, graph.const(constant(value)))
+
+
 def operand_type(x: Any) -> Array:
     """The type of a traced or constant operand."""
     if isinstance(x, Tracer):
         return x.node.type
     arr = constant(x)
     return Array(arr.shape, arr.dtype)
+
+
+def _weak(x: Any, dtypes: list[str]) -> Any:
+    """The dtype a Python number takes among arrays of ``dtypes`` (numpy's NEP 50: ``f32 * 2`` is f32,
+    ``i64 * 0.5`` is f64); None for anything that is not a Python number."""
+    return np.result_type(*dtypes, x) if _is_number(x) and dtypes else None
 
 
 def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
@@ -234,8 +273,7 @@ def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
     canonical = rule.canonical(params)
     graph = _graph(operands)
     dtypes = [operand_type(o).dtype for o in operands if not _is_number(o)]
-    scalar_dtype = np.result_type(*dtypes) if dtypes else np.dtype("float64")
-    values = [o if isinstance(o, Tracer) else constant(o, scalar_dtype) for o in operands]
+    values = [o if isinstance(o, Tracer) else constant(o, _weak(o, dtypes)) for o in operands]
     if graph is None:
         dom = tuple(Array(v.shape, v.dtype) for v in values)
         rule.type(dom[0] if rule.arity == 1 else dom, **dict(canonical))

@@ -15,6 +15,8 @@ Each primitive is one :class:`Rule`, defined once, next to its kin:
   primitives and ``lin``'s combinators. This single rule serves forward and reverse mode.
 * ``transpose(lin, dom, **params)`` — for linear primitives only: the transposed map in ``lin``;
   ``dom`` is the domain's shape (or tuple of shapes). A linear primitive is its own derivative (Thm 3).
+  A primitive whose result has no tangent (comparisons, ``argmax``) or is locally constant (``floor``,
+  ``sign``) has :func:`no_derivative`.
 * ``cost(dom, cod, **params)`` — estimated element operations, for the planner and cost reports
   (``blas`` rules count flops that numpy hands to BLAS).
 
@@ -83,6 +85,11 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
+def no_derivative(lin: Any, x: Any, y: Any, **params: Any) -> Any:
+    """The derivative of a primitive that is locally constant or whose result has no tangent: zero."""
+    return lin.zero()
+
+
 def lookup(name: str) -> Rule:
     """The rule of a public primitive; unknown names raise the wire-format error (it is what decodes them)."""
     rule = TABLE.get(name) if isinstance(name, str) else None
@@ -143,6 +150,14 @@ def want_array(name: str, dom: Type) -> Array:
     return dom
 
 
+def want_float(name: str, dom: Type) -> Array:
+    """A float array (functions such as ``sin`` are defined on floats; the front end casts integers first)."""
+    a = want_array(name, dom)
+    if not a.differentiable:
+        raise TermTypeError(f"{name} expects a float array, got {a}; convert it first (astype)")
+    return a
+
+
 def want_arrays(name: str, dom: Type, n: int | None) -> tuple[Array, ...]:
     ok = isinstance(dom, tuple) and all(isinstance(c, Array) for c in dom) and len(dom) >= 1
     if not ok or (n is not None and len(dom) != n):
@@ -169,4 +184,4 @@ def shapes(x: Any) -> Any:
     return x.shape if not isinstance(x, tuple) else tuple(c.shape for c in x)
 
 
-from . import elementwise, linalg, reductions, structure  # noqa: E402,F401  (fill the table)
+from . import elementwise, indexing, linalg, logic, reductions, structure  # noqa: E402,F401  (fill the table)

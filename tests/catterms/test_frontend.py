@@ -16,7 +16,6 @@ import pytest
 import catterms as ct
 import catterms.numpy as cnp
 from catterms import examples
-from catterms.prims import TABLE
 from catterms.terms import Term
 from catterms.types import Array, type_of
 
@@ -177,11 +176,6 @@ VALUE_CASES = [
     Case("stack", lambda a, b: cnp.stack([a, b, a], axis=1), lambda a, b: np.stack([a, b, a], axis=1),
          ((3, 4), (3, 4))),
 ]
-
-
-def test_value_cases_cover_every_public_primitive() -> None:
-    public = {name for name, rule in TABLE.items() if rule.public}
-    assert {c.prim for c in VALUE_CASES} == public
 
 
 @pytest.mark.parametrize("case", VALUE_CASES, ids=lambda c: c.prim)

@@ -1,0 +1,35 @@
+"""numpy-named functions for :func:`catterms.compile`: ``import catterms.numpy as cnp``.
+
+Each function has numpy's name, signature and broadcasting, and is a primitive of
+:mod:`catterms.prims` or a composition of primitives that costs no more than a primitive would. Inside a
+function being compiled they record primitives on traced arrays; on ordinary arrays they compute with
+the primitives' own implementations, which is also how a subexpression of constants folds into a
+constant. Plain ``np.`` calls on traced arrays dispatch here too (numpy's ``__array_ufunc__`` and
+``__array_function__`` protocols, :mod:`catterms.frontend.dispatch`): this package is the one place that
+maps numpy's names to primitives. The modules, by family:
+
+* :mod:`._arith` — operators and arithmetic; :mod:`._logic` — comparisons, logic, ``where``;
+* :mod:`._math` — elementwise functions; :mod:`._reductions` — reductions and scans;
+* :mod:`._shapes` — shapes, joining, construction; :mod:`._indexing` — gathers and ``take``;
+* :mod:`._products` — products; :mod:`.linalg` — ``numpy.linalg``.
+"""
+
+from __future__ import annotations
+
+from . import linalg
+from ._arith import *  # noqa: F401,F403
+from ._arith import __all__ as _arith
+from ._logic import *  # noqa: F401,F403
+from ._logic import __all__ as _logic
+from ._math import *  # noqa: F401,F403
+from ._math import __all__ as _math
+from ._products import *  # noqa: F401,F403
+from ._products import __all__ as _products
+from ._reductions import *  # noqa: F401,F403
+from ._reductions import __all__ as _reductions
+from ._shapes import *  # noqa: F401,F403
+from ._shapes import __all__ as _shapes
+from ._indexing import *  # noqa: F401,F403
+from ._indexing import __all__ as _indexing
+
+__all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_indexing, "linalg"})

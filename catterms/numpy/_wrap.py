@@ -1,0 +1,73 @@
+"""How a numpy-named function becomes primitives: the helpers every module of :mod:`catterms.numpy` uses.
+
+:func:`apply` records a primitive on traced operands or computes it on constants (so constant
+subexpressions fold). numpy's dtype rules are applied here, before a primitive sees its operands: a
+function that is defined on floats (``sin``, ``divide``) gets integer and boolean operands converted to
+float64 first (numpy's ``np.sin(int)`` is float64), while arithmetic and comparisons keep integers
+(index arithmetic). Python numbers are weakly typed, as numpy's NEP 50 says.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..frontend.tracer import Tracer, apply, constant, operand_type
+from ..prims import TABLE
+
+__all__ = ["Tracer", "apply", "as_float", "asarray", "binary", "constant", "dtype_of", "is_traced", "named",
+           "operand_type", "reduction", "unary"]  # the sibling modules' toolkit, not catterms.numpy's names
+
+
+def named(f: Callable[..., Any], name: str, prim: str | None = None, doc: str | None = None) -> Callable[..., Any]:
+    """``f`` under numpy's ``name``, documented by its primitive's table row (or ``doc``)."""
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc if doc is not None else f"{TABLE[prim].doc} (the primitive ``{prim}``)" if prim else None
+    return f
+
+
+def is_traced(x: Any) -> bool:
+    return isinstance(x, Tracer)
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of an operand (a Python number's default dtype)."""
+    return np.dtype(operand_type(x).dtype)
+
+
+def as_float(x: Any) -> Any:
+    """``x`` with integer and boolean dtypes converted to float64, as numpy's float functions do; Python
+    numbers are left alone (they adopt the other operands' dtype)."""
+    if isinstance(x, (int, float)) and not isinstance(x, Tracer):
+        return x
+    if dtype_of(x).kind == "f":
+        return x
+    return apply("astype", (x,), dtype="float64")
+
+
+def unary(prim: str, name: str | None = None) -> Callable[[Any], Any]:
+    """A float function of one array, numpy's name for the primitive ``prim``."""
+    return named(lambda x: apply(prim, (as_float(x),)), name or prim, prim)
+
+
+def binary(prim: str, name: str | None = None, floats: bool = True) -> Callable[[Any, Any], Any]:
+    """A broadcasting function of two arrays; ``floats`` converts integer operands first."""
+    if floats:
+        return named(lambda a, b: apply(prim, (as_float(a), as_float(b))), name or prim, prim)
+    return named(lambda a, b: apply(prim, (a, b)), name or prim, prim)
+
+
+def reduction(prim: str, name: str | None = None, floats: bool = True) -> Callable[..., Any]:
+    """``f(x, axis=None, keepdims=False)`` for a reduction primitive; ``floats`` converts integers first."""
+
+    def f(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return apply(prim, (as_float(x) if floats else x,), axis=axis, keepdims=keepdims)
+
+    return named(f, name or prim, prim)
+
+
+def asarray(x: Any) -> Any:
+    """A traced array as it is; anything else as the constant ndarray it stands for."""
+    return x if isinstance(x, Tracer) else constant(x)
+

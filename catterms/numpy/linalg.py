@@ -1,0 +1,5 @@
+"""``catterms.numpy.linalg``: numpy.linalg's names on traced arrays."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
