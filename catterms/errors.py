@@ -26,6 +26,10 @@ class TraceError(CattermsError, TypeError):
     """The front end met something it cannot turn into a term (e.g. data-dependent control flow)."""
 
 
+class TraceAttributeError(TraceError, AttributeError):
+    """A traced array lacks an attribute: a :class:`TraceError` that ``hasattr`` still reads as absent."""
+
+
 class MissingRuleError(CattermsError, NotImplementedError):
     """An interpreter has no rule for a primitive; names both."""
 

@@ -18,21 +18,56 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import TraceError
+from ..errors import TraceAttributeError, TraceError
 from ..prims import TABLE
 from ..types import Array
 from .graph import Graph, Node
 
 _BRANCHING = (
-    "is data-dependent control flow, which a term cannot express: Python `if`, `while`, `and`, `or`, "
-    "comparisons and min/max run at compile time, on values the tracer does not have. Express the choice "
-    "with cnp.maximum, cnp.minimum, cnp.relu or cnp.abs instead"
+    "is data-dependent control flow, which a term cannot express: Python `if`, `while`, `and`, `or` and the "
+    "builtins min/max run at compile time, on values the tracer does not have. Choose elementwise with "
+    "cnp.where(condition, x, y) (or cnp.maximum, cnp.minimum, cnp.clip) instead"
 )
 
 
+def _method(name: str, varargs: bool = False) -> Any:
+    """``x.name(...)`` as ``cnp.name(x, ...)`` (``varargs``: ``x.reshape(2, 3)`` as ``x.reshape((2, 3))``)."""
+
+    def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
+        if varargs and len(args) > 1:
+            args = (args,)
+        return dispatch.call(f"ndarray.{name}", dispatch.ours(name), (self, *args), kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``cnp.{name}(x, ...)``, as ``ndarray.{name}``."
+    return method
+
+
+def _operator(name: str, swap: bool = False) -> Any:
+    """A Python operator as the catterms.numpy function of that name (``swap``: the reflected form)."""
+    if swap:
+        return lambda self, other: getattr(cnp, name)(other, self)
+    return lambda self, other: getattr(cnp, name)(self, other)
+
+
+def _logical(name: str, swap: bool = False) -> Any:
+    """``&``, ``|``, ``^`` on boolean arrays: numpy's bitwise operators are logical on booleans."""
+
+    def op(self: Tracer, other: Any) -> Any:
+        a, b = (other, self) if swap else (self, other)
+        if any(operand_type(v).dtype != "bool" for v in (a, b)):
+            raise TraceError(f"the bitwise operator for numpy.{name} is supported on boolean arrays only; for "
+                             "integers write the arithmetic (e.g. `i % 2`), for conditions combine booleans")
+        return getattr(cnp, name.replace("bitwise", "logical"))(a, b)
+
+    return op
+
+
 class Tracer:
-    """A traced array: supports ``+ - * / ** @``, unary ``-``, ``abs``, static indexing, ``.T``,
-    ``.shape``, ``.ndim``, ``.dtype``, ``.reshape``, ``.sum``, ``.mean`` and ``.max``."""
+    """A traced array: the operators, attributes and methods of an ``ndarray``, each recording primitives
+    (``x.sum()`` is ``cnp.sum(x)``, ``x < y`` is ``cnp.less(x, y)``); plain numpy functions on it dispatch
+    to :mod:`catterms.numpy` (:mod:`.dispatch`). What a term cannot express (its value at compile time,
+    mutation, data-dependent shapes) raises :class:`~catterms.errors.TraceError` saying what to write."""
 
     __slots__ = ("graph", "node")
 
@@ -57,6 +92,14 @@ class Tracer:
     def dtype(self) -> np.dtype:
         return np.dtype(self.node.type.dtype)
 
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
     def __len__(self) -> int:
         if not self.shape:
             raise TraceError("len() of a 0-d traced array")
@@ -70,43 +113,24 @@ class Tracer:
     def __repr__(self) -> str:
         return f"Tracer({self.node.type})"
 
-    # --- arithmetic ----------------------------------------------------------------------------------
+    # --- operators -----------------------------------------------------------------------------------
 
-    def __add__(self, other: Any) -> Any:
-        return cnp.add(self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return cnp.add(other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return cnp.subtract(self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return cnp.subtract(other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return cnp.multiply(self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return cnp.multiply(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return cnp.divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return cnp.divide(other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return cnp.power(self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return cnp.power(other, self)
-
-    def __matmul__(self, other: Any) -> Any:
-        return cnp.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Any:
-        return cnp.matmul(other, self)
+    __add__, __radd__ = _operator("add"), _operator("add", True)
+    __sub__, __rsub__ = _operator("subtract"), _operator("subtract", True)
+    __mul__, __rmul__ = _operator("multiply"), _operator("multiply", True)
+    __truediv__, __rtruediv__ = _operator("divide"), _operator("divide", True)
+    __floordiv__, __rfloordiv__ = _operator("floor_divide"), _operator("floor_divide", True)
+    __mod__, __rmod__ = _operator("mod"), _operator("mod", True)
+    __divmod__, __rdivmod__ = _operator("divmod"), _operator("divmod", True)
+    __pow__, __rpow__ = _operator("power"), _operator("power", True)
+    __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", True)
+    __lt__, __le__ = _operator("less"), _operator("less_equal")
+    __gt__, __ge__ = _operator("greater"), _operator("greater_equal")
+    __eq__, __ne__ = _operator("equal"), _operator("not_equal")  # type: ignore[assignment]
+    __and__, __rand__ = _logical("bitwise_and"), _logical("bitwise_and", True)
+    __or__, __ror__ = _logical("bitwise_or"), _logical("bitwise_or", True)
+    __xor__, __rxor__ = _logical("bitwise_xor"), _logical("bitwise_xor", True)
+    __hash__ = object.__hash__  # identity: a tracer is a node of one trace, and == builds a comparison
 
     def __neg__(self) -> Any:
         return cnp.negative(self)
@@ -117,7 +141,15 @@ class Tracer:
     def __abs__(self) -> Any:
         return cnp.abs(self)
 
-    # --- array methods -------------------------------------------------------------------------------
+    def __invert__(self) -> Any:
+        if self.dtype != np.bool_:
+            raise TraceError("~ (numpy.invert) is supported on boolean arrays only: it is logical not there")
+        return cnp.logical_not(self)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return cnp.round(self, 0 if ndigits is None else ndigits)
+
+    # --- indexing and array methods ------------------------------------------------------------------
 
     def __getitem__(self, idx: Any) -> Any:
         from .indexing import getitem
@@ -136,28 +168,40 @@ class Tracer:
     def T(self) -> Any:
         return cnp.transpose(self)
 
-    def reshape(self, *shape: Any) -> Any:
-        return cnp.reshape(self, shape[0] if len(shape) == 1 else shape)
+    @property
+    def mT(self) -> Any:
+        return cnp.swapaxes(self, -1, -2)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return cnp.sum(self, axis=axis, keepdims=keepdims)
+    @property
+    def real(self) -> Tracer:
+        return self  # arrays are real
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return cnp.mean(self, axis=axis, keepdims=keepdims)
+    @property
+    def imag(self) -> Any:
+        return cnp.zeros_like(self)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return cnp.max(self, axis=axis, keepdims=keepdims)
+    def conj(self) -> Tracer:
+        return self
+
+    conjugate = conj
+
+    def copy(self) -> Tracer:
+        return self  # values are immutable: a copy is the value itself
+
+    reshape = _method("reshape", varargs=True)
+    transpose = _method("transpose", varargs=True)
+    flatten = _method("ravel")
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _REFUSED:
+            raise TraceError(_REFUSED[name])
+        raise TraceAttributeError(f"a traced array has no attribute {name!r} (catterms supports the ndarray "
+                                  "attributes and methods that map to catterms.numpy functions)")
 
     # --- what a tracer cannot do: each refusal says why and what to write instead ---------------------
 
     def __bool__(self) -> bool:
         raise TraceError(f"the truth value of a traced array {_BRANCHING}")
-
-    def _compare(self, other: Any) -> Any:
-        raise TraceError(f"comparing traced arrays {_BRANCHING}")
-
-    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _compare
-    __hash__ = object.__hash__
 
     def _value(self) -> Any:
         raise TraceError("a traced array has no value at compile time, so it cannot become a Python number "
@@ -170,32 +214,31 @@ class Tracer:
                          "(or .add(v), .multiply(v), .min(v), .max(v)), which returns the updated array")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TraceError("numpy cannot turn a traced array into an ndarray: use the functions of "
-                         "catterms.numpy (import catterms.numpy as cnp) on traced arrays")
+        raise TraceError("numpy cannot turn a traced array into an ndarray (np.asarray, np.array, or a numpy "
+                         "function catterms does not support): use catterms.numpy (import catterms.numpy as "
+                         "cnp), whose functions accept traced arrays")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        # numpy routes `ndarray <op> tracer` here; those operators are ours. Any other ufunc is refused.
-        op = _OPERATOR_UFUNCS.get(ufunc.__name__)
-        if op is not None and method == "__call__" and not kwargs:
-            return getattr(cnp, op)(*inputs)
-        raise TraceError(_numpy_refusal(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"))
+        return dispatch.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in (np.shape, np.ndim) and args and args[0] is self and len(args) + len(kwargs) == 1:
-            return getattr(self, func.__name__)  # static facts are known at compile time
-        raise TraceError(_numpy_refusal(func.__name__))
+        return dispatch.function(func, args, kwargs)
 
 
-_OPERATOR_UFUNCS = {"add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide",
-                    "true_divide": "divide", "power": "power", "matmul": "matmul"}
-_NUMPY_NAMES = {"absolute": "abs", "true_divide": "divide", "amax": "max"}
+#: ndarray methods that are the catterms.numpy function of the same name applied to the array.
+METHODS = ("all", "any", "argmax", "argmin", "argsort", "astype", "clip", "cumprod", "cumsum", "diagonal", "dot",
+           "max", "mean", "min", "prod", "ptp", "ravel", "repeat", "round", "squeeze", "std", "sum", "swapaxes",
+           "take", "trace", "var")
+for _name in METHODS:
+    setattr(Tracer, _name, _method(_name))
 
-
-def _numpy_refusal(name: str) -> str:
-    ours = _NUMPY_NAMES.get(name, name)
-    hint = (f"use cnp.{ours} (import catterms.numpy as cnp)" if hasattr(cnp, ours)
-            else "catterms.numpy has no counterpart; write it with the functions catterms.numpy offers")
-    return f"numpy.{name} cannot run on a traced array: {hint}"
+_REFUSED = {
+    "sort": "x.sort() sorts in place; traced arrays are immutable: write cnp.sort(x)",
+    "fill": "x.fill(v) writes in place; traced arrays are immutable: write cnp.full_like(x, v)",
+    "item": "x.item() needs the value at compile time, which a traced array does not have",
+    "tolist": "x.tolist() needs the values at compile time, which a traced array does not have",
+    "nonzero": "x.nonzero() has a shape that depends on the data, which a term cannot express: use cnp.where",
+}
 
 
 # --- applying a primitive ------------------------------------------------------------------------------
@@ -283,3 +326,4 @@ def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
 
 
 from .. import numpy as cnp  # noqa: E402  (the operators above are catterms.numpy's functions)
+from . import dispatch  # noqa: E402
