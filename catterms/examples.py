@@ -92,3 +92,106 @@ def ensemble_loss(K: int, batch: int = 64, width: int = 32, features: int = 16, 
     if K == 1:
         return Example(term, example[0], lambda p: total((p,), np))
     return Example(term, example, lambda ps: total(ps, np))
+
+
+# --- objectives that need the wider numpy surface: gathers, integer labels, factorizations -----------------
+#
+# Each is written once against ``xp`` (an array module) and ``lse`` (its logsumexp over an axis), so the
+# benchmarks run the very same program under numpy, catterms, autograd and jax.
+
+Program = Callable[[Any, Callable[..., Any]], Callable[..., Any]]
+
+
+class Objective(NamedTuple):
+    """An :class:`Example` together with its ``program(xp, lse)``, for anchors in other AD systems."""
+
+    term: Term
+    example_input: Any
+    reference: Callable[[Any], Any]
+    program: Program
+
+
+def _objective(program: Program, x: Any) -> Objective:
+    from scipy.special import logsumexp
+
+    specs = tuple(Array(np.shape(a), np.asarray(a).dtype) for a in x)
+    term = compile(program(cnp, cnp.logsumexp), *specs)
+    ref = program(np, logsumexp)
+    return Objective(term, x, lambda p: ref(*p), program)
+
+
+def gmm_objective(n: int = 1000, d: int = 10, k: int = 25, seed: int = 0) -> Objective:
+    """The Gaussian-mixture negative log-likelihood of ADBench/GradBench (with its Wishart prior), as a
+    function of ``(alphas, means, icf)``: each component's inverse-covariance factor is a lower-triangular
+    matrix gathered from the packed ``icf`` rows by a ``d × d`` integer index (``row[:, tril_index]``)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    gamma, m = 1.0, 0
+    packed = d * (d + 1) // 2
+    # index into [log-diagonal (d) | strictly lower part (packed - d), row by row | a zero] of each row
+    tril = np.full((d, d), packed, dtype=np.int64)
+    tril[np.diag_indices(d)] = np.arange(d)
+    rows, cols = np.tril_indices(d, -1)
+    tril[rows, cols] = d + np.arange(rows.size)
+    const = -n * d * 0.5 * np.log(2 * np.pi) - k * (
+        (d + m + 1) * d * (np.log(gamma) - 0.5 * np.log(2)) - _log_multigamma(0.5 * (d + m + 1), d))
+
+    def program(xp: Any, lse: Callable[..., Any]) -> Callable[..., Any]:
+        def nll(alphas: Any, means: Any, icf: Any) -> Any:
+            log_diag = icf[:, :d]
+            factors = xp.concatenate([xp.exp(log_diag), icf[:, d:], xp.zeros((k, 1))], axis=1)[:, tril]
+            centered = xp.transpose(x[:, None, :] - means[None, :, :], (1, 2, 0))  # k × d × n
+            mahalanobis = xp.sum((factors @ centered) ** 2, axis=1)  # k × n
+            inner = (alphas + xp.sum(log_diag, axis=1))[:, None] - 0.5 * mahalanobis
+            prior = xp.sum(0.5 * gamma ** 2 * (xp.sum(xp.exp(2 * log_diag), axis=1)
+                                                + xp.sum(icf[:, d:] ** 2, axis=1)) - m * xp.sum(log_diag, axis=1))
+            return -(const + xp.sum(lse(inner, axis=0)) - n * lse(alphas, axis=0) - prior)
+
+        return nll
+
+    params = (rng.standard_normal(k), rng.standard_normal((k, d)), 0.1 * rng.standard_normal((k, packed)))
+    return _objective(program, params)
+
+
+def _log_multigamma(a: float, p: int) -> float:
+    from scipy.special import multigammaln
+
+    return float(multigammaln(a, p))
+
+
+def softmax_cross_entropy(batch: int = 512, features: int = 256, classes: int = 100, seed: int = 0) -> Objective:
+    """Mean softmax cross-entropy of a linear classifier ``(W, b)`` on integer labels, the label's logit
+    picked with ``take_along_axis``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, features))
+    labels = rng.integers(0, classes, batch)
+
+    def program(xp: Any, lse: Callable[..., Any]) -> Callable[..., Any]:
+        def loss(W: Any, b: Any) -> Any:
+            logits = X @ W + b
+            picked = xp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+            return xp.mean(lse(logits, axis=1) - picked)
+
+        return loss
+
+    params = (rng.standard_normal((features, classes)) / np.sqrt(features), np.zeros(classes))
+    return _objective(program, params)
+
+
+def gaussian_loglik(n: int = 2000, d: int = 20, seed: int = 0) -> Objective:
+    """The log-likelihood of data under ``N(μ, A Aᵀ + I)``, as a function of ``(μ, A)``, through a
+    Cholesky factor and a linear solve."""
+    rng = np.random.default_rng(seed)
+    data = rng.standard_normal((n, d))
+    eye = np.eye(d)
+
+    def program(xp: Any, lse: Callable[..., Any]) -> Callable[..., Any]:
+        def loglik(mu: Any, A: Any) -> Any:
+            L = xp.linalg.cholesky(A @ A.T + eye)
+            z = xp.linalg.solve(L, (data - mu).T)
+            return -0.5 * xp.sum(z ** 2) - n * xp.sum(xp.log(xp.diagonal(L))) - 0.5 * n * d * np.log(2 * np.pi)
+
+        return loglik
+
+    params = (0.1 * rng.standard_normal(d), rng.standard_normal((d, d)) / np.sqrt(d))
+    return _objective(program, params)

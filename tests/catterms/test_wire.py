@@ -18,6 +18,8 @@ import msgpack
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from strategies import term_and_input
 
 import catterms as ct
@@ -369,6 +371,12 @@ FUZZ_SEEDS = [
                T.inj(0, 3, (Array((2,)), Array((2,)), Array((1, 2))))), np.ones(2)),
     (T.compose(T.prim("logsumexp", axis=-1), T.prim("matmul"), T.fork(T.identity, T.prim("transpose"))),
      np.eye(2)),
+    # integers and booleans: a mask, an integer constant, a comparison, a conversion
+    (T.compose(T.prim("where"), T.fork(T.compose(T.prim("less"), T.fork(T.identity, T.const(np.zeros(3)))),
+                                       T.compose(T.prim("astype", dtype="float32"), T.const(np.arange(3, dtype=np.int32))),
+                                       T.const(np.array([True, False, True])))),
+     np.array([-1.0, 2.0, -3.0])),
+    (T.compose(T.prim("add"), T.cross(T.prim("astype", dtype="int64"), T.identity)), (np.ones(2), np.arange(2))),
 ]
 
 
@@ -443,6 +451,17 @@ def test_fuzz_loads_on_mutated_and_random_bytes() -> None:
 
 
 # --- values ---------------------------------------------------------------------------------------------
+
+
+@given(hnp.arrays(st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.bool_]),
+                  hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)))
+@settings(max_examples=50, deadline=None)
+def test_random_values_of_every_dtype_round_trip(value: np.ndarray) -> None:
+    back = loads_value(dumps_value(value))
+    assert back.dtype == value.dtype and back.shape == value.shape
+    np.testing.assert_array_equal(back, value)
+    term = ct.const(value)
+    assert loads(dumps(term)) == term
 
 
 @pytest.mark.parametrize("value", [
