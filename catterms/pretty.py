@@ -14,6 +14,8 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from .types import Array
+
 from .category import Category, interpret
 from .prims import Rule
 from .terms import Term
@@ -36,7 +38,14 @@ def _index_text(idx: tuple) -> str:
             return "None"
         if tag == "e":
             return "..."
-        return str(list(it[1]))
+        if tag == "t":
+            return "⟨i⟩"  # a traced index, the next operand
+        if len(it) == 2:
+            return str(list(it[1]))
+        shape, flat = it[1], it[2]
+        if tag == "a" and len(flat) <= 6:
+            return str(np.array(flat, dtype=np.int64).reshape(shape).tolist())
+        return f"{'int' if tag == 'a' else 'mask'}[{'×'.join(map(str, shape))}]"
 
     return ", ".join(one(it) for it in idx)
 
@@ -47,8 +56,10 @@ def prim_text(name: str, params: dict[str, Any]) -> str:
 
     if name == "scale":
         return f"scale {params['s']!r}"
-    if name == "index":
-        return f"index[{_index_text(params['idx'])}]"
+    if name in ("index", "gather"):
+        return f"{name}[{_index_text(params['idx'])}]"
+    if name == "update":
+        return f"at[{_index_text(params['idx'])}].{params['how']}"
     defaults = {k: d for k, (d, _) in TABLE[name].params.items()}
     shown = [f"{k}={v!r}" for k, v in params.items() if v != defaults.get(k)]
     return name + (f"[{', '.join(shown)}]" if shown else "")
@@ -56,8 +67,8 @@ def prim_text(name: str, params: dict[str, Any]) -> str:
 
 def const_text(value: np.ndarray) -> str:
     if value.ndim == 0:
-        return f"const {float(value)!r}"
-    return f"const {'f64' if value.dtype == np.float64 else 'f32'}[{','.join(map(str, value.shape))}]"
+        return f"const {value.item()!r}"
+    return f"const {Array(value.shape, value.dtype)}"
 
 
 def _wrap(doc: Doc, above: int) -> Rope:

@@ -17,7 +17,7 @@ from ..frontend.tracer import Tracer, apply, constant, operand_type
 from ..prims import TABLE
 
 __all__ = ["Tracer", "apply", "as_float", "asarray", "binary", "constant", "dtype_of", "is_traced", "named",
-           "operand_type", "reduction", "unary"]  # the sibling modules' toolkit, not catterms.numpy's names
+           "operand_type", "unary"]  # the sibling modules' toolkit, not catterms.numpy's names
 
 
 def named(f: Callable[..., Any], name: str, prim: str | None = None, doc: str | None = None) -> Callable[..., Any]:
@@ -56,15 +56,6 @@ def binary(prim: str, name: str | None = None, floats: bool = True) -> Callable[
     if floats:
         return named(lambda a, b: apply(prim, (as_float(a), as_float(b))), name or prim, prim)
     return named(lambda a, b: apply(prim, (a, b)), name or prim, prim)
-
-
-def reduction(prim: str, name: str | None = None, floats: bool = True) -> Callable[..., Any]:
-    """``f(x, axis=None, keepdims=False)`` for a reduction primitive; ``floats`` converts integers first."""
-
-    def f(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        return apply(prim, (as_float(x) if floats else x,), axis=axis, keepdims=keepdims)
-
-    return named(f, name or prim, prim)
 
 
 def asarray(x: Any) -> Any:

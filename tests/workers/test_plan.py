@@ -243,3 +243,21 @@ def test_an_ill_typed_term_is_refused_with_the_node_named():
     term = ct.compose(ct.prim("matmul"), ct.fork(ct.identity, ct.const(np.ones((4, 2)))))
     with pytest.raises(ct.TermTypeError, match="matmul"):
         plan(term, ct.Array((3, 3)), "grad")
+
+
+def test_a_constant_divisor_plans_like_a_constant_factor():
+    """``loss / N`` is ``scale (1/N)``, not ``div ∘ (id △ const N)``: the data-parallel gradient keeps one task
+    per shard (the divisor used to split it into 13 tasks instead of 4)."""
+    import catterms.numpy as cnp
+
+    shards = [np.random.default_rng(k).standard_normal((64, 32)) for k in range(4)]
+
+    def total(W):
+        return sum(cnp.mean(cnp.tanh(X @ W) ** 2) for X in shards)
+
+    W = np.ones((32, 3))
+    divided = ct.compile(lambda W: total(W) / 4, W)
+    scaled = ct.compile(lambda W: total(W) * 0.25, W)
+    assert divided == scaled
+    p = planned(divided, W, "vjp", threshold_s=1e-9, inline_s=0.0, workers=4)
+    assert sum(1 for s in p.steps.values() if s.term.op != "jam") <= 5

@@ -26,7 +26,12 @@ class Case:
     derivatives: bool = True  # False only where the function is not differentiable at the drawn point
     rtol: float = 1e-10
     fd_rtol: float = 1e-6  # central differences are less exact than values
+    call: Callable[..., Any] | None = None  # how to call f on the traced arguments: call(f, *xs); default
+    #                                        f(*xs, *args, **kwargs) (einsum takes its subscripts first)
     id: str = ""
+
+    def apply(self, f: Callable[..., Any], xs: tuple) -> Any:
+        return self.call(f, *xs) if self.call is not None else f(*xs, *self.args, **self.kwargs)
 
     @property
     def name(self) -> str:
