@@ -1,24 +1,148 @@
-"""Products with numpy's names: matmul, dot."""
+"""Products with numpy's names: matmul, dot, vdot, inner, outer, tensordot, einsum, kron and cross.
+
+``einsum`` is one primitive. The others are the compositions numpy itself computes them by, so they cost
+what numpy's do: ``tensordot`` (and ``dot`` and ``inner`` beyond matrices, which it serves) is a
+transpose, a reshape to a matrix product and a reshape back, as in ``numpy.tensordot``; ``outer`` and
+``kron`` are a broadcast ``multiply`` and a reshape, as ``numpy.outer`` and ``numpy.kron`` are; ``cross``
+is numpy's six products of components and three differences.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Sequence
+
+import numpy as np
 
 from ..errors import TraceError
-from ._arith import multiply
-from ._wrap import binary, operand_type
+from ._arith import multiply, subtract
+from ._wrap import apply, binary, constant, is_traced, operand_type
 
-__all__ = ["dot", "matmul"]
+__all__ = ["cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
 
 matmul = binary("matmul", floats=False)
 
 
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    return x if operand_type(x).shape == tuple(shape) else apply("reshape", (x,), shape=shape)
+
+
+def _transpose(x: Any, axes: Sequence[int]) -> Any:
+    return x if list(axes) == list(range(len(axes))) else apply("transpose", (x,), axes=tuple(axes))
+
+
+def _axes(name: str, axes: Any, ndim: int) -> list[int]:
+    out = [axes] if isinstance(axes, int) else list(axes)
+    for a in out:
+        if not -ndim <= a < ndim:
+            raise TraceError(f"cnp.{name}: axis {a} is out of range for an array of {ndim} axes")
+    return [a % ndim for a in out]
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    """Sum products over ``axes``: an int ``N`` (the last ``N`` of ``a`` with the first ``N`` of ``b``) or a
+    pair of axis lists, as ``numpy.tensordot``."""
+    sa, sb = operand_type(a).shape, operand_type(b).shape
+    if isinstance(axes, int):
+        if not 0 <= axes <= min(len(sa), len(sb)):
+            raise TraceError(f"cnp.tensordot: axes={axes} is more than the {min(len(sa), len(sb))} axes shared")
+        ia, ib = list(range(len(sa) - axes, len(sa))), list(range(axes))
+    else:
+        try:
+            xa, xb = axes
+        except (TypeError, ValueError):
+            raise TraceError("cnp.tensordot: axes is an int or a pair of axis lists, e.g. ([1], [0])") from None
+        ia, ib = _axes("tensordot", xa, len(sa)), _axes("tensordot", xb, len(sb))
+    if len(ia) != len(ib) or any(sa[i] != sb[j] for i, j in zip(ia, ib)):
+        raise TraceError(f"cnp.tensordot: the summed axes of shapes {sa} and {sb} do not match")
+    keep_a = [i for i in range(len(sa)) if i not in ia]
+    keep_b = [j for j in range(len(sb)) if j not in ib]
+    k = math.prod(sa[i] for i in ia)
+    left = _reshape(_transpose(a, keep_a + ia), (math.prod(sa[i] for i in keep_a), k))
+    right = _reshape(_transpose(b, ib + keep_b), (k, math.prod(sb[j] for j in keep_b)))
+    return _reshape(matmul(left, right), tuple(sa[i] for i in keep_a) + tuple(sb[j] for j in keep_b))
+
+
 def dot(a: Any, b: Any) -> Any:
-    """numpy's ``dot`` for operands of at most two axes: ``matmul``, or ``multiply`` with a scalar."""
+    """numpy's ``dot``: a product with a scalar, a matrix product, or the sum over the last axis of ``a``
+    and the second-to-last of ``b`` (the last, for a vector ``b``)."""
     na, nb = operand_type(a).ndim, operand_type(b).ndim
     if na == 0 or nb == 0:
         return multiply(a, b)
-    if na > 2 or nb > 2:
-        raise TraceError(f"cnp.dot of arrays with {na} and {nb} axes differs from matmul: use cnp.matmul "
-                         "or cnp.sum(a * b, axis=...) to say which axes to contract")
-    return matmul(a, b)
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, ([na - 1], [max(nb - 2, 0)]))
+
+
+def inner(a: Any, b: Any) -> Any:
+    """numpy's ``inner``: the sum over the last axes of ``a`` and ``b`` (a product with a scalar)."""
+    na, nb = operand_type(a).ndim, operand_type(b).ndim
+    if na == 0 or nb == 0:
+        return multiply(a, b)
+    return tensordot(a, b, ([na - 1], [nb - 1]))
+
+
+def vdot(a: Any, b: Any) -> Any:
+    """numpy's ``vdot`` for real arrays: the dot product of both flattened."""
+    return matmul(_reshape(a, (operand_type(a).size,)), _reshape(b, (operand_type(b).size,)))
+
+
+def outer(a: Any, b: Any) -> Any:
+    """numpy's ``outer``: ``a.ravel()[:, None] * b.ravel()[None, :]``."""
+    return multiply(_reshape(a, (operand_type(a).size, 1)), _reshape(b, (1, operand_type(b).size)))
+
+
+def kron(a: Any, b: Any) -> Any:
+    """numpy's ``kron``: block ``(i, j)`` is ``a[i, j] * b``, for any ranks (the shorter padded in front)."""
+    sa, sb = operand_type(a).shape, operand_type(b).shape
+    if not sa or not sb:
+        return multiply(a, b)
+    n = max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    spread = multiply(_reshape(a, tuple(d for s in sa for d in (s, 1))), _reshape(b, tuple(d for s in sb for d in (1, s))))
+    return _reshape(spread, tuple(p * q for p, q in zip(sa, sb)))
+
+
+def _component(x: Any, i: int) -> Any:
+    return apply("index", (x,), idx=(Ellipsis, i))
+
+
+def _to_last(x: Any, axis: int, name: str) -> Any:
+    nd = operand_type(x).ndim
+    ax = _axes("cross", axis, nd)[0]
+    if operand_type(x).shape[ax] != 3:
+        raise TraceError(f"cnp.cross: the {name} vectors have {operand_type(x).shape[ax]} components; cross needs 3 "
+                         "(numpy 2 deprecates 2-vectors: append a zero third component)")
+    return _transpose(x, [i for i in range(nd) if i != ax] + [ax])
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None) -> Any:
+    """numpy's ``cross`` of 3-vectors along ``axisa``/``axisb`` (or ``axis``), the result's along ``axisc``."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _to_last(a, axisa, "first"), _to_last(b, axisb, "second")
+    x = [_component(a, i) for i in range(3)]
+    y = [_component(b, i) for i in range(3)]
+    parts = [subtract(multiply(x[(i + 1) % 3], y[(i + 2) % 3]), multiply(x[(i + 2) % 3], y[(i + 1) % 3])) for i in range(3)]
+    return apply("stack", tuple(parts), axis=_axes("cross", axisc, operand_type(parts[0]).ndim + 1)[0])
+
+
+def einsum(subscripts: str, *operands: Any, out: None = None, dtype: None = None, order: str = "K",
+           casting: str = "safe", optimize: Any = False) -> Any:
+    """numpy's ``einsum`` with subscripts (explicit or implicit, with ``...``) and any number of operands.
+    The primitive picks its own evaluation order (``optimize`` is accepted and needs no setting); ``out``,
+    ``dtype``, ``order`` and ``casting`` keep numpy's defaults."""
+    if not isinstance(subscripts, str):
+        raise TraceError("cnp.einsum takes a subscripts string ('ij,jk->ik'); the interleaved operand/sublist "
+                         "form is not supported")
+    if (out, dtype, order, casting) != (None, None, "K", "safe"):
+        raise TraceError("cnp.einsum: out, dtype, order and casting keep numpy's defaults; convert the result "
+                         "with .astype instead")
+    if not operands:
+        raise TraceError("cnp.einsum needs at least one operand")
+    if len(operands) == 1:
+        # a term has no 1-tuples: one operand is contracted with the scalar 1 of its dtype (same result, one call)
+        lhs, arrow, rhs = subscripts.partition("->")
+        subscripts = lhs + "," + arrow + rhs
+        operands = (operands[0], np.ones((), operand_type(operands[0]).dtype))
+    return apply("einsum", tuple(x if is_traced(x) else constant(x) for x in operands), subscripts=subscripts)

@@ -1,10 +1,30 @@
-"""Indexing primitives: static indexing and its transpose.
+"""Indexing primitives: static indexing, gathers with traced indices, and functional updates.
 
-``index`` is linear, so it is its own derivative; its transpose is ``scatter``, a lazy
-:class:`~catterms.vectors.Scatter`, so slices of one array accumulate into one buffer.
+* ``index`` is static indexing, linear, so it is its own derivative; its transpose is ``scatter``, a lazy
+  :class:`~catterms.vectors.Scatter`, so slices of one array accumulate into one buffer.
+* ``gather`` is ``x[idx]`` where some index arrays are operands (``(x, i₁, …)``): linear in ``x`` once the
+  indices are fixed, so its derivative is ``index_at ▽ 0 ▽ …`` — ``index_at`` being the same indexing as a
+  linear map parameterised by the (symbolic) index arrays, whose transpose scatters with ``np.add.at``,
+  so repeated indices add up. Index operands are integers and have no tangent.
+* ``update`` is JAX's ``x.at[idx].set(v)`` (and ``add``, ``multiply``, ``min``, ``max``) on ``(x, v, i₁, …)``:
+  a new array. Its derivative is ``scale a ▽ (scatter ∘ scale b) ▽ 0 ▽ …`` with coefficients ``a`` (at
+  ``x``'s shape) and ``b`` (at the indexed shape) from the mode.
 
 Static indices are stored in a tagged, msgpack-able form: ``("i", k)`` an integer, ``("s", start, stop,
-step)`` a slice, ``("n",)`` a new axis, ``("e",)`` an ellipsis, ``("a", (k₁, …))`` a 1-d integer array.
+step)`` a slice, ``("n",)`` a new axis, ``("e",)`` an ellipsis, ``("a", (k₁, …))`` a 1-d integer array,
+``("a", shape, (k₁, …))`` an integer array of any shape (its values in C order), ``("b", shape, (b₁, …))``
+a boolean mask (numpy's semantics: a mask covering several axes replaces them by one), and ``("t",)`` the
+next traced index operand (``gather`` and ``update`` only). Everything else is numpy's indexing.
+
+Out of range: a static index is refused when the term is typed (:class:`~catterms.errors.TermTypeError`);
+a traced one raises as numpy does — numpy's ``IndexError``, as an ``EvaluationError`` at run time — where
+JAX would clamp. Negative indices count from the end, as in numpy.
+
+Repeated indices: a gather's transpose accumulates. ``set`` keeps the last write, as numpy's
+``x[idx] = v`` does, and only that write gets a derivative (JAX's rule: scatter ids, gather them back).
+``add`` and ``multiply`` combine every write (``np.add.at``, ``np.multiply.at``); ``multiply``'s derivative
+is exact there, zero factors included (JAX implements it for unique indices only). ``min`` and ``max`` split
+the derivative evenly among ``x`` and the updates that tie for the result, as JAX's scatter does.
 """
 
 from __future__ import annotations
@@ -14,11 +34,16 @@ from typing import Any
 
 import numpy as np
 
+from ..codegen import apply
 from ..errors import TermTypeError
 from ..types import Array, Type
 from ..vectors import Scatter
-from . import TABLE, Rule, p_int, p_ints, register, want_array
+from . import CHEAP, TABLE, Rule, p_int, p_ints, register, want_array, want_arrays
+from .elementwise import scaled
 from .structure import _copy_cost
+
+TRACED = object()  # where a traced index array goes in :func:`numpy_index`'s result
+FANCY_TAGS = ("a", "b", "t")  # numpy's advanced indices: they copy, and they may repeat
 
 
 def _p_index(v: Any) -> tuple:
@@ -28,7 +53,9 @@ def _p_index(v: Any) -> tuple:
     for it in items:
         if isinstance(it, tuple) and it and isinstance(it[0], str):
             out.append(_check_tag(it))
-        elif isinstance(it, (int, np.integer)) and not isinstance(it, bool):
+        elif isinstance(it, (bool, np.bool_)):  # x[True] is a 0-d mask in numpy, not x[1]
+            out.append(("b", (), (bool(it),)))
+        elif isinstance(it, (int, np.integer)):
             out.append(("i", int(it)))
         elif isinstance(it, slice):
             out.append(("s",) + tuple(None if x is None else p_int(int(x)) for x in (it.start, it.stop, it.step)))
@@ -36,75 +63,294 @@ def _p_index(v: Any) -> tuple:
             out.append(("n",))
         elif it is Ellipsis:
             out.append(("e",))
-        elif isinstance(it, (list, np.ndarray)):
-            arr = np.asarray(it)
-            if arr.ndim != 1 or arr.dtype.kind not in "iu":
-                raise TypeError("array indices must be 1-d integer arrays")
-            out.append(("a", tuple(int(k) for k in arr)))
+        elif isinstance(it, (list, tuple, np.ndarray)):  # numpy reads a nested tuple as an array too
+            out.append(_array_tag(np.asarray(it)))
         else:
             raise TypeError(f"unsupported index {it!r}")
     return tuple(out)
 
 
+def _array_tag(arr: np.ndarray) -> tuple:
+    if arr.dtype.kind == "b":
+        return ("b", arr.shape, tuple(bool(b) for b in arr.flat))
+    if arr.size == 0 and arr.dtype.kind == "f":  # x[[]]: numpy reads an empty list as an integer index
+        arr = arr.astype(np.intp)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"array indices must be integer or boolean arrays, got {arr.dtype}")
+    values = tuple(int(k) for k in arr.flat)
+    return ("a", values) if arr.ndim == 1 else ("a", arr.shape, values)
+
+
 def _check_tag(it: tuple) -> tuple:
     tag, rest = it[0], it[1:]
-    # type(k) is int: True == 1 and hashes alike, but x[True] is not x[1]
+
+    def flat(shape: Any, values: Any, kind: type) -> bool:
+        # type(k) is int: True == 1 and hashes alike, but x[True] is not x[1]
+        return (isinstance(shape, tuple) and all(type(d) is int and d >= 0 for d in shape)
+                and isinstance(values, tuple) and all(type(k) is kind for k in values)
+                and len(values) == int(np.prod(shape, dtype=np.int64)))
+
     ok = (
         (tag == "i" and len(rest) == 1 and type(rest[0]) is int)
         or (tag == "s" and len(rest) == 3 and all(x is None or type(x) is int for x in rest) and rest[2] != 0)
-        or (tag in ("n", "e") and not rest)
-        or (tag == "a" and len(rest) == 1 and isinstance(rest[0], tuple) and all(type(k) is int for k in rest[0]))
+        or (tag in ("n", "e", "t") and not rest)
+        or (tag == "a" and len(rest) == 1 and isinstance(rest[0], tuple) and flat((len(rest[0]),), rest[0], int))
+        or (tag in ("a", "b") and len(rest) == 2 and flat(rest[0], rest[1], int if tag == "a" else bool))
     )
     if not ok:
         raise TypeError(f"malformed index entry {it!r}")
     return tuple(it)
 
 
+def _constant(values: tuple, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(values, dtype=dtype).reshape(shape)
+    arr.flags.writeable = False  # shared by every call through the cache
+    return arr
+
+
 @lru_cache(maxsize=4096)
 def numpy_index(idx: tuple) -> tuple:
-    """The tagged form back as a numpy index tuple (memoised: indexing runs it on every call)."""
+    """The tagged form back as a numpy index tuple, :data:`TRACED` where a traced array goes (memoised:
+    indexing runs it on every call)."""
     out: list[Any] = []
     for it in idx:
         tag = it[0]
-        out.append(
-            it[1] if tag == "i" else slice(*it[1:]) if tag == "s" else None if tag == "n"
-            else Ellipsis if tag == "e" else np.asarray(it[1], dtype=np.intp)
-        )
+        if tag == "a":
+            out.append(_constant(it[-1], np.intp, it[1] if len(it) == 3 else (len(it[1]),)))
+        elif tag == "b":
+            out.append(_constant(it[2], bool, it[1]))
+        else:
+            out.append(it[1] if tag == "i" else slice(*it[1:]) if tag == "s" else None if tag == "n"
+                       else Ellipsis if tag == "e" else TRACED)
     return tuple(out)
 
 
-def _is_fancy(idx: tuple) -> bool:
-    return any(it[0] == "a" for it in idx)
+def resolve(idx: tuple, ix: tuple = ()) -> tuple:
+    """The numpy index for ``idx`` with the traced index arrays ``ix`` (values or symbols) in place."""
+    base = numpy_index(idx)
+    if not ix:
+        return base
+    rest = iter(ix)
+    return tuple(next(rest) if e is TRACED else e for e in base)
+
+
+@lru_cache(maxsize=4096)
+def _take_axis(idx: tuple) -> int | None:
+    """The axis ``k`` when ``idx`` is ``[:, …, :, i, :, …]`` (``k`` full slices, one integer array, full
+    slices): ``np.take``'s case, which numpy runs faster than its general advanced indexing."""
+    full = ("s", None, None, None)
+    arrays = [k for k, it in enumerate(idx) if it[0] in ("a", "t")]
+    if len(arrays) != 1 or any(it != full for k, it in enumerate(idx) if k != arrays[0]):
+        return None
+    return arrays[0]
+
+
+def _take(x: Any, idx: tuple, ix: tuple = ()) -> Any:
+    """``x[idx]`` with the traced index arrays ``ix`` in place."""
+    axis = _take_axis(idx)
+    if axis is None:
+        return x[resolve(idx, ix)]
+    return np.take(x, ix[0] if ix else numpy_index(idx)[axis], axis=axis)
+
+
+def is_fancy(idx: tuple) -> bool:
+    return any(it[0] in FANCY_TAGS for it in idx)
+
+
+def _traced_count(idx: tuple) -> int:
+    return sum(it[0] == "t" for it in idx)
+
+
+def indexed_shape(name: str, a: Any, idx: tuple, ix: tuple = ()) -> tuple[int, ...]:
+    """The shape of ``a[idx]`` by numpy's rules, found on zero-strided stand-ins (no data is read)."""
+    dummy = np.broadcast_to(np.zeros((), bool), a.shape)
+    stand_ins = tuple(np.broadcast_to(np.zeros((), np.intp), t.shape) for t in ix)
+    try:
+        return dummy[resolve(idx, stand_ins)].shape
+    except (IndexError, ValueError, TypeError) as e:
+        raise TermTypeError(f"{name}: the index does not apply to {Array(a.shape, a.dtype)}: {e}") from None
+
+
+def _want_indices(name: str, idx: tuple, ix: tuple[Array, ...], at_least: int) -> None:
+    """The traced index operands: one per ``("t",)`` entry, integer arrays."""
+    n = _traced_count(idx)
+    if n != len(ix) or n < at_least:
+        raise TermTypeError(f"{name}: the index has {n} traced entries but {len(ix)} index operands were given")
+    for t in ix:
+        if t.dtype not in ("int64", "int32"):
+            raise TermTypeError(f"{name}: traced indices must be integer arrays, got {t}")
+
+
+# --- index and its transpose -----------------------------------------------------------------------------
 
 
 def _index_type(dom: Type, idx: tuple) -> Type:
     a = want_array("index", dom)
-    try:
-        shape = np.broadcast_to(np.empty((), a.dtype), a.shape)[numpy_index(idx)].shape
-    except (IndexError, ValueError, TypeError) as e:
-        raise TermTypeError(f"index: {idx} does not apply to {a}: {e}") from None
-    return Array(shape, a.dtype)
+    _want_indices("index", idx, (), 0)
+    return Array(indexed_shape("index", a, idx), a.dtype)
 
 
-def _index(x: Any, idx: tuple) -> Any:
-    return x[numpy_index(idx)]
+def taken(lin: Any, idx: tuple, ix: tuple, shape: tuple[int, ...]) -> Any:
+    """The linear map ``t ↦ t[idx]`` (with the index arrays ``ix`` in place) on tangents of ``shape``."""
+    if not ix:
+        return lin.linear(TABLE["index"], {"idx": idx}, shape)
+    return lin.linear(TABLE["index_at"], {"idx": idx, "ix": ix}, shape)
 
 
-def _scatter(t: Any, idx: tuple, shape: tuple[int, ...]) -> Scatter:
-    return Scatter(shape, t.dtype, [(numpy_index(idx), _is_fancy(idx), t)])
+def scattered(lin: Any, idx: tuple, ix: tuple, shape: tuple[int, ...]) -> Any:
+    """The linear map adding ``t`` into a zero array of ``shape`` at ``idx``: ``taken``'s transpose."""
+    return lin.linear(TABLE["scatter"], {"idx": idx, "shape": shape, "ix": ix}, None)
+
+
+def _scatter(t: Any, idx: tuple, shape: tuple[int, ...], ix: tuple) -> Scatter:
+    return Scatter(shape, t.dtype, [(resolve(idx, ix), is_fancy(idx), t)])
 
 
 register(Rule(
-    "index", 1, _index, _index_type, _copy_cost,
-    transpose=lambda lin, dom, idx: lin.linear(TABLE["scatter"], {"idx": idx, "shape": dom}, None),
+    "index", 1, _take, _index_type, _copy_cost,
+    transpose=lambda lin, dom, idx: scattered(lin, idx, (), dom),
     params={"idx": ((), _p_index)}, doc="static indexing and slicing: x[idx]",
 ))
 register(Rule(
-    "scatter", 1, _scatter, lambda dom, idx, shape: Array(shape, want_array("scatter", dom).dtype), _copy_cost,
-    lazy=True,
-    transpose=lambda lin, dom, idx, shape: lin.linear(TABLE["index"], {"idx": idx}, shape),
-    params={"idx": ((), _p_index), "shape": ((), p_ints)}, public=False,
-    doc="the transpose of index: add into a zero array of shape at idx",
+    "index_at", 1, _take,
+    lambda dom, idx, ix: Array(indexed_shape("index_at", dom, idx, ix), dom.dtype), _copy_cost,
+    transpose=lambda lin, dom, idx, ix: scattered(lin, idx, ix, dom),
+    params={"idx": ((), _p_index), "ix": ((), tuple)}, public=False,
+    doc="t[idx] with the traced index arrays ix in place: a gather's derivative",
+))
+register(Rule(
+    "scatter", 1, _scatter, lambda dom, idx, shape, ix: Array(shape, want_array("scatter", dom).dtype), _copy_cost,
+    lazy=True, transpose=lambda lin, dom, idx, shape, ix: taken(lin, idx, ix, shape),
+    params={"idx": ((), _p_index), "shape": ((), p_ints), "ix": ((), tuple)}, public=False,
+    doc="the transpose of index and index_at: add into a zero array of shape at idx (repeats add up)",
 ))
 
 
+# --- gather --------------------------------------------------------------------------------------------
+
+
+def _gather_type(dom: Type, idx: tuple) -> Type:
+    x, *ix = want_arrays("gather", dom, None)
+    _want_indices("gather", idx, tuple(ix), 1)
+    return Array(indexed_shape("gather", x, idx, tuple(ix)), x.dtype)
+
+
+def _gather_deriv(lin: Any, xs: tuple, y: Any, idx: tuple) -> Any:
+    x, *ix = xs
+    return lin.join([taken(lin, idx, tuple(ix), x.shape)] + [lin.zero()] * len(ix))
+
+
+register(Rule(
+    "gather", 0, lambda xs, idx: _take(xs[0], idx, xs[1:]), _gather_type, _copy_cost,
+    deriv=_gather_deriv, params={"idx": ((), _p_index)},
+    doc="x[idx] where ('t',) entries of idx are the traced integer operands after x, in order",
+))
+
+
+# --- update: x.at[idx].set(v) and its kin ------------------------------------------------------------------
+
+UFUNCS = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum}
+
+
+def _p_how(v: Any) -> str:
+    if v != "set" and v not in UFUNCS:
+        raise ValueError(f"expected one of set, {', '.join(UFUNCS)}")
+    return v
+
+
+def _update(xs: tuple, idx: tuple, how: str) -> np.ndarray:
+    x, v, *ix = xs
+    index = resolve(idx, tuple(ix))
+    out = np.array(x)
+    if how == "set":
+        out[index] = v
+    elif is_fancy(idx):
+        UFUNCS[how].at(out, index, v)  # every write counts, repeated or not
+    else:  # slices cannot repeat: one vectorised pass
+        out[index] = UFUNCS[how](out[index], v)
+    return out
+
+
+def _update_type(dom: Type, idx: tuple, how: str) -> Type:
+    x, v, *ix = want_arrays("update", dom, None)
+    _want_indices("update", idx, tuple(ix), 0)
+    shape = indexed_shape("update", x, idx, tuple(ix))
+    if v.dtype != x.dtype:
+        raise TermTypeError(f"update: the values {v} must have the array's dtype {x.dtype}; convert them first "
+                            "(astype)")
+    try:
+        fits = np.broadcast_shapes(v.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise TermTypeError(f"update: values {v} do not broadcast to the indexed shape {shape}")
+    return Array(x.shape, x.dtype)
+
+
+def _set_masks(shape: tuple[int, ...], index: tuple, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """For ``out[index] = v``: 1 where ``out`` keeps ``x`` (at ``shape``), and 1 for the writes that last
+    (at the indexed shape), found by writing ids the same way and reading them back."""
+    ids = np.full(shape, -1, np.intp)
+    n = np.arange(np.size(ids[index])).reshape(np.shape(ids[index]))
+    ids[index] = n
+    return (ids < 0).astype(dtype), (ids[index] == n).astype(dtype)
+
+
+def _product_coefs(x: np.ndarray, v: np.ndarray, index: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """For ``np.multiply.at(out, index, v)``: the product ``p`` of the updates at each position (``∂/∂x``),
+    and ``x·Π_{k≠j} v_k`` for each update ``j`` (``∂/∂v_j``), exact when some ``v`` are zero."""
+    vb = np.broadcast_to(v, np.shape(x[index]))
+    zero = vb == 0
+    nonzero = np.ones_like(x)
+    np.multiply.at(nonzero, index, np.where(zero, 1, vb))
+    zeros = np.zeros(x.shape, np.intp)
+    np.add.at(zeros, index, zero)
+    q, z = nonzero[index], zeros[index]
+    others = np.where(zero, np.where(z == 1, q, 0), np.where(z == 0, q / np.where(zero, 1, vb), 0))
+    return np.where(zeros > 0, 0, nonzero), (x[index] * others).astype(x.dtype)
+
+
+def _extremal_coefs(x: np.ndarray, v: np.ndarray, y: np.ndarray, index: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """For ``np.maximum.at`` (or ``minimum``) with result ``y``: the shares of ``x`` and of each update, the
+    candidates equal to the result splitting it evenly (JAX's rule)."""
+    picked = y[index]
+    hit = np.broadcast_to(v, np.shape(picked)) == picked
+    kept = x == y
+    n = kept.astype(y.dtype)
+    np.add.at(n, index, hit)
+    return kept / n, hit / n[index]
+
+
+def _update_deriv(lin: Any, xs: tuple, y: Any, idx: tuple, how: str) -> Any:
+    x, v, *rest = xs
+    ix = tuple(rest)
+    index = resolve(idx, ix)
+    shape = indexed_shape("update", x, idx, ix)
+
+    def coefs() -> list:  # the coefficients' types, for code generation
+        return [(x.shape, x.dtype), (shape, x.dtype)]
+
+    if how == "add":
+        dx = lin.id()
+        dv = lin.id() if v.shape == shape else lin.linear(TABLE["broadcast_to"], {"shape": shape}, v.shape)
+    else:
+        if how == "set":  # the masks depend on the indices alone: static ones make them constants
+            a, b = apply(_set_masks, (x.shape, index, x.dtype), {}, coefs)
+        elif how == "multiply":
+            a, b = apply(_product_coefs, (x, v, index), {}, coefs)
+        else:
+            a, b = apply(_extremal_coefs, (x, v, y, index), {}, coefs)
+        dx, dv = scaled(lin, a, x.shape), scaled(lin, b, v.shape)
+    into = lin.compose([dv, scattered(lin, idx, ix, x.shape)])
+    return lin.join([dx, into] + [lin.zero()] * len(ix))
+
+
+def _update_cost(dom: Type, cod: Type, **p: Any) -> float:
+    return CHEAP * (cod.size + dom[1].size)
+
+
+register(Rule(
+    "update", 0, _update, _update_type, _update_cost, deriv=_update_deriv,
+    params={"idx": ((), _p_index), "how": ("set", _p_how)},
+    doc="x.at[idx].set(v) (how: set, add, multiply, min, max) on (x, v, traced indices…): a new array",
+))

@@ -3,10 +3,17 @@
 ``matmul`` is bilinear, so its derivative at ``(a, b)`` is ``matmul_right b ▽ matmul_left a``, the
 array analogue of ``mulC = scale b ▽ scale a``. The four linear maps below are transposes of each
 other in pairs; their transposes sum over broadcast batch dimensions.
+
+``einsum`` is multilinear: its derivative is a join of ``contract`` maps, the same einsum with the tangent
+in one slot, whose transpose is again a ``contract`` (an einsum of the cotangent with the other
+operands). Its cost counts a multiply-add per point of each pairwise step's index space; it is not BLAS
+(numpy's single einsum loop for two operands, its greedy pairwise order for more).
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -118,3 +125,167 @@ _internal("matmul_left", lambda t, m, shape: m @ t, _left_type,
 _internal("matmul_left_t", lambda c, m, shape: grad_right(c, m, shape), _onto_type,
           lambda lin, dom, m, shape: lin.linear(TABLE["matmul_left"], {"m": m, "shape": ()}, shape),
           "the transpose of matmul_left m, onto shape")
+
+
+# --- einsum ----------------------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def p_subscripts(v: Any) -> str:
+    """einsum subscripts in explicit form (``"ij,jk"`` becomes ``"ij,jk->ik"``: numpy's implicit output is
+    the labels used once, in ASCII order, after the ellipsis if any), spaces removed."""
+    if not isinstance(v, str):
+        raise TypeError("expected a subscripts string such as 'ij,jk->ik'")
+    s = v.replace(" ", "")
+    ins, arrow, out = s.partition("->")
+    terms = ins.split(",")
+    for t in terms + [out]:
+        rest = t.replace("...", "", 1)
+        if any(c not in _LETTERS for c in rest):
+            raise ValueError(f"subscripts may hold letters, ',', '->' and one '...' per operand, got {v!r}")
+    if not arrow:
+        letters = ins.replace("...", "").replace(",", "")
+        out = ("..." if "..." in ins else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    elif len(set(out.replace("...", ""))) != len(out.replace("...", "")):
+        raise ValueError(f"output subscripts repeat a label in {v!r}")
+    return ",".join(terms) + "->" + out
+
+
+def _expand(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str, dict[str, int]]:
+    """Subscripts with each ellipsis spelled out in unused letters (right-aligned, as numpy broadcasts
+    it), the output's letters, and each letter's size; a size-1 axis broadcasts as in numpy."""
+    ins, out = subscripts.split("->")
+    terms = ins.split(",")
+    if len(terms) != len(shapes):
+        raise TermTypeError(f"einsum: subscripts {subscripts!r} name {len(terms)} operands, got {len(shapes)}")
+    free = [c for c in _LETTERS if c not in subscripts]
+    width = max((len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes) if "..." in t), default=0)
+    if width > len(free):
+        raise TermTypeError(f"einsum: too many axes under '...' in {subscripts!r}")
+    dots = "".join(free[:width])
+    spelled, sizes = [], {}
+    for t, shape in zip(terms, shapes):
+        n = len(shape) - len(t.replace("...", ""))
+        if n < 0 or (n > 0 and "..." not in t):
+            raise TermTypeError(f"einsum: operand of shape {shape} does not match subscripts {t!r}")
+        t = t.replace("...", dots[width - n:] if n else "")
+        for c, d in zip(t, shape):
+            if sizes.get(c, 1) not in (1, d) and d != 1:
+                raise TermTypeError(f"einsum: label {c!r} has sizes {sizes[c]} and {d} in {subscripts!r}")
+            sizes[c] = max(sizes.get(c, 1), d)
+        spelled.append(t)
+    out = out.replace("...", dots)
+    if any(c not in sizes for c in out):
+        raise TermTypeError(f"einsum: output label not among the operands' in {subscripts!r}")
+    return spelled, out, sizes
+
+
+def _einsum_type(dom: Type, subscripts: str) -> Type:
+    parts = want_arrays("einsum", dom, None)
+    _, out, sizes = _expand(subscripts, [p.shape for p in parts])
+    return Array(tuple(sizes[c] for c in out), np.result_type(*[p.dtype for p in parts]))
+
+
+@lru_cache(maxsize=1024)
+def _path(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> Any:
+    """numpy's greedy pairwise order for three or more operands (a sum over all labels at once grows as
+    the product of every size); for two, numpy's own single loop (``optimize=False``), which for small
+    arrays is 5 × faster than the planned call (2.7 µs against 13.4 µs for two 4×4 matrices)."""
+    if len(shapes) < 3:
+        return False
+    return np.einsum_path(subscripts, *[np.empty(s) for s in shapes], optimize="greedy")[0]
+
+
+def _einsum(x: tuple, subscripts: str) -> Any:
+    return np.einsum(subscripts, *x, optimize=_path(subscripts, tuple(np.shape(a) for a in x)))
+
+
+def _einsum_cost(dom: Type, cod: Type, subscripts: str) -> float:
+    """A multiply-add per point of each pairwise step's index space (of all labels at once, for two)."""
+    spelled, out, sizes = _expand(subscripts, [p.shape for p in dom])
+    path = _path(subscripts, tuple(p.shape for p in dom))
+    steps = [tuple(range(len(dom)))] if path is False else path[1:]
+    terms, total = list(spelled), 0.0
+    for step in steps:
+        used = [terms[i] for i in step]
+        rest = [t for i, t in enumerate(terms) if i not in step]
+        keep = set("".join(rest) + out)
+        labels = set("".join(used))
+        total += 2.0 * math.prod(sizes[c] for c in labels)
+        terms = rest + ["".join(sorted(labels & keep))]
+    return total
+
+
+register(Rule(
+    "einsum", 0, _einsum, _einsum_type, _einsum_cost, deriv=lambda lin, x, y, subscripts: _einsum_deriv(lin, x, subscripts),
+    params={"subscripts": ("->", p_subscripts)}, doc="Einstein summation over a tuple of operands, as numpy.einsum",
+))
+
+
+def _einsum_deriv(lin: Any, x: tuple, subscripts: str) -> Any:
+    """Multilinear: the derivative in operand k is the same einsum with the tangent in slot k. Labels that
+    an operand broadcasts (size 1 against a larger size) are renamed apart first, so that each slot's map
+    is a plain contraction whose transpose is one too."""
+    spelled, out, sizes = _expand(subscripts, [a.shape for a in x])
+    free = iter(c for c in _LETTERS if c not in "".join(spelled) + out)
+    terms = ["".join(next(free) if d == 1 and sizes[c] > 1 else c for c, d in zip(t, a.shape))
+             for t, a in zip(spelled, x)]
+    maps = []
+    for k, a in enumerate(x):
+        if a.dtype.kind != "f":
+            maps.append(lin.zero())
+            continue
+        others = tuple(None if j == k else b for j, b in enumerate(x))
+        maps.append(lin.linear(TABLE["contract"], {"terms": tuple(terms), "out": out, "operands": others, "slot": k},
+                               a.shape))
+    return lin.join(maps)
+
+
+def _contract(t: Any, terms: tuple[str, ...], out: str, operands: tuple, slot: int) -> Any:
+    ops = [t if j == slot else b for j, b in enumerate(operands)]
+    return np.einsum(",".join(terms) + "->" + out, *ops, optimize=_path(",".join(terms) + "->" + out,
+                                                                          tuple(np.shape(o) for o in ops)))
+
+
+def _contract_sizes(dom: tuple[int, ...], terms: tuple[str, ...], operands: tuple, slot: int) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for j, t in enumerate(terms):
+        sizes.update(zip(t, dom if j == slot else np.shape(operands[j])))
+    return sizes
+
+
+def _contract_type(dom: Type, terms: tuple[str, ...], out: str, operands: tuple, slot: int) -> Type:
+    sizes = _contract_sizes(dom.shape, terms, operands, slot)
+    dtypes = [dom.dtype] + [b.dtype for j, b in enumerate(operands) if j != slot]
+    return Array(tuple(sizes[c] for c in out), np.result_type(*dtypes))
+
+
+def _contract_transpose(lin: Any, dom: tuple[int, ...], terms: tuple[str, ...], out: str, operands: tuple,
+                        slot: int) -> Any:
+    """``⟨c, einsum(…t…)⟩ = ⟨einsum(c, others → slot's labels), t⟩``. einsum cannot write a label twice
+    (``ii``) or one that no operand has: a repeated label gets a fresh name tied to it by an identity
+    matrix, a label only the slot has is supplied by a vector of ones (booleans, so no dtype changes)."""
+    sizes = _contract_sizes(dom, terms, operands, slot)
+    others = [(t, b) for j, (t, b) in enumerate(zip(terms, operands)) if j != slot]
+    free = iter(c for c in _LETTERS if c not in "".join(terms) + out)
+    target, extra = "", []
+    for c in terms[slot]:
+        if c in target:
+            f = next(free)
+            extra.append((c + f, np.eye(sizes[c], dtype=bool)))
+            target += f
+        else:
+            target += c
+    present = set(out + "".join(t for t, _ in others))
+    extra += [(c, np.ones(sizes[c], dtype=bool)) for c in dict.fromkeys(terms[slot]) if c not in present]
+    parts = [(out, None)] + others + extra
+    params = {"terms": tuple(t for t, _ in parts), "out": target, "operands": tuple(b for _, b in parts), "slot": 0}
+    return lin.linear(TABLE["contract"], params, tuple(sizes[c] for c in out))
+
+
+register(Rule(
+    "contract", 1, _contract, _contract_type, lambda dom, cod, **p: 0.0, transpose=_contract_transpose,
+    params={"terms": ((), tuple), "out": ("", str), "operands": ((), tuple), "slot": (0, int)}, public=False,
+    doc="t ↦ einsum with t in one slot and the other operands fixed: einsum's derivative and its transpose",
+))

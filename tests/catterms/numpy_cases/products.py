@@ -1,0 +1,37 @@
+"""Cases for ``catterms.numpy``'s products (:mod:`catterms.numpy._products`)."""
+
+from __future__ import annotations
+
+from numpy_cases import Case
+from prim_cases.gen import ints, normal, pair, triple
+
+
+def one_of(make):
+    return lambda rng: (make(rng),)
+
+CASES = [
+    Case("matmul", pair(normal(2, 3, 4), normal(4, 2))),
+    Case("dot", pair(normal(3, 4), normal(4, 2))),
+    Case("dot", pair(normal(2, 3, 4), normal(5, 4, 2))),
+    Case("dot", pair(normal(2, 3), normal(3))),
+    Case("dot", pair(normal(3), normal(2, 3, 4))),
+    Case("dot", pair(normal(3), normal())),
+    Case("dot", pair(ints(0, 4, 2, 3), ints(0, 4, 3))),
+    Case("vdot", pair(normal(2, 3), normal(3, 2))),
+    Case("inner", pair(normal(2, 3), normal(4, 3))),
+    Case("inner", pair(normal(3), normal(3))),
+    Case("outer", pair(normal(3), normal(2, 2))),
+    Case("tensordot", pair(normal(2, 3, 4), normal(3, 4, 2))),
+    Case("tensordot", pair(normal(2, 3, 4), normal(4, 3, 2)), kwargs={"axes": ([1, 2], [1, 0])}),
+    Case("tensordot", pair(normal(2, 3), normal(4)), kwargs={"axes": 0}),
+    Case("kron", pair(normal(2, 3), normal(2, 2))),
+    Case("kron", pair(normal(3), normal(2, 2))),
+    Case("cross", pair(normal(2, 3), normal(3))),
+    Case("cross", pair(normal(3, 2), normal(2, 3)), kwargs={"axisa": 0, "axisc": 0}),
+    Case("einsum", pair(normal(2, 3), normal(3, 4)), call=lambda f, a, b: f("ij,jk", a, b), id="einsum-ij,jk"),
+    Case("einsum", triple(normal(2, 3), normal(3, 3), normal(3)), call=lambda f, a, b, c: f("ij,jk,k->i", a, b, c),
+         id="einsum-three"),
+    Case("einsum", pair(normal(2, 2, 3), normal(3)), call=lambda f, a, b: f("...j,j", a, b), id="einsum-ellipsis"),
+    Case("einsum", one_of(normal(3, 3)), call=lambda f, a: f("ii->i", a), id="einsum-diagonal"),
+    Case("einsum", pair(normal(3), normal(3)), call=lambda f, a, b: f("i,j", a, b), id="einsum-implicit-outer"),
+]
