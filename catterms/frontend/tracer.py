@@ -207,16 +207,22 @@ class Tracer:
         raise TraceError("a traced array has no value at compile time, so it cannot become a Python number "
                          "or index; keep computing with it as an array (catterms.numpy accepts traced arrays)")
 
-    __float__ = __int__ = __complex__ = __index__ = _value
+    __float__ = __int__ = __complex__ = _value
+
+    def __index__(self) -> int:
+        raise TraceError("a traced array cannot be a Python index (range(x), a list's [x], an ndarray's [x]): to "
+                         "index a constant array W by a traced index write cnp.take(W, i, axis=0), or make W an "
+                         "argument; loop bounds must be static")
 
     def __setitem__(self, idx: Any, value: Any) -> None:
         raise TraceError("traced arrays are immutable: instead of x[idx] = v write x = x.at[idx].set(v) "
                          "(or .add(v), .multiply(v), .min(v), .max(v)), which returns the updated array")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TraceError("numpy cannot turn a traced array into an ndarray (np.asarray, np.array, or a numpy "
-                         "function catterms does not support): use catterms.numpy (import catterms.numpy as "
-                         "cnp), whose functions accept traced arrays")
+        raise TraceError("numpy cannot turn a traced array into an ndarray (np.asarray, np.array, a numpy function "
+                         "catterms does not support, or a constant W indexed as W[i]): use catterms.numpy (import "
+                         "catterms.numpy as cnp), whose functions accept traced arrays — for W[i] with a traced i, "
+                         "cnp.take(W, i, axis=0)")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         return dispatch.ufunc(ufunc, method, inputs, kwargs)
