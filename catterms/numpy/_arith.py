@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import TraceError
-from ._wrap import Tracer, apply, as_float, binary, constant, unary
+from ._wrap import Tracer, apply, as_float, binary, constant, dtype_of, unary
 
 __all__ = ["add", "divide", "multiply", "negative", "power", "subtract"]
 
@@ -83,14 +83,19 @@ def _scalar(v: Any, what: str) -> float:
 
 
 def power(x: Any, p: Any) -> Any:
-    """``x ** p`` for a constant exponent ``p`` (the primitive ``pow``); ``c ** x`` for a constant
-    ``c > 0`` is ``exp(x · ln c)``."""
-    if isinstance(p, Tracer) and not isinstance(x, Tracer):
-        base = _scalar(x, "the base of a traced exponent")
-        if base <= 0:
-            raise TraceError(f"c ** x with a traced x needs a constant base c > 0, got {base!r}")
-        return apply("exp", (multiply(as_float(p), float(np.log(base))),))
-    if isinstance(p, Tracer):
-        raise TraceError("the exponent of ** (cnp.power) must be a constant; for a traced exponent write "
-                         "cnp.exp(p * cnp.log(x))")
+    """``x ** p``. A constant scalar exponent is the primitive ``pow`` (integers to a whole power ≥ 0 stay
+    integers, as numpy's do); ``c ** p`` for a constant scalar ``c > 0`` and a float exponent is
+    ``exp(p · ln c)``; any other exponent is the primitive ``power``."""
+    if isinstance(p, Tracer) or np.ndim(p) > 0:
+        xs, ps = (as_float(v) if dtype_of(v) == np.bool_ else v for v in (x, p))  # numpy's int8 is not ours
+        if not isinstance(x, Tracer) and np.ndim(x) == 0 and dtype_of(ps).kind == "f":
+            base = _scalar(x, "the base of a traced exponent")
+            if base > 0:
+                return apply("exp", (multiply(ps, float(np.log(base))),))
+        return apply("power", (xs, ps))
+    if dtype_of(x).kind == "i" and dtype_of(p).kind in "iu":
+        if p < 0:
+            raise TraceError(f"integers to a negative integer power ({p}) are not integers: numpy refuses them; "
+                             "convert the base first, e.g. x.astype('float64') ** p")
+        return apply("pow", (x,), p=float(p))
     return apply("pow", (as_float(x),), p=_scalar(p, "the exponent of ** (cnp.power)"))

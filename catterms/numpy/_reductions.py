@@ -24,7 +24,7 @@ from ._arith import multiply, subtract
 from ._logic import astype, not_equal
 from ._math import sqrt
 from ._shapes import broadcast_to, concatenate, reshape, stack
-from ._wrap import apply, as_float, dtype_of, named, operand_type
+from ._wrap import apply, as_float, dtype_of, named, no_out, operand_type
 
 __all__ = [
     "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "average", "count_nonzero", "cumprod", "cumsum",
@@ -41,11 +41,6 @@ def _operand(a: Any) -> Any:
     return a
 
 
-def _no_out(name: str, out: Any) -> None:
-    if out is not None:
-        raise TraceError(f"cnp.{name}: out= is not supported (traced arrays are immutable); use the result")
-
-
 def _float_dtype(name: str, dtype: Any) -> None:
     if dtype is not None and np.dtype(dtype).kind != "f":
         raise TraceError(f"cnp.{name}: dtype={np.dtype(dtype).name} is not a float dtype; cast the result "
@@ -55,7 +50,7 @@ def _float_dtype(name: str, dtype: Any) -> None:
 def _prepared(name: str, a: Any, dtype: Any, out: Any, floats: bool) -> Any:
     """The operand of a reduction: stacked, converted to ``dtype`` (numpy casts the input), integers
     converted to float64 where the function is defined on floats."""
-    _no_out(name, out)
+    no_out(name, out)
     if floats:
         _float_dtype(name, dtype)
     x = _operand(a)

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import TraceError
 from ..frontend.tracer import Tracer, apply, constant, operand_type
 from ..prims import TABLE
 
@@ -56,6 +57,12 @@ def binary(prim: str, name: str | None = None, floats: bool = True) -> Callable[
     if floats:
         return named(lambda a, b: apply(prim, (as_float(a), as_float(b))), name or prim, prim)
     return named(lambda a, b: apply(prim, (a, b)), name or prim, prim)
+
+
+def no_out(name: str, out: Any) -> None:
+    """numpy's ``out=``: refused, since traced arrays are immutable (the result is the value)."""
+    if out is not None:
+        raise TraceError(f"cnp.{name}: out= is not supported (traced arrays are immutable); use the result")
 
 
 def asarray(x: Any) -> Any:

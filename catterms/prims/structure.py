@@ -1,19 +1,21 @@
-"""Structural primitives: reshape, transpose, broadcasting, concatenate and stack.
+"""Structural primitives: reshape, transpose, broadcasting, concatenate, stack and padding.
 
-All of them are linear, so each is its own derivative and only needs its transpose: ``reshape`` and
-``transpose`` invert themselves, ``broadcast_to ↔ sum_to``, ``concatenate ↔ split`` and
-``stack ↔ unstack``. Indexing is :mod:`.indexing`.
-"""
+All but ``pad`` are linear, so each is its own derivative and only needs its transpose: ``reshape`` and
+``transpose`` invert themselves, ``broadcast_to ↔ sum_to``, ``concatenate ↔ split``,
+``stack ↔ unstack``. ``pad`` with a constant is affine: its derivative ``zero_pad`` pads the tangent with
+zeros, and that map's transpose slices the interior back out (``index``). Indexing is :mod:`.indexing`;
+the rest of numpy's shape functions (``roll``, ``tile``, ``diag``, …) are compositions of these, in
+:mod:`catterms.numpy._shapes`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import CHEAP, TABLE, Rule, norm_axes, p_int, p_ints, p_opt_ints, register, want_array, want_arrays
+from . import CHEAP, TABLE, Rule, norm_axes, p_float, p_int, p_ints, p_opt_ints, register, want_array, want_arrays
 
 
 def _copy_cost(dom: Type, cod: Type, **p: Any) -> float:
@@ -189,4 +191,66 @@ register(Rule(
     transpose=lambda lin, dom, axis: lin.linear(
         TABLE["stack"], {"axis": axis}, (dom[:axis % len(dom)] + dom[axis % len(dom) + 1:],) * dom[axis]),
     params={"axis": (0, p_int)}, public=False, doc="the transpose of stack",
+))
+
+
+# --- padding ----------------------------------------------------------------------------------------------
+
+
+def _p_pairs(item: Callable[[Any], Any]) -> Callable[[Any], tuple]:
+    def norm(v: Any) -> tuple:
+        if not isinstance(v, (tuple, list)) or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in v):
+            raise TypeError("expected one (before, after) pair per axis")
+        return tuple((item(b), item(e)) for b, e in v)
+
+    return norm
+
+
+def _p_width(v: Any) -> int:
+    if p_int(v) < 0:
+        raise ValueError("pad widths must be >= 0")
+    return int(v)
+
+
+def _pad_type(dom: Type, pad_width: tuple, constant_values: tuple = ()) -> Type:
+    a = want_array("pad", dom)
+    if len(pad_width) != a.ndim or len(constant_values) not in (0, a.ndim):
+        raise TermTypeError(f"pad: {len(pad_width)} (before, after) pairs for {a}, which has {a.ndim} axes")
+    return Array(tuple(d + b + e for d, (b, e) in zip(a.shape, pad_width)), a.dtype)
+
+
+def interior(shape: tuple[int, ...], pad_width: tuple) -> tuple[slice, ...]:
+    """Where an array of ``shape`` sits inside its padding."""
+    return tuple(slice(b, b + d) for d, (b, _) in zip(shape, pad_width))
+
+
+def _pad(x: Any, pad_width: tuple, constant_values: tuple = ()) -> Any:
+    values = {v for pair in constant_values for v in pair} or {0.0}
+    if len(values) > 1:  # a value per side: numpy's own order of filling decides the corners
+        return np.pad(x, pad_width, constant_values=constant_values)
+    # one fill and one copy: np.pad does the same work behind a few dozen Python steps per call
+    out = np.full(_pad_type(Array(x.shape, x.dtype), pad_width).shape, values.pop(), x.dtype)
+    out[interior(x.shape, pad_width)] = x
+    return out
+
+
+def _zero_pad_transpose(lin: Any, dom: tuple[int, ...], pad_width: tuple) -> Any:
+    idx = dict(TABLE["index"].canonical({"idx": interior(dom, pad_width)}))
+    return lin.linear(TABLE["index"], idx, _pad_type(Array(dom), pad_width).shape)
+
+
+_WIDTHS = {"pad_width": ((), _p_pairs(_p_width))}
+
+# Padding with a constant is affine; its derivative pads the tangent with zeros, a linear map whose
+# transpose slices the interior back out.
+register(Rule(
+    "pad", 1, _pad, _pad_type, _copy_cost,
+    deriv=lambda lin, x, y, pad_width, constant_values: lin.linear(
+        TABLE["zero_pad"], {"pad_width": pad_width}, x.shape),
+    params={**_WIDTHS, "constant_values": ((), _p_pairs(p_float))},
+    doc="surround with constant_values (zeros when empty): (before, after) sizes and values per axis",
+))
+register(Rule(
+    "zero_pad", 1, _pad, _pad_type, _copy_cost, transpose=_zero_pad_transpose, params=_WIDTHS, public=False,
+    doc="surround with zeros: pad's derivative",
 ))

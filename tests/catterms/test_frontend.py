@@ -491,7 +491,7 @@ TRACE_ERRORS = [
     ("int", lambda x: int(x), SCALAR, "no value at compile time"),
     ("len of 0-d", lambda x: len(x), SCALAR, "0-d"),
     ("iterate 0-d", lambda x: list(x), SCALAR, "0-d"),
-    ("range", lambda x: [x for _ in range(x)], SCALAR, "no value at compile time"),
+    ("range", lambda x: [x for _ in range(x)], SCALAR, "loop bounds must be static"),
     ("traced index", lambda x: x[x], VECTOR, "static"),
     ("traced slice", lambda x: x[: x[0]], VECTOR, "static"),
     ("assignment", lambda x: x.__setitem__(0, 1.0), VECTOR, "immutable"),
