@@ -189,7 +189,7 @@ def gaussian_loglik(n: int = 2000, d: int = 20, seed: int = 0) -> Objective:
         def loglik(mu: Any, A: Any) -> Any:
             L = xp.linalg.cholesky(A @ A.T + eye)
             z = xp.linalg.solve(L, (data - mu).T)
-            return -0.5 * xp.sum(z ** 2) - n * xp.sum(xp.log(xp.diagonal(L))) - 0.5 * n * d * np.log(2 * np.pi)
+            return -0.5 * xp.sum(z ** 2) - n * xp.sum(xp.log(xp.diagonal(L, 0, -1, -2))) - 0.5 * n * d * np.log(2 * np.pi)
 
         return loglik
 
