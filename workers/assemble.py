@@ -30,9 +30,12 @@ def _add(acc: dict[tuple[int, ...], Any], path: tuple[int, ...], part: Any) -> N
 
 
 def total(ty: Type, parts: Parts) -> Any:
-    """A value of type ``ty`` whose array at each path is the sum of its parts (zero if none)."""
+    """A value of type ``ty`` whose array at each path is the sum of its parts (zero if none); a part
+    without a tangent (integers, booleans) is ``None``."""
 
     def at(p: tuple[int, ...]) -> Any:
+        if not pick(ty, p).differentiable:
+            return None
         ps = parts.get(p)
         if not ps:
             return zeros(pick(ty, p))

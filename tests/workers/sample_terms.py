@@ -58,15 +58,27 @@ def tree(depth: int, batch: int = 4, width: int = 4) -> tuple[Term, Any]:
     return ct.compose(ct.prim("sum"), node(depth)), RNG.standard_normal((batch, width))
 
 
+def mixed(K: int = 3, n: int = 32, picks: int = 8) -> tuple[Term, Any]:
+    """Floats, integers and booleans together: K branches, each gathering its own traced indices from a
+    masked, transformed vector (the integer and boolean inputs have no tangent: None in, None out)."""
+    import catterms.numpy as cnp
+
+    def f(x: Any, idx: Any, mask: Any) -> Any:
+        return sum(cnp.sum(cnp.where(mask, cnp.tanh(x * (k + 1.0)), x)[idx[k]] ** 2) for k in range(K))
+
+    x = (RNG.standard_normal(n), RNG.integers(0, n, (K, picks)), RNG.standard_normal(n) > 0)
+    return ct.compile(f, *x), x
+
+
 FAMILIES = {"wide": lambda: wide(4), "data_parallel": lambda: data_parallel(3), "deep": lambda: deep(4),
-            "tree": lambda: tree(3)}
+            "tree": lambda: tree(3), "mixed": lambda: mixed()}
 
 
 def like(t: Any, rng: np.random.Generator) -> Any:
-    """A random value of type ``t``."""
+    """A random tangent of type ``t`` (None for its integer and boolean parts, which have none)."""
     if isinstance(t, tuple):
         return tuple(like(c, rng) for c in t)
-    return rng.standard_normal(t.shape).astype(t.dtype)
+    return rng.standard_normal(t.shape).astype(t.dtype) if t.differentiable else None
 
 
 def assert_close(a: Any, b: Any, rtol: float = 1e-12) -> None:
@@ -75,6 +87,9 @@ def assert_close(a: Any, b: Any, rtol: float = 1e-12) -> None:
         assert isinstance(a, tuple) and len(a) == len(b)
         for u, v in zip(a, b):
             assert_close(u, v, rtol)
+        return
+    if b is None:  # the tangent of an integer or boolean part
+        assert a is None
         return
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape and a.dtype == b.dtype, (a.shape, a.dtype, b.shape, b.dtype)
