@@ -10,7 +10,8 @@ maps numpy's names to primitives. The modules, by family:
 
 * :mod:`._arith` — operators and arithmetic; :mod:`._logic` — comparisons, logic, ``where``;
 * :mod:`._math` — elementwise functions; :mod:`._reductions` — reductions and scans;
-* :mod:`._shapes` — shapes, joining, construction; :mod:`._indexing` — gathers and ``take``;
+* :mod:`._shapes` — shapes, joining, splitting; :mod:`._construct` — arrays and constants;
+* :mod:`._indexing` — gathers and ``take``;
 * :mod:`._products` — products; :mod:`.linalg` — ``numpy.linalg``.
 """
 
@@ -29,7 +30,9 @@ from ._reductions import *  # noqa: F401,F403
 from ._reductions import __all__ as _reductions
 from ._shapes import *  # noqa: F401,F403
 from ._shapes import __all__ as _shapes
+from ._construct import *  # noqa: F401,F403
+from ._construct import __all__ as _construct
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import __all__ as _indexing
 
-__all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_indexing, "linalg"})
+__all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_construct, *_indexing, "linalg"})
