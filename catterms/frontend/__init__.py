@@ -3,8 +3,9 @@
 Two stages, one module each:
 
 1. **Tracing** (:mod:`.trace`, :mod:`.tracer`, :mod:`.graph`): ``fn`` runs once on tracers, written with
-   Python operators and :mod:`catterms.numpy`; it records a hash-consed DAG of primitive applications,
-   typed by the primitives' own shape rules. Python control flow runs now (loops unroll).
+   Python operators and :mod:`catterms.numpy` — or plain numpy, which :mod:`.dispatch` hands to
+   :mod:`catterms.numpy` by name; indexing is :mod:`.indexing`. It records a hash-consed DAG of primitive
+   applications, typed by the primitives' own shape rules. Python control flow runs now (loops unroll).
 2. **Lowering** (:mod:`.scopes`, :mod:`.lower`): the DAG becomes a point-free term in which a value used
    twice is computed once and copied, bound at the innermost point covering its uses, and independent
    computations are branches of forks. Term size is linear in the program's size.
@@ -24,11 +25,13 @@ __all__ = ["compile"]
 def compile(fn: Callable[..., Any], *specs: Any) -> Term:
     """The term of ``fn`` on the given argument specs.
 
-    Each spec is ``ct.Array(shape, dtype="float64")``, an example ndarray, or a tuple of specs. A
+    Each spec is ``ct.Array(shape, dtype="float64")``, an example ndarray or a Python or numpy scalar (its
+    shape and dtype: ``3`` is an int64 scalar, ``0.7`` a float64 one), or a tuple of specs. A
     function of n ≥ 2 arguments becomes a term on the n-tuple of them, a one-argument function a term on
     the bare value. ``fn`` may return an array or a (nested) tuple of arrays. Raises
     :class:`~catterms.errors.TraceError` for what cannot be traced (data-dependent control flow, numpy
-    functions applied to traced arrays) and :class:`~catterms.errors.TermTypeError` for shape errors.
+    functions catterms does not support, mutation) and :class:`~catterms.errors.TermTypeError` for shape
+    and dtype errors.
     """
     traced = trace(fn, specs)
     return lower(traced.inputs, traced.root)
