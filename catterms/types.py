@@ -131,6 +131,8 @@ def type_of(value: Any) -> Type:
     and ``bool`` as float64, int64 and bool scalars (numpy's defaults)."""
     if isinstance(value, tuple):
         return tuple(type_of(v) for v in value)
+    if isinstance(value, list):
+        value = _list_array(value)
     if isinstance(value, (np.ndarray, np.generic)):
         return array_of(value.shape, value.dtype)
     kind = _SCALARS.get(type(value))
@@ -155,7 +157,7 @@ def as_value(value: Any, t: Type | None = None) -> Any:
             raise TermTypeError(f"expected a value of type {show(t)}, got a {len(value)}-tuple")
         return tuple(as_value(v, p) for v, p in zip(value, parts))
     if isinstance(value, list):
-        raise TermTypeError("products are Python tuples, not lists: wrap arrays in np.asarray or tuple(...)")
+        value = _list_array(value)
     if value is None:
         raise TermTypeError("a value is missing (None)" + (f" where {show(t)} is expected" if t is not None else ""))
     if t is not None and not isinstance(t, Array):
@@ -170,6 +172,18 @@ def as_value(value: Any, t: Type | None = None) -> Any:
         return arr
     if arr.dtype.name not in DTYPES:
         raise TermTypeError(f"unsupported dtype {arr.dtype.name!r}: catterms computes in {', '.join(DTYPES)}")
+    return arr
+
+
+def _list_array(value: list) -> np.ndarray:
+    """A list as numpy reads it, an array; a ragged list (or one of arrays of different shapes) is not one."""
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        arr = None
+    if arr is None or arr.dtype.kind not in "fiub":
+        raise TermTypeError("a list is a value only when numpy makes an array of it; products are Python "
+                            "tuples, not lists: use tuple(...) for a product, np.asarray for an array")
     return arr
 
 

@@ -24,7 +24,8 @@ class Node:
     """One value of the traced program.
 
     ``kind`` is ``input`` (the argument component at ``path``, a tuple of ``(i, n)`` projections),
-    ``const`` (``term`` is its const term), ``prim`` (``name`` applied to ``args`` with ``params``) or
+    ``const`` (``term`` is its const term), ``prim`` (``name`` applied to ``args`` with ``params``),
+    ``proj`` (component ``params = (i, n)`` of a primitive with a tuple result, such as ``eigh``) or
     ``tuple`` (the function's result, when it is a product).
     """
 
@@ -38,7 +39,7 @@ class Node:
     @property
     def computed(self) -> bool:
         """Whether the node is a computation (as opposed to an input or a constant)."""
-        return self.kind in ("prim", "tuple")
+        return self.kind in ("prim", "proj", "tuple")
 
     def __repr__(self) -> str:
         what = self.name or self.kind
@@ -75,6 +76,11 @@ class Graph:
         cod = rule.type(dom, **dict(params))
         key = ("prim", name, params, tuple(a.index for a in args))
         return self._intern(key, "prim", cod, name=name, params=params, args=args)
+
+    def component(self, of: Node, i: int) -> Node:
+        """Component ``i`` of ``of``'s tuple result (the term's ``proj``)."""
+        n = len(of.type)
+        return self._intern(("proj", of.index, i), "proj", of.type[i], params=(i, n), args=(of,))
 
     def tuple(self, args: tuple[Node, ...]) -> Node:
         """The product of the function's results (at least two)."""

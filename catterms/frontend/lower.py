@@ -187,7 +187,7 @@ class _Emitter:
             widen = Chain((prim("broadcast_to", shape=v.type.shape),))
             args = [a if c.type == v.type else _then(a, widen.copy()) for c, a in zip(scope.args, args)]
             return _then(_fork(args, kinds), Chain((jamn(len(args)),)))
-        op = Chain((prim(v.name, **dict(v.params)),))
+        op = Chain((proj(*v.params) if v.kind == "proj" else prim(v.name, **dict(v.params)),))
         return _then(args[0] if len(args) == 1 else _fork(args, kinds), op)
 
     def emit(self) -> Term:

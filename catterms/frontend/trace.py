@@ -1,7 +1,8 @@
 """Stage 1, driver: call the user's function on tracers and collect the traced DAG.
 
-A spec is a :class:`~catterms.types.Array`, an example ndarray or a Python or numpy scalar (its shape and
-dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple of specs (a nested argument, received as a tuple of tracers). A function of
+A spec is a :class:`~catterms.types.Array`, an example ndarray, list (the array numpy makes of it) or
+Python or numpy scalar (its shape and dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple of
+specs (a nested argument, received as a tuple of tracers). A function of
 n ≥ 2 arguments is traced on the n-tuple of them, a one-argument function on the bare value; an input
 is reached by its path of ``(i, n)`` projections.
 """
@@ -33,13 +34,21 @@ def spec_type(spec: Any) -> Type:
         return spec
     if isinstance(spec, tuple) and len(spec) >= 2:
         return tuple(spec_type(s) for s in spec)
-    if isinstance(spec, (np.ndarray, np.generic, bool, int, float)):
+    if isinstance(spec, (np.ndarray, np.generic, bool, int, float, list)):
         try:
             return type_of(spec)
         except TermTypeError as e:
-            raise TraceError(f"spec {spec!r}: {e}") from None
-    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray or scalar, or a tuple of at least two "
-                     f"specs; got {spec!r}")
+            raise TraceError(f"spec {_brief(spec)}: {e}") from None
+    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray, list or scalar, or a tuple of at least "
+                     f"two specs; got {_brief(spec)}")
+
+
+def _brief(spec: Any) -> str:
+    """A spec as an error names it: arrays by dtype and shape (an example may be large)."""
+    if isinstance(spec, np.ndarray):
+        return f"ndarray of dtype {spec.dtype.name} and shape {spec.shape}"
+    text = repr(spec)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _arguments(graph: Graph, t: Type, path: tuple) -> tuple[Any, Inputs]:

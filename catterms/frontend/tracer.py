@@ -328,7 +328,15 @@ def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
         rule.type(dom[0] if rule.arity == 1 else dom, **dict(canonical))
         return rule.impl(values[0] if rule.arity == 1 else tuple(values), **dict(canonical))
     nodes = tuple(v.node if isinstance(v, Tracer) else graph.const(v) for v in values)
-    return Tracer(graph, graph.prim(name, canonical, nodes))
+    return _traced(graph, graph.prim(name, canonical, nodes))
+
+
+def _traced(graph: Graph, node: Node) -> Any:
+    """A node as the user holds it: a traced array, or a tuple of them for a primitive whose result is a
+    product (``eigh``, ``slogdet``), each component a projection of the one node."""
+    if isinstance(node.type, tuple):
+        return tuple(_traced(graph, graph.component(node, i)) for i in range(len(node.type)))
+    return Tracer(graph, node)
 
 
 from .. import numpy as cnp  # noqa: E402  (the operators above are catterms.numpy's functions)

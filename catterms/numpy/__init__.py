@@ -11,7 +11,7 @@ maps numpy's names to primitives. The modules, by family:
 * :mod:`._arith` — operators and arithmetic; :mod:`._logic` — comparisons, logic, ``where``;
 * :mod:`._math` — elementwise functions; :mod:`._reductions` — reductions and scans;
 * :mod:`._shapes` — shapes, joining, splitting; :mod:`._construct` — arrays and constants;
-* :mod:`._indexing` — gathers and ``take``;
+* :mod:`._indexing` — gathers and ``take``; :mod:`._real` — numpy's complex vocabulary on real arrays;
 * :mod:`._products` — products; :mod:`.linalg` — ``numpy.linalg``.
 """
 
@@ -34,5 +34,7 @@ from ._construct import *  # noqa: F401,F403
 from ._construct import __all__ as _construct
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import __all__ as _indexing
+from ._real import *  # noqa: F401,F403
+from ._real import __all__ as _real
 
-__all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_construct, *_indexing, "linalg"})
+__all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_construct, *_indexing, *_real, "linalg"})

@@ -25,11 +25,18 @@ def _is_zero(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, Tracer) and x == 0
 
 
+def _unchanged_by(x: Any, zero: Any) -> bool:
+    """Whether ``x + zero`` is ``x``: a traced array whose dtype the number 0 does not promote (``i + 0.0`` is
+    float64, ``mask + 0`` int64)."""
+    return isinstance(x, Tracer) and _is_zero(zero) and np.result_type(x.dtype, zero) == x.dtype
+
+
 def add(a: Any, b: Any) -> Any:
-    """``a + b`` with broadcasting; adding the number 0 to a traced array returns it unchanged."""
-    if isinstance(a, Tracer) and _is_zero(b):
+    """``a + b`` with broadcasting; adding the number 0 to a traced array of a dtype it does not promote
+    returns the array unchanged."""
+    if _unchanged_by(a, b):
         return a
-    if isinstance(b, Tracer) and _is_zero(a):
+    if _unchanged_by(b, a):
         return b
     return apply("add", (a, b))
 

@@ -15,8 +15,9 @@ import numpy as np
 from ..errors import TraceError
 from ..frontend.tracer import lifted
 from ._logic import astype
-from ._shapes import _has_tracer, _shape, broadcast_to, reshape, stack
-from ._wrap import Tracer, operand_type
+from ._arith import add, multiply, subtract
+from ._shapes import _has_tracer, _shape, broadcast_to, moveaxis, reshape, stack
+from ._wrap import Tracer, as_float, operand_type
 from ._wrap import asarray as _operand
 
 __all__ = [
@@ -116,8 +117,18 @@ def arange(*args: Any, dtype: Any = None) -> Any:
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
              dtype: Any = None, axis: int = 0) -> Any:
-    """``num`` constant evenly spaced values from ``start`` to ``stop``."""
-    return _construct("linspace", np.linspace, start, stop, num, endpoint, retstep, dtype, axis)
+    """``num`` evenly spaced values from ``start`` to ``stop``: a constant, or, for traced endpoints,
+    ``start + t · (stop − start)`` with the constant fractions ``t`` (along a new axis ``axis``)."""
+    if not (_has_tracer(start) or _has_tracer(stop)):
+        return _construct("linspace", np.linspace, start, stop, num, endpoint, retstep, dtype, axis)
+    div = num - 1 if endpoint else num
+    first, last = as_float(_operand(start)), as_float(_operand(stop))
+    ndim = len(np.broadcast_shapes(operand_type(first).shape, operand_type(last).shape))
+    fractions = (np.arange(num, dtype=np.float64) / max(div, 1)).reshape((num,) + (1,) * ndim)
+    delta = subtract(last, first)
+    y = moveaxis(add(first, multiply(fractions, delta)), 0, axis)
+    y = y if dtype is None else astype(y, dtype)
+    return (y, multiply(delta, 1.0 / div) if div > 0 else np.nan) if retstep else y
 
 
 def indices(dimensions: Sequence[int], dtype: Any = int, sparse: bool = False) -> Any:

@@ -127,14 +127,28 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
     return apply("stack", tuple(parts), axis=_axes("cross", axisc, operand_type(parts[0]).ndim + 1)[0])
 
 
-def einsum(subscripts: str, *operands: Any, out: None = None, dtype: None = None, order: str = "K",
+def _interleaved(args: tuple) -> tuple[str, tuple]:
+    """numpy's other spelling, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as subscripts and operands."""
+    def letters(sub: Any) -> str:
+        try:
+            return "".join("..." if k is Ellipsis else "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[k]
+                           for k in sub)
+        except (TypeError, IndexError):
+            raise TraceError(f"cnp.einsum: a sublist holds integers 0–51 or ..., got {sub!r}") from None
+
+    pairs, output = (args[:-1], args[-1]) if len(args) % 2 else (args, None)
+    lhs = ",".join(letters(sub) for sub in pairs[1::2])
+    return (lhs if output is None else f"{lhs}->{letters(output)}"), pairs[0::2]
+
+
+def einsum(subscripts: Any, *operands: Any, out: None = None, dtype: None = None, order: str = "K",
            casting: str = "safe", optimize: Any = False) -> Any:
-    """numpy's ``einsum`` with subscripts (explicit or implicit, with ``...``) and any number of operands.
-    The primitive picks its own evaluation order (``optimize`` is accepted and needs no setting); ``out``,
-    ``dtype``, ``order`` and ``casting`` keep numpy's defaults."""
+    """numpy's ``einsum`` with subscripts (explicit or implicit, with ``...``) and any number of operands, or
+    in the interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. The primitive picks its own evaluation
+    order (``optimize`` is accepted and needs no setting); ``out``, ``dtype``, ``order`` and ``casting`` keep
+    numpy's defaults."""
     if not isinstance(subscripts, str):
-        raise TraceError("cnp.einsum takes a subscripts string ('ij,jk->ik'); the interleaved operand/sublist "
-                         "form is not supported")
+        subscripts, operands = _interleaved((subscripts, *operands))
     if (out, dtype, order, casting) != (None, None, "K", "safe"):
         raise TraceError("cnp.einsum: out, dtype, order and casting keep numpy's defaults; convert the result "
                          "with .astype instead")

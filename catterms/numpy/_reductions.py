@@ -14,21 +14,24 @@ cannot check at compile time that the weights do not sum to zero; there it gives
 
 from __future__ import annotations
 
+import builtins  # this module's sum, any, max, … are numpy's
+
 from typing import Any
 
 import numpy as np
 
 from ..errors import TraceError
 from ..prims import norm_axes
-from ._arith import multiply, subtract
+from ._arith import add, multiply, subtract
 from ._logic import astype, not_equal
 from ._math import sqrt
+from ._construct import zeros_like
 from ._shapes import broadcast_to, concatenate, reshape, stack
-from ._wrap import apply, as_float, dtype_of, named, no_out, operand_type
+from ._wrap import Tracer, apply, as_float, dtype_of, named, no_out, operand_type
 
 __all__ = [
-    "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "average", "count_nonzero", "cumprod", "cumsum",
-    "diff", "logsumexp", "max", "mean", "min", "prod", "ptp", "sort", "std", "sum", "var",
+    "all", "amax", "amin", "any", "argmax", "argmin", "argpartition", "argsort", "average", "count_nonzero", "cumprod", "cumsum",
+    "diff", "gradient", "logsumexp", "max", "mean", "min", "partition", "prod", "ptp", "sort", "std", "sum", "var",
 ]
 
 
@@ -119,8 +122,12 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int 
 
 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """The standard deviation, ``sqrt(var)`` (its derivative is infinite where the variance is 0)."""
-    return sqrt(var(a, axis, dtype, out, ddof, keepdims))
+    """The standard deviation, ``sqrt(var)``: its derivative is infinite where the variance is 0, except over
+    a single element, where the deviation is 0 whatever the value (a constant, with derivative 0)."""
+    v = var(a, axis, dtype, out, ddof, keepdims)
+    if _count(_prepared("std", a, dtype, out, True), axis) == 1:
+        return zeros_like(v)
+    return sqrt(v)
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
@@ -207,6 +214,24 @@ sort = _sorting("sort", "a sorted copy")
 argsort = _sorting("argsort", "int64 indices that sort")
 
 
+def _partitioning(prim: str, what: str) -> Any:
+    def f(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect", order: Any = None) -> Any:
+        if order is not None:
+            raise TraceError(f"cnp.{prim}: order= applies to structured arrays, which catterms does not have")
+        if isinstance(kth, Tracer) or np.asarray(kth).dtype.kind not in "iu":
+            raise TraceError(f"cnp.{prim}: kth must be constant integers, got {kth!r}")
+        x = _operand(a)
+        if axis is None:  # numpy partitions the flattened array
+            x, axis = reshape(x, (-1,)), 0
+        return apply(prim, (x,), axis=axis, kth=tuple(int(k) for k in np.ravel(kth)))
+
+    return named(f, prim, prim, doc=f"{what} along axis (flattened if None), as numpy's (the primitive ``{prim}``)")
+
+
+partition = _partitioning("partition", "a partitioned copy: each kth element in its sorted place")
+argpartition = _partitioning("argpartition", "int64 indices that partition")
+
+
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
     """The n-th differences along ``axis`` (``a[1:] − a[:-1]``, n times; booleans: ``!=``), after joining
     ``prepend`` and ``append`` (scalars broadcast to one slice)."""
@@ -225,6 +250,41 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     for _ in range(n):
         x = op(apply("index", (x,), idx=lead + (slice(1, None),)), apply("index", (x,), idx=lead + (slice(None, -1),)))
     return x
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """numpy's gradient with constant scalar spacings: central differences inside, one-sided ones of order
+    ``edge_order`` (1 or 2) at the edges, along each axis (a tuple of them for several axes, where numpy
+    gives a list)."""
+    x = as_float(_operand(f))
+    shape = operand_type(x).shape
+    axes = norm_axes("gradient", axis, len(shape))
+    spacing = varargs * len(axes) if len(varargs) == 1 else varargs or (1.0,) * len(axes)
+    if len(spacing) != len(axes) or builtins.any(isinstance(h, Tracer) or np.ndim(h) != 0 for h in spacing):
+        raise TraceError("cnp.gradient takes one constant scalar spacing, or one per axis; coordinate arrays "
+                         "are not supported (divide by the spacings yourself)")
+    if edge_order not in (1, 2):
+        raise TraceError(f"cnp.gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    out = []
+    for ax, h in zip(axes, spacing):
+        if shape[ax] < edge_order + 1:
+            raise TraceError(f"cnp.gradient: axis {ax} has {shape[ax]} elements; at least {edge_order + 1} are "
+                             f"needed for edge_order={edge_order}")
+        lead = (slice(None),) * ax
+
+        def at(start: int | None, stop: int | None = None, x: Any = x, lead: tuple = lead) -> Any:
+            return apply("index", (x,), idx=lead + (slice(start, stop),))
+
+        if edge_order == 1:
+            first, last = subtract(at(1, 2), at(0, 1)), subtract(at(-1), at(-2, -1))
+            scale = 1.0 / float(h)
+        else:
+            first = subtract(subtract(multiply(at(1, 2), 4.0), multiply(at(0, 1), 3.0)), at(2, 3))
+            last = subtract(add(multiply(at(-1), 3.0), at(-3, -2)), multiply(at(-2, -1), 4.0))
+            scale = 0.5 / float(h)
+        inside = multiply(subtract(at(2), at(None, -2)), 0.5 / float(h))
+        out.append(concatenate([multiply(first, scale), inside, multiply(last, scale)], axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def _slab(e: Any, shape: tuple[int, ...], ax: int) -> Any:

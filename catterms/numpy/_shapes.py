@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import TermTypeError, TraceError
 from ..prims import TABLE, norm_axes
 from ._logic import astype, where
-from ._wrap import Tracer, apply, dtype_of, operand_type
+from ._wrap import Tracer, apply, dtype_of, no_out, operand_type
 from ._wrap import asarray as _operand
 
 __all__ = [
@@ -263,12 +263,15 @@ def repeat(a: Any, repeats: int | Sequence[int], axis: int | None = None) -> Any
 # --- joining and splitting ---------------------------------------------------------------------------------
 
 
-def _join(name: str, arrays: Any, axis: int, dtype: Any) -> Any:
+def _join(name: str, arrays: Any, axis: int, dtype: Any, casting: str = "same_kind") -> Any:
     parts = tuple(_operand(p) for p in arrays)
     if not parts:
         raise TermTypeError(f"{name} needs at least one array")
     # numpy's result dtype, made explicit so each part's tangent keeps its own dtype
     common = np.dtype(dtype) if dtype is not None else np.result_type(*(dtype_of(p) for p in parts))
+    for p in parts:
+        if not np.can_cast(dtype_of(p), common, casting):
+            raise TermTypeError(f"cnp.{name}: cannot cast {dtype_of(p)} to {common} with casting={casting!r}")
     parts = tuple(astype(p, common) for p in parts)
     if len(parts) != 1:
         return apply(name, parts, axis=axis)
@@ -278,31 +281,35 @@ def _join(name: str, arrays: Any, axis: int, dtype: Any) -> Any:
     return parts[0] if name == "concatenate" else reshape(parts[0], cod.shape)
 
 
-def concatenate(arrays: Sequence[Any], axis: int | None = 0, *, dtype: Any = None) -> Any:
+def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: None = None, *, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
     """Join arrays along an existing axis (of their flattened forms when ``axis`` is None)."""
+    no_out("concatenate", out)
     if axis is None:
-        return _join("concatenate", [ravel(_operand(p)) for p in arrays], 0, dtype)
-    return _join("concatenate", arrays, axis, dtype)
+        return _join("concatenate", [ravel(_operand(p)) for p in arrays], 0, dtype, casting)
+    return _join("concatenate", arrays, axis, dtype, casting)
 
 
-def stack(arrays: Sequence[Any], axis: int = 0, *, dtype: Any = None) -> Any:
+def stack(arrays: Sequence[Any], axis: int = 0, out: None = None, *, dtype: Any = None,
+          casting: str = "same_kind") -> Any:
     """Join same-shaped arrays along a new axis."""
-    return _join("stack", arrays, axis, dtype)
+    no_out("stack", out)
+    return _join("stack", arrays, axis, dtype, casting)
 
 
 def _tuple(v: Any) -> tuple:
     return v if isinstance(v, tuple) else (v,)
 
 
-def hstack(tup: Sequence[Any], *, dtype: Any = None) -> Any:
+def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """Join along the second axis (the first, for 1-d arrays)."""
     parts = _tuple(atleast_1d(*tup))
-    return concatenate(parts, 0 if parts and len(_shape(parts[0])) == 1 else 1, dtype=dtype)
+    return concatenate(parts, 0 if parts and len(_shape(parts[0])) == 1 else 1, dtype=dtype, casting=casting)
 
 
-def vstack(tup: Sequence[Any], *, dtype: Any = None) -> Any:
+def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """Join along the first axis, 1-d arrays as rows."""
-    return concatenate(_tuple(atleast_2d(*tup)), 0, dtype=dtype)
+    return concatenate(_tuple(atleast_2d(*tup)), 0, dtype=dtype, casting=casting)
 
 
 row_stack = vstack

@@ -9,7 +9,7 @@ and split ties of the max evenly.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -19,6 +19,12 @@ from ._wrap import apply, as_float, operand_type
 
 __all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_power", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "svd"]
+
+# numpy's result types, field for field: ``w, v = eigh(a)`` and ``eigh(a).eigenvalues`` both work
+EighResult = NamedTuple("EighResult", [("eigenvalues", Any), ("eigenvectors", Any)])
+SlogdetResult = NamedTuple("SlogdetResult", [("sign", Any), ("logabsdet", Any)])
+SVDResult = NamedTuple("SVDResult", [("U", Any), ("S", Any), ("Vh", Any)])
+QRResult = NamedTuple("QRResult", [("Q", Any), ("R", Any)])
 
 
 def inv(a: Any) -> Any:
@@ -33,7 +39,7 @@ def det(a: Any) -> Any:
 
 def slogdet(a: Any) -> tuple[Any, Any]:
     """``(sign, logabsdet)`` of the determinant; the sign has no derivative."""
-    return apply("slogdet", (as_float(a),))
+    return SlogdetResult(*apply("slogdet", (as_float(a),)))
 
 
 def solve(a: Any, b: Any) -> Any:
@@ -56,7 +62,7 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Any:
 
 def eigh(a: Any, UPLO: str = "L") -> tuple[Any, Any]:
     """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, read from its UPLO triangle."""
-    return apply("eigh", (as_float(a),), UPLO=UPLO)
+    return EighResult(*apply("eigh", (as_float(a),), UPLO=UPLO))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
@@ -68,14 +74,15 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     """``(U, S, Vh)`` with ``a = U @ diag(S) @ Vh``, or ``S`` alone without ``compute_uv``."""
     if hermitian:
         raise TraceError("cnp.linalg.svd: hermitian=True is not supported; leave it False (same singular values)")
-    return apply("svd", (as_float(a),), full_matrices=full_matrices, compute_uv=compute_uv)
+    result = apply("svd", (as_float(a),), full_matrices=full_matrices, compute_uv=compute_uv)
+    return SVDResult(*result) if compute_uv else result
 
 
 def qr(a: Any, mode: str = "reduced") -> tuple[Any, Any]:
     """The reduced QR decomposition ``(Q, R)``."""
     if mode != "reduced":
         raise TraceError(f"cnp.linalg.qr: mode={mode!r} is not supported; use mode='reduced'")
-    return apply("qr", (as_float(a),))
+    return QRResult(*apply("qr", (as_float(a),)))
 
 
 def matrix_power(a: Any, n: int) -> Any:

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..codegen import apply
+from ..errors import TermTypeError
 from ..types import Array, Type
-from . import CHEAP, TABLE, Rule, no_derivative, norm_axes, p_bool, p_int, register, want_array
+from . import CHEAP, TABLE, Rule, no_derivative, norm_axes, p_bool, p_int, p_ints, register, want_array
 from .elementwise import scaled
 from .reductions import accumulated
 
@@ -139,6 +140,47 @@ register(Rule(
 register(Rule(
     "argsort", 1, argsort, _scan_type("argsort", lambda d: "int64"), _sort_cost, deriv=no_derivative,
     params={"axis": (-1, p_int)}, doc="int64 indices that sort along axis (stable)",
+))
+
+
+def _p_kth(v: Any) -> tuple[int, ...]:
+    return p_ints(v)
+
+
+def _partition_type(name: str, dtype: Any = None) -> Any:
+    sort_type = _scan_type(name, dtype)
+
+    def rule(dom: Type, axis: int, kth: tuple[int, ...]) -> Type:
+        out = sort_type(dom, axis=axis)
+        n = dom.shape[axis] if dom.ndim else 0
+        for k in kth:
+            if not -n <= k < n:
+                raise TermTypeError(f"{name}: kth={k} is out of range for an axis of length {n}")
+        return out
+
+    return rule
+
+
+def argpartition(x: np.ndarray, kth: tuple[int, ...], axis: int) -> np.ndarray:
+    """numpy's argpartition as int64: the permutation that ``np.partition`` applies (the same introselect)."""
+    return np.argpartition(x, kth, axis=axis).astype(np.int64, copy=False)
+
+
+def _partition_deriv(lin: Any, x: Any, y: Any, axis: int, kth: tuple[int, ...]) -> Any:
+    perm = apply(argpartition, (x, kth), {"axis": axis}, lambda: (x.shape, np.dtype("int64")))
+    return lin.linear(TABLE["permute"], {"perm": perm, "axis": axis}, x.shape)
+
+
+register(Rule(
+    "partition", 1, lambda x, axis, kth: np.partition(x, kth, axis=axis), _partition_type("partition"), _scan_cost,
+    deriv=_partition_deriv, params={"axis": (-1, p_int), "kth": ((), _p_kth)},
+    doc="numpy's partition along axis: each kth element in its sorted place, smaller ones before it, larger "
+        "after; the derivative follows the permutation",
+))
+register(Rule(
+    "argpartition", 1, lambda x, axis, kth: argpartition(x, kth, axis), _partition_type("argpartition", lambda d: "int64"),
+    _scan_cost, deriv=no_derivative, params={"axis": (-1, p_int), "kth": ((), _p_kth)},
+    doc="int64 indices that partition along axis, as numpy's argpartition",
 ))
 
 

@@ -34,4 +34,9 @@ CASES = [
     Case("einsum", pair(normal(2, 2, 3), normal(3)), call=lambda f, a, b: f("...j,j", a, b), id="einsum-ellipsis"),
     Case("einsum", one_of(normal(3, 3)), call=lambda f, a: f("ii->i", a), id="einsum-diagonal"),
     Case("einsum", pair(normal(3), normal(3)), call=lambda f, a, b: f("i,j", a, b), id="einsum-implicit-outer"),
+    Case("einsum", one_of(normal(2, 3)), call=lambda f, a: f(a, [0, 1], [1, 0]), id="einsum-interleaved-one"),
+    Case("einsum", pair(normal(2, 3), normal(3, 4)), call=lambda f, a, b: f(a, [0, 1], b, [1, 2]),
+         id="einsum-interleaved-implicit"),
+    Case("einsum", pair(normal(2, 3), normal(2, 3)), call=lambda f, a, b: f(a, [Ellipsis, 1], b, [Ellipsis, 1], [Ellipsis]),
+         id="einsum-interleaved-ellipsis"),
 ]

@@ -43,4 +43,8 @@ CASES = {
              ({"axis": 0}, fixed(np.array([2, 1, 2, 0])), lambda x: np.array([0, 1, 2, 2]))],
     "argsort": [({"axis": 1}, normal(3, 4), lambda x: by_rank(x, 1)),
                 ({}, fixed(np.array([3, 1, 3, 1, 2])), lambda x: np.array([1, 3, 4, 0, 2]))],
+    # numpy's own partition is the oracle: which element lands where off the kth places is its choice
+    "partition": [({"kth": (2,)}, normal(6), lambda x: np.partition(x, 2)),
+                  ({"kth": (0, 3), "axis": 0}, normal(5, 2), lambda x: np.partition(x, (0, 3), axis=0))],
+    "argpartition": [({"kth": (1,)}, normal(5), lambda x: np.argpartition(x, 1))],
 }
