@@ -41,7 +41,7 @@ def _functions(module: ModuleType, prefix: str) -> list[str]:
     rows = []
     for name in module.__all__:
         value = getattr(module, name)
-        if isinstance(value, ModuleType) or not callable(value):
+        if isinstance(value, ModuleType):
             continue
         rows.append(f"| `{prefix}{name}` | {_summary(value)} |")
     return rows

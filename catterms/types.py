@@ -132,7 +132,7 @@ def type_of(value: Any) -> Type:
     if isinstance(value, tuple):
         return tuple(type_of(v) for v in value)
     if isinstance(value, list):
-        value = _list_array(value)
+        return tuple(type_of(v) for v in _product(value))
     if isinstance(value, (np.ndarray, np.generic)):
         return array_of(value.shape, value.dtype)
     kind = _SCALARS.get(type(value))
@@ -151,13 +151,13 @@ def as_value(value: Any, t: Type | None = None) -> Any:
     floats are expected, a Python int where an int32 is); anything else must match exactly."""
     if type(value) is np.ndarray and value.dtype in _SUPPORTED and t is None:
         return value  # the common case, kept cheap: it is on every call's path
+    if isinstance(value, list):
+        value = _product(value)
     if isinstance(value, tuple):
         parts = t if t is not None else (None,) * len(value)
         if t is not None and (not isinstance(t, tuple) or len(t) != len(value)):
             raise TermTypeError(f"expected a value of type {show(t)}, got a {len(value)}-tuple")
         return tuple(as_value(v, p) for v, p in zip(value, parts))
-    if isinstance(value, list):
-        value = _list_array(value)
     if value is None:
         raise TermTypeError("a value is missing (None)" + (f" where {show(t)} is expected" if t is not None else ""))
     if t is not None and not isinstance(t, Array):
@@ -175,16 +175,12 @@ def as_value(value: Any, t: Type | None = None) -> Any:
     return arr
 
 
-def _list_array(value: list) -> np.ndarray:
-    """A list as numpy reads it, an array; a ragged list (or one of arrays of different shapes) is not one."""
-    try:
-        arr = np.asarray(value)
-    except ValueError:
-        arr = None
-    if arr is None or arr.dtype.kind not in "fiub":
-        raise TermTypeError("a list is a value only when numpy makes an array of it; products are Python "
-                            "tuples, not lists: use tuple(...) for a product, np.asarray for an array")
-    return arr
+def _product(value: list) -> tuple:
+    """A list as a product, as JAX and autograd read it: the tuple of its elements (at least two)."""
+    if len(value) < 2:
+        raise TermTypeError(f"a list is a product of its elements, and a product has at least two; got a list of "
+                            f"{len(value)}: pass the element itself (or np.asarray(...) for an array)")
+    return tuple(value)
 
 
 def _converts(arr: np.ndarray, python_scalar: bool, dtype: str) -> bool:
@@ -202,7 +198,7 @@ def as_tangent(value: Any, t: Type) -> Any:
     """Normalise a tangent (or cotangent) for type ``t``: :func:`as_value` on the parts with a tangent;
     the integer and boolean parts take ``None`` (anything else given there is ignored)."""
     if isinstance(t, tuple):
-        if not isinstance(value, tuple) or len(value) != len(t):
+        if not isinstance(value, (tuple, list)) or len(value) != len(t):
             raise TermTypeError(f"expected a tangent of type {show(t)}, got {type(value).__name__}")
         return tuple(as_tangent(v, c) for v, c in zip(value, t))
     return as_value(value, t) if t.differentiable else None

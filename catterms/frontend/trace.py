@@ -1,8 +1,8 @@
 """Stage 1, driver: call the user's function on tracers and collect the traced DAG.
 
-A spec is a :class:`~catterms.types.Array`, an example ndarray, list (the array numpy makes of it) or
-Python or numpy scalar (its shape and dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple of
-specs (a nested argument, received as a tuple of tracers). A function of
+A spec is a :class:`~catterms.types.Array`, an example ndarray or Python or numpy scalar (its shape and
+dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple or list of specs (a product; a list
+reaches the function as a list, as in JAX) (a nested argument, received as a tuple of tracers). A function of
 n ≥ 2 arguments is traced on the n-tuple of them, a one-argument function on the bare value; an input
 is reached by its path of ``(i, n)`` projections.
 """
@@ -32,15 +32,15 @@ def spec_type(spec: Any) -> Type:
     """The object a spec describes."""
     if isinstance(spec, Array):
         return spec
-    if isinstance(spec, tuple) and len(spec) >= 2:
+    if isinstance(spec, (tuple, list)) and len(spec) >= 2:
         return tuple(spec_type(s) for s in spec)
-    if isinstance(spec, (np.ndarray, np.generic, bool, int, float, list)):
+    if isinstance(spec, (np.ndarray, np.generic, bool, int, float)):
         try:
             return type_of(spec)
         except TermTypeError as e:
             raise TraceError(f"spec {_brief(spec)}: {e}") from None
-    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray, list or scalar, or a tuple of at least "
-                     f"two specs; got {_brief(spec)}")
+    raise TraceError(f"a spec is ct.Array(shape, dtype), an example ndarray or scalar, or a tuple or list of at "
+                     f"least two specs (a product); got {_brief(spec)}")
 
 
 def _brief(spec: Any) -> str:
@@ -51,13 +51,16 @@ def _brief(spec: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _arguments(graph: Graph, t: Type, path: tuple) -> tuple[Any, Inputs]:
-    """Tracers for an argument of type ``t`` at ``path``, and the matching input nodes."""
+def _arguments(graph: Graph, t: Type, path: tuple, spec: Any) -> tuple[Any, Inputs]:
+    """Tracers for an argument of type ``t`` at ``path``, and the matching input nodes; a product given as a
+    list reaches the function as a list (of tracers), as it would in JAX or autograd."""
     if isinstance(t, Array):
         node = graph.input(path, t)
         return Tracer(graph, node), node
-    pairs = [_arguments(graph, c, path + ((i, len(t)),)) for i, c in enumerate(t)]
-    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+    parts = spec if isinstance(spec, (tuple, list)) else (None,) * len(t)
+    pairs = [_arguments(graph, c, path + ((i, len(t)),), s) for i, (c, s) in enumerate(zip(t, parts))]
+    container = list if isinstance(spec, list) else tuple
+    return container(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
 
 def _result(graph: Graph, out: Any) -> Node:
@@ -96,7 +99,7 @@ def trace(fn: Callable[..., Any], specs: tuple[Any, ...]) -> Traced:
     _check_arity(fn, len(types))
     graph = Graph()
     n = len(types)
-    made = [_arguments(graph, t, () if n == 1 else ((i, n),)) for i, t in enumerate(types)]
+    made = [_arguments(graph, t, () if n == 1 else ((i, n),), s) for i, (t, s) in enumerate(zip(types, specs))]
     try:
         with tracing(graph):
             out = fn(*(m[0] for m in made))

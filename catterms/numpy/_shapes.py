@@ -27,7 +27,7 @@ from ._wrap import Tracer, apply, dtype_of, no_out, operand_type
 from ._wrap import asarray as _operand
 
 __all__ = [
-    "append", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "column_stack",
+    "append", "c_", "r_", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "column_stack",
     "concatenate", "diag", "diagonal", "dsplit", "dstack", "expand_dims", "flip", "fliplr", "flipud", "hsplit",
     "hstack", "moveaxis", "pad", "ravel", "repeat", "reshape", "roll", "rollaxis", "rot90", "row_stack",
     "select", "split", "squeeze", "stack", "swapaxes", "tile", "trace", "transpose", "tril", "triu", "vsplit",
@@ -324,6 +324,29 @@ def column_stack(tup: Sequence[Any]) -> Any:
     """Join 1-d arrays as columns (and 2-d ones as they are) into a 2-d array."""
     parts = [_operand(v) for v in tup]
     return concatenate([reshape(v, (-1, 1)) if len(_shape(v)) < 2 else v for v in parts], 1)
+
+
+class _Concatenator:
+    """numpy's ``r_`` and ``c_`` for traced arrays: ``r_[a, b, 0:3]`` joins along the first axis (slices
+    are ``arange``/``linspace`` constants as numpy makes them); ``c_[a, b]`` joins columns, 1-d arrays as
+    columns, along the last axis."""
+
+    def __init__(self, name: str, columns: bool) -> None:
+        self.name, self.columns = name, columns
+
+    def __getitem__(self, key: Any) -> Any:
+        items = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(it, str) for it in items):
+            raise TraceError(f"cnp.{self.name}: string directives ('0,2', 'r', 'c') are not supported; use "
+                             "cnp.concatenate or cnp.stack with the axis you mean")
+        parts = [np.r_[it] if isinstance(it, slice) else _operand(it) for it in items]
+        if self.columns:
+            return concatenate([reshape(p, (-1, 1)) if len(_shape(p)) < 2 else p for p in parts], -1)
+        return concatenate([atleast_1d(p) for p in parts], 0)
+
+
+r_ = _Concatenator("r_", columns=False)
+c_ = _Concatenator("c_", columns=True)
 
 
 def append(arr: Any, values: Any, axis: int | None = None) -> Any:

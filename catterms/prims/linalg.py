@@ -173,7 +173,7 @@ def _expand(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], 
         for c, d in zip(t, shape):
             if sizes.get(c, 1) not in (1, d) and d != 1:
                 raise TermTypeError(f"einsum: label {c!r} has sizes {sizes[c]} and {d} in {subscripts!r}")
-            sizes[c] = max(sizes.get(c, 1), d)
+            sizes[c] = d if d != 1 else sizes.get(c, 1)  # not max: a size-0 axis broadcasts against 1 to 0
         spelled.append(t)
     out = out.replace("...", dots)
     if any(c not in sizes for c in out):

@@ -535,7 +535,7 @@ def test_hostile_value_messages(data: bytes, where: str) -> None:
 
 
 def test_encode_value_refuses_what_is_not_a_value() -> None:
-    for bad in ([1.0, 2.0], np.array([1 + 2j]), "x", {"a": 1}):
+    for bad in ([1.0], np.array([1 + 2j]), "x", {"a": 1}):
         with pytest.raises(WireFormatError, match="cannot encode value"):
             encode_value(bad)
 

@@ -46,4 +46,6 @@ CASES = [
          id="eigh-fields"),
     Case("linalg.slogdet", one(spd(3)), call=lambda f, a: f(a)[1], id="slogdet-logabsdet-by-index"),
     Case("linalg.svd", one(normal(3, 2)), call=lambda f, a: f(a, full_matrices=False).S, id="svd-S-field"),
+    Case("r_", pair(normal(3), normal(2)), call=lambda f, a, b: f[a, b, 0:2, 5.0], dispatch=False, id="r_"),
+    Case("c_", pair(normal(3), normal(3, 2)), call=lambda f, a, b: f[a, b], dispatch=False, id="c_"),
 ]
