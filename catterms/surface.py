@@ -37,18 +37,22 @@ def _summary(fn: Any) -> str:
     return first.replace("``", "`").replace("|", "\\|")
 
 
-def _functions(module: ModuleType, prefix: str) -> list[str]:
+def _functions(module: ModuleType, prefix: str, nested: bool = False) -> list[str]:
+    """A row per exported name; with ``nested``, exported namespaces (scipy.stats' distributions) are
+    listed method by method."""
     rows = []
     for name in module.__all__:
         value = getattr(module, name)
         if isinstance(value, ModuleType):
+            if nested:
+                rows += _functions(value, f"{prefix}{name}.")
             continue
         rows.append(f"| `{prefix}{name}` | {_summary(value)} |")
     return rows
 
 
-def _section(title: str, module: ModuleType, prefix: str) -> list[str]:
-    rows = _functions(module, prefix)
+def _section(title: str, module: ModuleType, prefix: str, nested: bool = False) -> list[str]:
+    rows = _functions(module, prefix, nested)
     if not rows:
         return []
     return [f"## {title}", "", f"{len(rows)} functions.", "", "| function | what it is |", "|---|---|", *rows, ""]
@@ -82,6 +86,8 @@ def markdown() -> str:
     out += _section("catterms.numpy.linalg", cnp.linalg, "cnp.linalg.")
     out += _section("catterms.scipy.special", csp.special, "catterms.scipy.special.")
     out += _section("catterms.scipy.linalg", csp.linalg, "catterms.scipy.linalg.")
+    out += _section("catterms.scipy.signal", csp.signal, "catterms.scipy.signal.")
+    out += _section("catterms.scipy.stats", csp.stats, "catterms.scipy.stats.", nested=True)
     out += [
         "## Traced arrays",
         "",

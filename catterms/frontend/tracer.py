@@ -19,6 +19,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import TraceAttributeError, TraceError
+from ..evaluate import bind
 from ..prims import TABLE
 from ..types import Array
 from .graph import Graph, Node
@@ -325,8 +326,9 @@ def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
     values = [o if isinstance(o, Tracer) else constant(o, _weak(o, dtypes)) for o in operands]
     if graph is None:
         dom = tuple(Array(v.shape, v.dtype) for v in values)
+        x = values[0] if rule.arity == 1 else tuple(values)
         rule.type(dom[0] if rule.arity == 1 else dom, **dict(canonical))
-        return rule.impl(values[0] if rule.arity == 1 else tuple(values), **dict(canonical))
+        return bind(rule, dict(canonical))(x)  # as evaluation calls it (a binary rule takes two arrays)
     nodes = tuple(v.node if isinstance(v, Tracer) else graph.const(v) for v in values)
     return _traced(graph, graph.prim(name, canonical, nodes))
 

@@ -1,10 +1,13 @@
-"""Products with numpy's names: matmul, dot, vdot, inner, outer, tensordot, einsum, kron and cross.
+"""Products with numpy's names: matmul, dot, vdot, inner, outer, tensordot, einsum, kron, cross, convolve
+and correlate.
 
 ``einsum`` is one primitive. The others are the compositions numpy itself computes them by, so they cost
 what numpy's do: ``tensordot`` (and ``dot`` and ``inner`` beyond matrices, which it serves) is a
 transpose, a reshape to a matrix product and a reshape back, as in ``numpy.tensordot``; ``outer`` and
 ``kron`` are a broadcast ``multiply`` and a reshape, as ``numpy.outer`` and ``numpy.kron`` are; ``cross``
-is numpy's six products of components and three differences.
+is numpy's six products of components and three differences. ``convolve`` and ``correlate`` (1-d) are
+the ``convolve`` primitive (:mod:`catterms.prims.signal`), with the longer operand first as numpy puts it,
+and for ``correlate`` the other reversed, as ``numpy.convolve`` is ``numpy.correlate`` reversed.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import numpy as np
 
 from ..errors import TraceError
 from ._arith import multiply, subtract
+from ._shapes import flip
 from ._wrap import apply, binary, constant, is_traced, operand_type
 
-__all__ = ["cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
+__all__ = ["convolve", "correlate", "cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
 
 matmul = binary("matmul", floats=False)
 
@@ -160,3 +164,34 @@ def einsum(subscripts: Any, *operands: Any, out: None = None, dtype: None = None
         subscripts = lhs + "," + arrow + rhs
         operands = (operands[0], np.ones((), operand_type(operands[0]).dtype))
     return apply("einsum", tuple(x if is_traced(x) else constant(x) for x in operands), subscripts=subscripts)
+
+
+_MODES = {"v": "valid", "s": "same", "f": "full", 0: "valid", 1: "same", 2: "full"}
+
+
+def _signal(name: str, a: Any, v: Any, mode: Any) -> tuple[Any, Any, str, bool]:
+    """numpy's operands as 1-d arrays (a scalar as one element), its mode's name (any spelling numpy reads:
+    a name by its first letter, or 0/1/2), and whether ``v`` is the longer, which numpy puts first."""
+    key = mode.lower()[:1] if isinstance(mode, str) else mode
+    if isinstance(key, bool) or key not in _MODES:
+        raise TraceError(f"cnp.{name}: mode is 'full', 'same' or 'valid', got {mode!r}")
+    a, v = (_reshape(x, (1,)) if operand_type(x).ndim == 0 else x for x in (a, v))
+    if operand_type(a).ndim != 1 or operand_type(v).ndim != 1:
+        raise TraceError(f"cnp.{name} takes 1-d arrays, got shapes {operand_type(a).shape} and "
+                         f"{operand_type(v).shape}; for N-d arrays use catterms.scipy.signal.{name}")
+    return a, v, _MODES[key], operand_type(v).shape[0] > operand_type(a).shape[0]
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    """numpy's discrete linear convolution of two 1-d arrays (``same``: the longer one's length)."""
+    a, v, mode, swap = _signal("convolve", a, v, mode)
+    return apply("convolve", (v, a) if swap else (a, v), mode=mode)
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    """numpy's cross-correlation of two 1-d real arrays, ``z[k] = Σₙ a[n + k] v[n]``; when ``v`` is the
+    longer, numpy correlates it with ``a`` and reverses the result."""
+    a, v, mode, swap = _signal("correlate", a, v, mode)
+    if swap:
+        return flip(apply("convolve", (v, flip(a)), mode=mode))
+    return apply("convolve", (a, flip(v)), mode=mode)

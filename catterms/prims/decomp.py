@@ -1,5 +1,6 @@
 """Matrix functions and decompositions: inv, pinv, det, slogdet, solve, solve_triangular, cholesky, eigh,
-eigvalsh, svd and qr, on a matrix or a stack of them (the last two axes), as numpy.linalg and scipy.linalg.
+eigvalsh, svd, qr, sqrtm and solve_sylvester, on a matrix or a stack of them (the last two axes), as
+numpy.linalg and scipy.linalg.
 
 Derivatives are the standard matrix-calculus rules (Giles, "An extended collection of matrix derivative
 results"; for svd and qr the forms JAX uses), each a composition of linear maps — ``matmul_left`` and
@@ -18,6 +19,10 @@ Conventions:
   repeated eigenvalue gives ``inf`` in the eigenvectors' derivative; svd at repeated or zero singular
   values drops the undefined terms (JAX's zero convention); inv, det, slogdet and solve need an invertible
   matrix; pinv's derivative holds where the rank is locally constant.
+* sqrtm is real only: a matrix with a negative real eigenvalue (whose square root scipy returns as a
+  complex array) is refused when it is evaluated. Its derivative and solve_sylvester's each solve one more
+  Sylvester equation (the internal ``sylvester`` row, whose transpose solves the transposed equation);
+  it exists where that equation has one solution (for sqrtm, no zero eigenvalue).
 * The derivative of svd with ``full_matrices=True`` of a non-square matrix (whose extra singular vectors
   are arbitrary) and of qr of a wide matrix are refused, as in JAX.
 """
@@ -31,7 +36,7 @@ import numpy as np
 import scipy.linalg
 
 from ..codegen import apply
-from ..errors import TermTypeError
+from ..errors import EvaluationError, TermTypeError
 from ..types import Array, Type
 from . import TABLE, Rule, p_bool, register, want_arrays, want_float
 from .elementwise import scaled
@@ -456,4 +461,73 @@ def _qr_deriv(lin: Any, x: Any, y: tuple) -> Any:
 register(Rule(
     "qr", 1, lambda x: tuple(np.linalg.qr(x)), _qr_type, _flops(4.0), deriv=_qr_deriv, blas=True,
     doc="reduced QR decomposition (Q, R) of a matrix",
+))
+
+
+# --- sqrtm, solve_sylvester -------------------------------------------------------------------------------
+
+
+def _sylvester_map(lin: Any, a: Any, b: Any, dom: tuple[int, ...]) -> Any:
+    """``Y ↦ X`` with ``A X + X B = Y``."""
+    return lin.linear(TABLE["sylvester"], {"a": a, "b": b, "trans": False}, dom)
+
+
+def _sylvester(y: Any, a: Any, b: Any, trans: bool) -> Any:
+    if trans:
+        a, b = np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
+    return scipy.linalg.solve_sylvester(a, b, y).astype(np.result_type(y, a, b), copy=False)
+
+
+register(Rule(
+    "sylvester", 1, _sylvester, lambda dom, a, b, trans: Array(dom.shape, np.result_type(dom.dtype, a.dtype, b.dtype)),
+    lambda dom, cod, **p: 0.0, params={"a": (None, lambda v: v), "b": (None, lambda v: v), "trans": (False, p_bool)},
+    public=False,
+    # A X + X B = Y is L X = Y with L X = A X + X B; L⁻¹'s transpose is (Lᵀ)⁻¹, and Lᵀ Z = Aᵀ Z + Z Bᵀ
+    transpose=lambda lin, dom, a, b, trans: lin.linear(TABLE["sylvester"], {"a": a, "b": b, "trans": not trans}, dom),
+    doc="Y ↦ X with A X + X B = Y (Aᵀ, Bᵀ with trans): the solve in sqrtm's and solve_sylvester's derivatives",
+))
+
+
+def _sylvester_type(dom: Type) -> Type:
+    a, b, q = want_arrays("solve_sylvester", dom, 3)
+    a, b, q = _matrices("solve_sylvester", a), _matrices("solve_sylvester", b), _matrices("solve_sylvester", q, False)
+    if q.shape[-2:] != (a.shape[-1], b.shape[-1]):
+        raise TermTypeError(f"solve_sylvester: q must be {a.shape[-1]}×{b.shape[-1]} for a {a} and b {b}, got {q}")
+    if not a.shape[:-2] == b.shape[:-2] == q.shape[:-2]:
+        raise TermTypeError(f"solve_sylvester: a {a}, b {b} and q {q} must have the same batch dimensions "
+                            "(broadcast_to them first)")
+    return Array(q.shape, np.result_type(a.dtype, b.dtype, q.dtype))
+
+
+def _sylvester_cost(dom: Type, cod: Type) -> float:
+    """A Schur decomposition of a and of b (about 10 n³ each), then the triangular solve and back-transform."""
+    m, n = cod.shape[-2:]
+    return _batch(cod) * (10.0 * (m ** 3 + n ** 3) + 4.0 * m * n * (m + n))
+
+
+def _solve_sylvester_deriv(lin: Any, x: tuple, y: Any) -> Any:
+    """``A dX + dX B = dQ − dA X − X dB``: one more Sylvester solve with the same ``A`` and ``B``."""
+    a, b, q = x
+    rhs = lin.join([_right(lin, y, a.shape), _left(lin, y, b.shape), _neg(lin, q.shape)])
+    return lin.compose([rhs, _neg(lin, q.shape), _sylvester_map(lin, a, b, q.shape)])
+
+
+register(Rule(
+    "solve_sylvester", 0, lambda x: _sylvester(x[2], x[0], x[1], False), _sylvester_type, _sylvester_cost,
+    deriv=_solve_sylvester_deriv, blas=True, doc="X with a X + X b = q (scipy.linalg.solve_sylvester)",
+))
+
+
+def _sqrtm(x: Any) -> Any:
+    y = scipy.linalg.sqrtm(x)
+    if np.iscomplexobj(y):
+        raise EvaluationError("sqrtm: the matrix has a negative real eigenvalue, so its square root is complex (scipy "
+                              "returns a complex array); catterms computes real square roots only")
+    return y.astype(x.dtype, copy=False)
+
+
+register(Rule(
+    "sqrtm", 1, _sqrtm, _square("sqrtm", lambda a: a), _flops(15.0),
+    deriv=lambda lin, x, y: _sylvester_map(lin, y, y, x.shape), blas=True,
+    doc="principal square root X of a matrix (X X = a; dX solves X dX + dX X = da)",
 ))

@@ -1,8 +1,8 @@
-"""scipy-named functions for :func:`catterms.compile`: ``catterms.scipy.special`` and ``catterms.scipy.linalg``,
-with scipy's names and signatures, as :mod:`catterms.numpy` is for numpy."""
+"""scipy-named functions for :func:`catterms.compile`: ``catterms.scipy.special``, ``.linalg``, ``.stats`` and
+``.signal``, with scipy's names and signatures, as :mod:`catterms.numpy` is for numpy."""
 
 from __future__ import annotations
 
-from . import linalg, special
+from . import linalg, signal, special, stats
 
-__all__ = ["linalg", "special"]
+__all__ = ["linalg", "signal", "special", "stats"]

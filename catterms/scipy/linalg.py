@@ -1,6 +1,6 @@
-"""``catterms.scipy.linalg``: scipy.linalg's names on traced arrays: ``solve_triangular`` (a primitive),
-``cho_factor`` and ``cho_solve`` (compositions of ``cholesky`` and ``solve_triangular``, the same
-factorisation and the two triangular solves scipy's LAPACK calls make)."""
+"""``catterms.scipy.linalg``: scipy.linalg's names on traced arrays: ``solve_triangular``, ``sqrtm`` and
+``solve_sylvester`` (primitives), ``cho_factor`` and ``cho_solve`` (compositions of ``cholesky`` and
+``solve_triangular``, the same factorisation and the two triangular solves scipy's LAPACK calls make)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import TraceError
 from ..numpy._wrap import apply, as_float, operand_type
 
-__all__ = ["cho_factor", "cho_solve", "solve_triangular"]
+__all__ = ["cho_factor", "cho_solve", "solve_sylvester", "solve_triangular", "sqrtm"]
 
 
 def solve_triangular(a: Any, b: Any, trans: int | str = 0, lower: bool = False, unit_diagonal: bool = False,
@@ -50,3 +50,19 @@ def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False, 
     c, lower = as_float(c), bool(lower)
     y = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
     return solve_triangular(c, y, trans=1 if lower else 0, lower=lower)
+
+
+def sqrtm(A: Any, disp: bool = True, blocksize: int = 64) -> Any:
+    """The principal square root ``X`` of a matrix (or a stack), ``X @ X = A``, real: a matrix with a negative
+    real eigenvalue, whose root scipy returns as a complex array, is refused when evaluated (an
+    :class:`~catterms.EvaluationError`). ``blocksize`` (deprecated in scipy) changes nothing here;
+    ``disp=False`` (deprecated too: it adds an error estimate) is refused."""
+    if disp is not True:
+        raise TraceError("catterms.scipy.linalg.sqrtm: disp=False is not supported (scipy deprecates it); "
+                         "estimate the error from the result, e.g. norm(X @ X - A)")
+    return apply("sqrtm", (as_float(A),))
+
+
+def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
+    """``X`` with ``a @ X + X @ b = q`` (``a`` M×M, ``b`` N×N, ``q`` M×N, or stacks of equal batch shape)."""
+    return apply("solve_sylvester", (as_float(a), as_float(b), as_float(q)))

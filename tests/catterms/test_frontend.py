@@ -578,3 +578,17 @@ def test_ten_thousand_sequential_operations() -> None:
     assert prim_names(term).count("tanh") == steps // 4
     x, y = np.array([0.4, -0.3]), np.array([0.6, 0.5])
     assert np.allclose(ct.evaluate(term, (x, y)), program(x, y, np))
+
+
+def test_a_complex_square_root_is_refused_when_it_runs() -> None:
+    import catterms.scipy.linalg as csl
+
+    a = np.diag([-1.0, 1.0])
+    with pytest.raises(ct.EvaluationError, match="negative real eigenvalue"):
+        ct.evaluate(ct.compile(csl.sqrtm, a), a)
+
+
+def test_catterms_numpy_folds_constants_of_every_arity() -> None:
+    assert cnp.convolve(np.ones(2), np.ones(2)).tolist() == [1.0, 2.0, 1.0]
+    assert cnp.maximum(np.array([1.0]), np.array([2.0])).tolist() == [2.0]
+    assert cnp.where(np.array([True, False]), 1.0, 2.0).tolist() == [1.0, 2.0]

@@ -6,7 +6,7 @@ import numpy as np
 
 from numpy_cases import Case
 from prim_cases.decomp import well
-from prim_cases.gen import fixed, ints, normal, pair, spd
+from prim_cases.gen import fixed, ints, normal, pair, spd, triple
 
 
 def one(make):
@@ -52,4 +52,13 @@ CASES = [
     # np.linalg.cholesky of a traced matrix dispatches to catterms: the factor is traced too
     Case("scipy.linalg.cho_solve", pair(spd(3), normal(3, 2)), id="cho_solve-traced-factor",
          call=lambda f, a, b: f((np.linalg.cholesky(a), True), b)),
+    Case("scipy.linalg.sqrtm", one(spd(3))),
+    Case("scipy.linalg.sqrtm", one(well(3))),
+    Case("scipy.linalg.sqrtm", one(spd(2, (2,)))),
+    Case("scipy.linalg.sqrtm", one(fixed(np.array([[4, 1], [0, 9]]))), id="sqrtm-int"),
+    Case("scipy.linalg.sqrtm", one(fixed(np.array([[0.0, -1.0], [1.0, 0.0]]))), id="sqrtm-complex-eigenvalues"),
+    Case("scipy.linalg.solve_sylvester", triple(well(3), well(2), normal(3, 2))),
+    Case("scipy.linalg.solve_sylvester", triple(well(2, (2,)), well(2, (2,)), normal(2, 2, 2))),
+    Case("scipy.linalg.solve_sylvester", triple(ints(-2, 3, 2, 2), well(2), ints(-2, 3, 2, 2)), id="sylvester-int",
+         call=lambda f, a, b, q: f(a + 4 * np.eye(2, dtype=int), b, q)),
 ]

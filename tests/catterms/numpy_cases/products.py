@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numpy_cases import Case
-from prim_cases.gen import ints, normal, pair, triple
+from prim_cases.gen import bools, ints, normal, pair, triple
 
 
 def one_of(make):
@@ -39,4 +39,14 @@ CASES = [
          id="einsum-interleaved-implicit"),
     Case("einsum", pair(normal(2, 3), normal(2, 3)), call=lambda f, a, b: f(a, [Ellipsis, 1], b, [Ellipsis, 1], [Ellipsis]),
          id="einsum-interleaved-ellipsis"),
+    *[Case("convolve", pair(normal(5), normal(3)), args=(mode,)) for mode in ("full", "same", "valid")],
+    *[Case("convolve", pair(normal(2), normal(5)), args=(mode,)) for mode in ("full", "same", "valid")],
+    Case("convolve", pair(normal(4), ints(-3, 4, 2)), kwargs={"mode": "same"}),
+    Case("convolve", pair(ints(-3, 4, 3), ints(-3, 4, 4))),
+    Case("convolve", pair(bools(3), bools(2)), kwargs={"mode": "same"}),
+    Case("convolve", pair(normal(), normal(3)), id="convolve-scalar"),
+    Case("correlate", pair(normal(5), normal(3))),
+    *[Case("correlate", pair(normal(2), normal(5)), args=(mode,)) for mode in ("full", "same", "valid")],
+    *[Case("correlate", pair(normal(3), normal(4)), args=(mode,)) for mode in ("same", 0)],
+    Case("correlate", pair(ints(-3, 4, 4), normal(2)), kwargs={"mode": "full"}),
 ]

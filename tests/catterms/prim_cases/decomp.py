@@ -5,12 +5,30 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .gen import normal, pair, spd
+from .gen import normal, pair, spd, triple
 
 
 def well(n: int, batch: tuple[int, ...] = ()):
     """A general (non-symmetric) matrix far from singular: ``N(0, 1) + 3I``."""
     return lambda rng: rng.standard_normal(batch + (n, n)) + 3 * np.eye(n)
+
+
+def _sylvester(x: tuple) -> np.ndarray:
+    """X with A X + X B = Q by the Kronecker form (row-major): (A ⊗ I + I ⊗ Bᵀ) vec X = vec Q."""
+    a, b, q = x
+    m, n = q.shape
+    return np.linalg.solve(np.kron(a, np.eye(n)) + np.kron(np.eye(m), b.T), q.ravel()).reshape(m, n)
+
+
+def _sqrt_spd(a: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(a)
+    return (v * np.sqrt(w)[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _sqrt_general(a: np.ndarray) -> np.ndarray:
+    """By eigendecomposition (complex-conjugate eigenvalues give a real root)."""
+    w, v = np.linalg.eig(a)
+    return ((v * np.sqrt(w)) @ np.linalg.inv(v)).real
 
 
 def _lower_sym(a: np.ndarray) -> np.ndarray:
@@ -52,4 +70,12 @@ CASES = {
             ({"compute_uv": False}, normal(3, 4), lambda x: np.sqrt(np.linalg.eigvalsh(x @ x.T))[::-1])],
     "qr": [({}, normal(4, 3), lambda x: tuple(scipy.linalg.qr(x, mode="economic"))),
            ({}, normal(2, 3, 3), lambda x: tuple(np.linalg.qr(x)))],
+    "sqrtm": [({}, spd(3), _sqrt_spd),
+              ({}, well(3), _sqrt_general),
+              ({}, spd(2, (2,)), _sqrt_spd)],
+    "solve_sylvester": [
+        ({}, triple(well(3), well(2), normal(3, 2)), _sylvester),
+        ({}, triple(well(2, (2,)), well(3, (2,)), normal(2, 2, 3)),
+         lambda x: np.stack([_sylvester(tuple(p[i] for p in x)) for i in range(2)])),
+    ],
 }
