@@ -302,8 +302,19 @@ def lifted(value: Any) -> Any:
     return value if graph is None or not graph.open else Tracer(graph, graph.const(constant(value)))
 
 
+def _holds_tracer(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and any(isinstance(o, Tracer) or _holds_tracer(o) for o in x)
+
+
+def operand(x: Any) -> Any:
+    """An operand as a primitive takes it: a nested list or tuple holding traced arrays is the array numpy
+    would make of it (``cnp.array``: they are stacked); anything else is left as it is."""
+    return cnp.array(x) if _holds_tracer(x) else x
+
+
 def operand_type(x: Any) -> Array:
     """The type of a traced or constant operand."""
+    x = operand(x)
     if isinstance(x, Tracer):
         return x.node.type
     arr = constant(x)
@@ -321,6 +332,7 @@ def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
     primitive's numpy implementation run on the constants (after the same shape check)."""
     rule = TABLE[name]
     canonical = rule.canonical(params)
+    operands = [operand(o) for o in operands]
     graph = _graph(operands)
     dtypes = [operand_type(o).dtype for o in operands if not _is_number(o)]
     values = [o if isinstance(o, Tracer) else constant(o, _weak(o, dtypes)) for o in operands]

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import TraceError
-from ..frontend.tracer import Tracer, apply, constant, operand_type
+from ..frontend.tracer import Tracer, apply, constant, operand, operand_type
 from ..prims import TABLE
 
 __all__ = ["Tracer", "apply", "as_float", "asarray", "binary", "constant", "dtype_of", "is_traced", "named",
@@ -66,6 +66,8 @@ def no_out(name: str, out: Any) -> None:
 
 
 def asarray(x: Any) -> Any:
-    """A traced array as it is; anything else as the constant ndarray it stands for."""
+    """A traced array as it is; a list or tuple holding traced arrays stacked into one; anything else as the
+    constant ndarray it stands for."""
+    x = operand(x)
     return x if isinstance(x, Tracer) else constant(x)
 

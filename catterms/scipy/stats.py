@@ -273,7 +273,9 @@ class _MultivariateNormal(_Distribution):
         constant ``cov``."""
         dim, _, cov = self._params("entropy", mean, cov, False)
         if _traced(cov):
-            return 0.5 * (dim * (_LOG_2PI + 1) + cnp.linalg.slogdet(cov)[1])
+            # log det through the Cholesky factor: like scipy's eigh, it reads cov's lower triangle only
+            logdet = 2.0 * cnp.sum(cnp.log(cnp.diagonal(cnp.linalg.cholesky(cov), 0, -2, -1)), axis=-1)
+            return 0.5 * (dim * (_LOG_2PI + 1) + logdet)
         psd = _psd(_value(cov), True)
         return np.float64(0.5 * (psd.rank * (_LOG_2PI + 1) + psd.log_pdet))
 
