@@ -157,16 +157,27 @@ def dumps(term: Term) -> bytes:
 
 
 def encode_value(value: Any) -> Any:
-    """A value (array, float or tuple of these) as msgpack-able data: arrays as ``{dtype, shape, data}``
-    maps with little-endian bytes, products as lists."""
+    """A value (array, number or tuple of these) as msgpack-able data: arrays as ``{dtype, shape, data}``
+    maps with little-endian bytes, products as lists, and ``None`` — the tangent or cotangent of an integer
+    or boolean part, which has none — as nil."""
     try:
-        value = as_value(value)
+        value = _normalised(value)
     except (TypeError, ValueError) as e:
         raise WireFormatError(f"cannot encode value: {e}") from e
     return _encode_normalised(value)
 
 
+def _normalised(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return tuple(_normalised(v) for v in value)
+    return as_value(value)
+
+
 def _encode_normalised(value: Any) -> Any:
+    if value is None:
+        return None
     if isinstance(value, tuple):
         return [_encode_normalised(v) for v in value]
     return _array_fields(value)
@@ -343,6 +354,8 @@ class _Decoder:
             raise WireFormatError(f"{path}: value nests deeper than Limits.max_nesting={self.limits.max_nesting}")
         if isinstance(raw, list):
             return tuple(self.value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(raw))
+        if raw is None:
+            return None  # the tangent of a part without one (integers, booleans)
         try:
             _fields(raw, ("dtype", "shape", "data"), "array")
             return self.array(raw["dtype"], raw["shape"], raw["data"])
@@ -461,6 +474,8 @@ def check_finite(value: Any, what: str = "value") -> None:
         v, path = stack.pop()
         if isinstance(v, tuple):
             stack.extend((c, f"{path}[{i}]") for i, c in reversed(list(enumerate(v))))
+            continue
+        if v is None:
             continue
         bad = ~np.isfinite(np.asarray(v))
         if bad.any():

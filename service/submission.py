@@ -21,7 +21,7 @@ from typing import Any
 import catterms as ct
 from catterms import wire
 from catterms.api import prepare, require_scalar
-from catterms.types import as_tangent, as_value
+from catterms.types import as_tangent
 
 from .errors import error
 
@@ -48,7 +48,7 @@ class Submission:
         baseline: bool = False,
     ) -> Submission:
         """Encode a term and values on the client side."""
-        enc = lambda v: None if v is None else wire.dumps_value(as_value(v))  # noqa: E731
+        enc = lambda v: None if v is None else wire.dumps_value(v)  # noqa: E731
         return cls(wire.dumps(term), enc(x), mode, enc(tangent), enc(cotangent), bool(baseline))
 
     @classmethod

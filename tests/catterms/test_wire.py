@@ -492,6 +492,14 @@ def test_integer_and_boolean_constants_round_trip() -> None:
     assert ct.evaluate(back, np.array([5.0, 6.0])).tolist() == [5.0, 1.0]
 
 
+def test_a_missing_tangent_travels_as_nil() -> None:
+    value = (np.ones(2), None, (None, np.int64(3)))
+    back = loads_value(dumps_value(value))
+    assert back[1] is None and back[2][0] is None
+    same_values(back[0], value[0])
+    wire.check_finite(back)
+
+
 def test_a_bool_array_must_hold_zeros_and_ones() -> None:
     with pytest.raises(WireFormatError, match="0 or 1"):
         loads_value(msgpack.packb({"format": "catterms/value", "version": 1,

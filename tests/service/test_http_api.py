@@ -66,6 +66,27 @@ async def test_other_modes_match_in_process(in_process, mode):
     assert got.derivative is None if mode == "value" else close(got.derivative, want[1])
 
 
+@pytest.mark.parametrize("mode", ["grad", "jvp", "vjp"])
+async def test_integer_and_boolean_parts_travel_without_tangents(in_process, mode):
+    """A term on (floats, integer indices, a boolean mask): their tangents and cotangents are None, in and out."""
+    import catterms.numpy as cnp
+
+    x = (np.linspace(-1.0, 1.0, 6), np.array([0, 2, 2, 5]), np.array([True, False] * 3))
+    term = ct.compile(lambda v, i, m: cnp.sum(cnp.where(m, cnp.sin(v), v)[i] ** 2), *x)
+    direction = (np.ones(6), None, None) if mode == "jvp" else np.array(1.0)
+    want = {"grad": lambda: ct.value_and_grad(term, x), "jvp": lambda: ct.jvp(term, x, direction),
+            "vjp": lambda: ct.vjp(term, x, direction)}[mode]()
+    async with in_process() as client:
+        job = await client.submit(term, x, mode=mode, tangent=direction if mode == "jvp" else None,
+                                  cotangent=direction if mode == "vjp" else None)
+        value, derivative = await job.result(timeout=60)
+    assert close(value, want[0])
+    if mode == "jvp":
+        assert close(derivative, want[1])
+    else:
+        assert derivative[1] is None and derivative[2] is None and close(derivative[0], want[1][0])
+
+
 async def test_not_ready_then_cancel_stops_the_job(in_process, slow_term):
     async with in_process() as client:
         job = await client.submit(slow_term(75), np.array([0.1, 0.2, 0.3]), mode="value")
