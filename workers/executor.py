@@ -38,7 +38,7 @@ from catterms.api import prepare, require_scalar
 from catterms.compiler import program
 from catterms.errors import CattermsError, TermTypeError
 from catterms.terms import Term, prim
-from catterms.types import Array, Type, as_tangent, as_value
+from catterms.types import Array, Type, as_tangent
 
 from . import assemble
 from .alloc import WORKER_ENV

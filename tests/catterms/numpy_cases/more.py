@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from numpy_cases import Case
 from prim_cases.gen import normal, pair, spd
 
