@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import TraceError
-from .tracer import Tracer, apply, constant, operand_type
+from .tracer import Tracer, apply, constant, holds_tracer, operand, operand_type
 
 _WHERE = ("its result's shape would depend on the data, which a term cannot express; keep the shape and "
           "choose by the mask with cnp.where(mask, x, 0), or reduce with cnp.sum(cnp.where(mask, x, 0))")
@@ -28,10 +28,6 @@ def _traced(item: Any, what: str) -> Tracer:
     return item
 
 
-def _has_tracer(item: Any) -> bool:
-    return isinstance(item, Tracer) or (isinstance(item, (list, tuple)) and any(_has_tracer(i) for i in item))
-
-
 def template(idx: Any, what: str) -> tuple[tuple, tuple[Tracer, ...]]:
     """The index with each traced array replaced by the placeholder ``("t",)``, and those arrays in order."""
     items, traced = [], []
@@ -39,12 +35,12 @@ def template(idx: Any, what: str) -> tuple[tuple, tuple[Tracer, ...]]:
         if isinstance(item, Tracer):
             traced.append(_traced(item, what))
             items.append(("t",))
-        elif isinstance(item, slice) and _has_tracer((item.start, item.stop, item.step)):
+        elif isinstance(item, slice) and holds_tracer((item.start, item.stop, item.step)):
             raise TraceError(f"{what} with a traced slice bound: a slice's length must be static; gather with a "
                              "traced integer array instead, e.g. x[start + np.arange(k)]")
-        elif _has_tracer(item):
-            raise TraceError(f"{what} with a list holding traced values: build the index array first, "
-                             "e.g. cnp.stack([i, j])")
+        elif holds_tracer(item):  # a list of traced indices is the index array numpy would make of it
+            traced.append(_traced(operand(item), what))
+            items.append(("t",))
         else:
             items.append(item)
     return tuple(items), tuple(traced)

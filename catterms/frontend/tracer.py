@@ -302,14 +302,15 @@ def lifted(value: Any) -> Any:
     return value if graph is None or not graph.open else Tracer(graph, graph.const(constant(value)))
 
 
-def _holds_tracer(x: Any) -> bool:
-    return isinstance(x, (list, tuple)) and any(isinstance(o, Tracer) or _holds_tracer(o) for o in x)
+def holds_tracer(x: Any) -> bool:
+    """Whether ``x`` is a traced array, or a (nested) list or tuple holding one."""
+    return isinstance(x, Tracer) or (isinstance(x, (list, tuple)) and any(holds_tracer(o) for o in x))
 
 
 def operand(x: Any) -> Any:
     """An operand as a primitive takes it: a nested list or tuple holding traced arrays is the array numpy
     would make of it (``cnp.array``: they are stacked); anything else is left as it is."""
-    return cnp.array(x) if _holds_tracer(x) else x
+    return cnp.array(x) if isinstance(x, (list, tuple)) and holds_tracer(x) else x
 
 
 def operand_type(x: Any) -> Array:

@@ -13,10 +13,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import TraceError
-from ..frontend.tracer import lifted
+from ..frontend.tracer import holds_tracer, lifted
 from ._logic import astype
 from ._arith import add, multiply, subtract
-from ._shapes import _has_tracer, _shape, broadcast_to, moveaxis, reshape, stack
+from ._shapes import _shape, broadcast_to, moveaxis, reshape, stack
 from ._wrap import Tracer, as_float, operand_type
 from ._wrap import asarray as _operand
 
@@ -27,7 +27,7 @@ __all__ = [
 
 
 def _nested(obj: Any) -> Any:
-    if not isinstance(obj, (list, tuple)) or not _has_tracer(obj):
+    if not isinstance(obj, (list, tuple)) or not holds_tracer(obj):
         return _operand(obj)
     parts = [_nested(o) for o in obj]
     if len({_shape(p) for p in parts}) > 1:
@@ -40,7 +40,7 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) 
     """An array from an array or nested sequences of arrays and numbers, traced or not (stacked); ``dtype``
     converts. A constant one is a traced constant inside ``ct.compile``. ``copy`` is accepted for numpy's
     signature: arrays here are immutable, so a copy is never observable."""
-    if _has_tracer(object):
+    if holds_tracer(object):
         out = _nested(object)
         out = out if dtype is None else astype(out, dtype)
     else:
@@ -58,7 +58,7 @@ def asarray(a: Any, dtype: Any = None) -> Any:
 
 def _construct(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)``, a constant, lifted into the function being compiled."""
-    if _has_tracer(list(args) + list(kwargs.values())):
+    if holds_tracer(list(args) + list(kwargs.values())):
         raise TraceError(f"cnp.{name} makes a constant, so its arguments must be static; for traced values "
                          "build it from them (e.g. cnp.full_like(x, v), a + cnp.arange(n) * step)")
     try:
@@ -119,7 +119,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
              dtype: Any = None, axis: int = 0) -> Any:
     """``num`` evenly spaced values from ``start`` to ``stop``: a constant, or, for traced endpoints,
     ``start + t · (stop − start)`` with the constant fractions ``t`` (along a new axis ``axis``)."""
-    if not (_has_tracer(start) or _has_tracer(stop)):
+    if not (holds_tracer(start) or holds_tracer(stop)):
         return _construct("linspace", np.linspace, start, stop, num, endpoint, retstep, dtype, axis)
     div = num - 1 if endpoint else num
     first, last = as_float(_operand(start)), as_float(_operand(stop))

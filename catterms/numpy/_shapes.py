@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import TermTypeError, TraceError
+from ..frontend.tracer import holds_tracer
 from ..prims import TABLE, norm_axes
 from ._logic import astype, where
 from ._wrap import Tracer, apply, dtype_of, no_out, operand_type
@@ -37,11 +38,6 @@ __all__ = [
 
 def _shape(x: Any) -> tuple[int, ...]:
     return operand_type(x).shape
-
-
-def _has_tracer(obj: Any) -> bool:
-    """Whether a value, or a (nested) list or tuple, holds a traced array."""
-    return isinstance(obj, Tracer) or (isinstance(obj, (list, tuple)) and any(_has_tracer(o) for o in obj))
 
 
 def _axis(name: str, axis: int, ndim: int) -> int:
@@ -441,7 +437,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
 
 
 def _pad_constant(array: Any, widths: tuple, value: Any) -> Any:
-    if _has_tracer(value):
+    if holds_tracer(value):
         raise TraceError("cnp.pad: constant_values must be static; for a traced value v write "
                          "cnp.where(mask, cnp.pad(x, w), v) with a constant mask")
     try:

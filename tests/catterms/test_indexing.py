@@ -187,7 +187,7 @@ REFUSALS: list[tuple[str, Callable[..., Any], tuple, type, str]] = [
     ("traced mask update", lambda x, m: x.at[m].set(0.0), (VEC, BOOL), ct.TraceError, "cnp.where"),
     ("traced float index", lambda x, y: x[y], (VEC, VEC), ct.TraceError, "cnp.astype"),
     ("traced slice", lambda x, i: x[i[0]:], (VEC, INT), ct.TraceError, "np.arange"),
-    ("list of tracers", lambda x, i: x[[i[0], i[1]]], (VEC, INT), ct.TraceError, "cnp.stack"),
+    ("list of traced floats", lambda x, y: x[[y[0], y[1]]], (VEC, VEC), ct.TraceError, "cnp.astype"),
     ("static out of range", lambda x: x[[0, 3]], (VEC,), ct.TermTypeError, "out of bounds"),
     ("static int out of range", lambda x: x[-4], (VEC,), ct.TermTypeError, "out of bounds"),
     ("mask of the wrong shape", lambda x: x[np.array([True, False])], (VEC,), ct.TermTypeError, "boolean"),
@@ -211,3 +211,11 @@ def test_a_constant_array_gathers_by_traced_indices_with_take() -> None:
     W = np.arange(6.0).reshape(3, 2)
     term = ct.compile(lambda i: cnp.take(W, i, axis=0), ct.Array((2,), "int64"))
     np.testing.assert_array_equal(ct.evaluate(term, np.array([2, -3])), W[[2, -3]])
+
+
+def test_a_list_of_traced_indices_is_an_index_array() -> None:
+    x = np.arange(5.0)
+    term = ct.compile(lambda v, i, j: v[[i, j, i]], x, 1, 3)
+    assert ct.evaluate(term, (x, 1, 3)).tolist() == [1.0, 3.0, 1.0]
+    g, gi, gj = ct.vjp(term, (x, 1, 3), np.ones(3))[1]
+    assert g.tolist() == [0.0, 2.0, 0.0, 1.0, 0.0] and gi is None and gj is None
