@@ -197,7 +197,8 @@ def _polygamma(x: Any, n: int) -> Any:
     """The ``n``-th derivative of digamma, from ufuncs only (so it runs on placeholders too)."""
     if n == 0:
         return sc.psi(x)
-    return (-1.0) ** (n + 1) * float(math.factorial(n)) * sc.zeta(n + 1.0, x)
+    # n! as scipy takes it, a float (inf past 170!): never the exact integer, which a hostile n could make huge
+    return (-1.0) ** (n + 1) * float(sc.gamma(n + 1.0)) * sc.zeta(n + 1.0, x)
 
 
 def _polygamma_type(dom: Type, n: int) -> Type:

@@ -239,3 +239,12 @@ def test_the_check_remembers_each_type_a_shared_node_meets() -> None:
     swap.morphism.check((ct.Array((3,)), ct.Array((5,))))
     assert not swap.morphism.computes  # plumbing: only rearranges
     assert typed.check(ct.Array((5,)))[1].work == 5 * TRANSCENDENTAL
+
+
+def test_a_huge_order_costs_no_more_than_a_small_one() -> None:
+    """polygamma's n! is a float, as scipy's (an exact n! of a hostile n from the wire would never finish)."""
+    import scipy.special as sc
+
+    term = ct.compose(ct.prim("sum"), ct.prim("polygamma", n=10 ** 12))
+    np.testing.assert_array_equal(ct.evaluate(term, np.ones(2)), np.sum(sc.polygamma(10 ** 12, np.ones(2))))
+    ct.grad(term, np.ones(2))
