@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from functools import lru_cache
+from types import ModuleType
 from typing import Any, Callable
 
 import numpy as np
@@ -35,13 +36,15 @@ _NEUTRAL = {"out": None, "where": True, "casting": "same_kind", "order": "K", "s
 
 
 def ours(path: str) -> Callable[..., Any] | None:
-    """catterms.numpy's function at ``path`` (``"sum"``, ``"linalg.norm"``), or None."""
+    """catterms.numpy's function at ``path`` (``"sum"``, ``"linalg.norm"``), or None. Only what the package
+    itself defines counts — not numpy's own objects, which it also lends out (``cnp.pi``): numpy's function
+    given back here would dispatch to itself."""
     from .. import numpy as cnp
 
     found: Any = cnp
     for part in path.split("."):
-        found = getattr(found, part, None)
-        if found is None:
+        found = vars(found).get(part) if isinstance(found, ModuleType) else None
+        if found is None or getattr(found, "__module__", "").startswith("numpy"):
             return None
     return found if callable(found) else None
 

@@ -17,6 +17,8 @@ maps numpy's names to primitives. The modules, by family:
 
 from __future__ import annotations
 
+import numpy as _numpy
+
 from . import linalg
 from ._arith import *  # noqa: F401,F403
 from ._arith import __all__ as _arith
@@ -38,3 +40,14 @@ from ._real import *  # noqa: F401,F403
 from ._real import __all__ as _real
 
 __all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_construct, *_indexing, *_real, "linalg"})
+
+
+def __getattr__(name: str) -> object:
+    """numpy's other names — constants, dtypes, submodules (``cnp.pi``, ``cnp.float64``, ``cnp.newaxis``,
+    ``cnp.random``) — so that code written for numpy reads the same under ``import catterms.numpy as np``. A
+    numpy function this package does not define is numpy's own: on constants it computes, and on a traced
+    array it raises the TraceError that names it (:mod:`catterms.frontend.dispatch`)."""
+    try:
+        return getattr(_numpy, name)
+    except AttributeError:
+        raise AttributeError(f"module 'catterms.numpy' has no attribute {name!r}") from None
