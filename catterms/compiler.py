@@ -6,14 +6,13 @@ Each mode runs one interpretation on symbols (:mod:`catterms.codegen`) and compi
 * ``jvp``    — ``D`` over additive maps: ``f(x, dx) -> (y, dy)``;
 * ``vjp``    — ``D`` over ``Dual``: ``f(x, dy) -> (y, dx)``;
 * ``grad``   — the same with the cotangent 1: ``f(x) -> (y, ∇f x)``;
-
-(tangents and cotangents of integer and boolean parts are ``None``, in and out: they have none)
 * ``split``  — reverse mode cut between its halves: ``forward(x) -> (y, residuals)`` and
   ``backward(residuals, dy) -> dx``. The residuals are exactly the forward values the backward half
   reads (trap 5 of the paper digest: no tape, but residuals), as a tuple of arrays, so they can wait
   on the worker that computed them.
 
-Programs are cached per (term, input type, mode).
+Tangents and cotangents of integer and boolean parts are ``None``, in and out: they have none. Programs
+are cached per (term, input type, mode).
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def markdown() -> str:
         "Attributes: `shape`, `ndim`, `size`, `dtype`, `itemsize`, `nbytes`, `T`, `mT`, `real`, `imag`, `at`.",
         "",
         "Methods (each the `cnp` function of the same name): "
-        + ", ".join(f"`{m}`" for m in sorted((*METHODS, "reshape", "transpose", "flatten", "conj", "conjugate",
+        + ", ".join(f"`{m}`" for m in sorted((*METHODS, "reshape", "transpose", "flatten",
                                                 "copy"))) + ".",
         "",
         "## Front-end rewrites",

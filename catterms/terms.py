@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .types import Array, is_type
+from .types import Array, is_type, widened
 
 #: ``size`` saturates here, so a hostile DAG with exponentially many paths cannot make huge integers.
 SIZE_CAP = 1 << 62
@@ -195,8 +195,7 @@ def const(value: Any, dtype: Any = None) -> Term:
     if dtype is None and not isinstance(value, (np.ndarray, np.generic)):
         dtype = "float64"
     arr = np.array(value, dtype=dtype)
-    if arr.dtype == np.int8 or arr.dtype.kind == "u" or arr.dtype == np.int16:
-        arr = arr.astype("int64")  # narrow integers widen, as indices
+    arr = widened(arr)
     Array(arr.shape, arr.dtype)  # rejects complex and object arrays
     arr = np.array(arr, order="C")
     arr.flags.writeable = False

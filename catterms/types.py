@@ -3,8 +3,8 @@
 An object is either an :class:`Array` (a shape and a dtype) or a Python ``tuple`` of objects, the
 categorical product. Float arrays are vector spaces with tangents; integer and boolean arrays (indices,
 comparisons, counts) are values *without* a tangent — their tangent space is trivial, as JAX's ``float0``:
-a linear map skips them, and the API hands ``None`` for their tangent or cotangent. Values follow the same structure: an ``ndarray`` for an :class:`Array`, a Python
-tuple for a product. Because the paper's products are biproducts (§4.4), the same tuples also serve as
+a linear map skips them, and the API hands ``None`` for their tangent or cotangent. Values follow the same
+structure: an ``ndarray`` for an :class:`Array`, a Python tuple (or list) for a product. Because the paper's products are biproducts (§4.4), the same tuples also serve as
 coproducts: ``inl``/``inr`` inject by padding with zeros of the other component's type.
 """
 
@@ -175,6 +175,14 @@ def as_value(value: Any, t: Type | None = None) -> Any:
     return arr
 
 
+def widened(arr: np.ndarray) -> np.ndarray:
+    """``arr`` with a narrow or unsigned integer dtype (int8, int16, uint*) widened to int64, the integer
+    dtype catterms computes in beside int32 (constants written in numpy's small dtypes are indices too)."""
+    if arr.dtype.kind == "u" or arr.dtype in (np.int8, np.int16):
+        return arr.astype("int64")
+    return arr
+
+
 def _product(value: list) -> tuple:
     """A list as a product, as JAX and autograd read it: the tuple of its elements (at least two)."""
     if len(value) < 2:
@@ -202,13 +210,6 @@ def as_tangent(value: Any, t: Type) -> Any:
             raise TermTypeError(f"expected a tangent of type {show(t)}, got {type(value).__name__}")
         return tuple(as_tangent(v, c) for v, c in zip(value, t))
     return as_value(value, t) if t.differentiable else None
-
-
-def tangent_types(t: Type) -> Any:
-    """``t`` with every part that has no tangent (integer and boolean arrays) replaced by ``None``."""
-    if isinstance(t, tuple):
-        return tuple(tangent_types(c) for c in t)
-    return t if t.differentiable else None
 
 
 def differentiable(t: Type) -> bool:

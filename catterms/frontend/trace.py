@@ -1,8 +1,8 @@
 """Stage 1, driver: call the user's function on tracers and collect the traced DAG.
 
 A spec is a :class:`~catterms.types.Array`, an example ndarray or Python or numpy scalar (its shape and
-dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple or list of specs (a product; a list
-reaches the function as a list, as in JAX) (a nested argument, received as a tuple of tracers). A function of
+dtype: ``3`` is an int64 scalar, ``0.5`` a float64 one), or a tuple or list of specs (a nested argument,
+a product, received as a tuple of tracers — or a list, for a list, as in JAX). A function of
 n ≥ 2 arguments is traced on the n-tuple of them, a one-argument function on the bare value; an input
 is reached by its path of ``(i, n)`` projections.
 """

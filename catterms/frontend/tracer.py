@@ -3,11 +3,10 @@
 A :class:`Tracer` holds a node of the :class:`~.graph.Graph` being recorded. Python operators and the
 functions of :mod:`catterms.numpy` call :func:`apply`, which adds a node when an operand is traced and
 otherwise just computes with the primitive's numpy implementation — so a subexpression of constants
-folds into a constant. Python control flow runs at compile time; anything that needs a traced
-array's *value* (``if x > 0``, ``float(x)``, ``np.sin(x)``) raises :class:`~catterms.errors.TraceError`
-saying what to write instead. numpy's own functions are refused by name, pointing to their
-:mod:`catterms.numpy` counterparts, except the arithmetic ufuncs behind ``ndarray <op> tracer`` (which
-is how such an expression reaches us) and ``np.shape``/``np.ndim``, whose answers are static.
+folds into a constant. numpy's own functions on a tracer reach :mod:`catterms.numpy` by name through
+:mod:`.dispatch`. Python control flow runs at compile time; anything that needs a traced array's *value*
+(``if x > 0``, ``float(x)``, ``np.asarray(x)``) raises :class:`~catterms.errors.TraceError` saying what to
+write instead.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import numpy as np
 from ..errors import TraceAttributeError, TraceError
 from ..evaluate import bind
 from ..prims import TABLE
-from ..types import Array
+from ..types import Array, widened
 from .graph import Graph, Node
 
 _BRANCHING = (
@@ -174,17 +173,12 @@ class Tracer:
         return cnp.swapaxes(self, -1, -2)
 
     @property
-    def real(self) -> Tracer:
-        return self  # arrays are real
+    def real(self) -> Any:
+        return cnp.real(self)
 
     @property
     def imag(self) -> Any:
-        return cnp.zeros_like(self)
-
-    def conj(self) -> Tracer:
-        return self
-
-    conjugate = conj
+        return cnp.imag(self)
 
     def copy(self) -> Tracer:
         return self  # values are immutable: a copy is the value itself
@@ -233,11 +227,12 @@ class Tracer:
 
 
 #: ndarray methods that are the catterms.numpy function of the same name applied to the array.
-METHODS = ("all", "any", "argmax", "argmin", "argsort", "astype", "clip", "cumprod", "cumsum", "diagonal", "dot",
-           "max", "mean", "min", "prod", "ptp", "ravel", "repeat", "round", "squeeze", "std", "sum", "swapaxes",
-           "take", "trace", "var")
+METHODS = ("all", "any", "argmax", "argmin", "argsort", "astype", "clip", "conj", "conjugate", "cumprod", "cumsum",
+           "diagonal", "dot", "max", "mean", "min", "prod", "ptp", "ravel", "repeat", "round", "squeeze", "std", "sum",
+           "swapaxes", "take", "trace", "var")
 for _name in METHODS:
     setattr(Tracer, _name, _method(_name))
+del _name
 
 _REFUSED = {
     "sort": "x.sort() sorts in place; traced arrays are immutable: write cnp.sort(x)",
@@ -263,9 +258,8 @@ def constant(x: Any, dtype: Any = None) -> np.ndarray:
         arr = np.asarray(x, dtype=dtype if _is_number(x) else None)
     except (TypeError, ValueError) as e:
         raise TraceError(f"cannot use {type(x).__name__} {x!r} as an array: {e}") from None
-    if arr.dtype.kind == "u" or arr.dtype in (np.int8, np.int16):
-        arr = arr.astype("int64")
-    elif arr.dtype.kind not in "fib" or arr.dtype == np.float16:
+    arr = widened(arr)
+    if arr.dtype.kind not in "fib" or arr.dtype == np.float16:
         raise TraceError(f"cannot use a {type(x).__name__} of dtype {arr.dtype} as an array: catterms computes in "
                          "float64, float32, int64, int32 and bool")
     return arr

@@ -2,8 +2,9 @@
 
 The mapping from Python to primitives: ``a + b`` is ``add`` (and ``x + 0`` is ``x``, so Python's
 ``sum`` of a list of traced arrays starts cleanly); ``x * c`` for a scalar constant ``c`` of ``x``'s
-dtype is the paper's ``scale c`` (and constant factors and divisors gather into one ``scale``); ``x ** p`` for a constant ``p`` is ``pow p``, and ``c ** x`` for a
-constant ``c > 0`` is ``exp(x · ln c)``; ``-x`` is ``neg``. Python numbers take the dtype of the arrays
+dtype is the paper's ``scale c`` (and constant factors and divisors gather into one ``scale``); ``x ** p``
+for a constant ``p`` is ``pow p``, and ``c ** x`` for a constant ``c > 0`` is ``exp(x · ln c)``; ``-x`` is
+``neg``. Python numbers take the dtype of the arrays
 they meet, so float32 programs stay float32.
 """
 
