@@ -307,6 +307,14 @@ def operand(x: Any) -> Any:
     return cnp.array(x) if isinstance(x, (list, tuple)) and holds_tracer(x) else x
 
 
+def constant_value(x: Any) -> Any:
+    """``x``'s value when it is a constant — an untraced value as it is, a traced constant (:func:`lifted`)
+    read back — or None for a traced array that is computed or an input."""
+    if isinstance(x, Tracer):
+        return x.node.term.value if x.node.kind == "const" else None
+    return x
+
+
 def operand_type(x: Any) -> Array:
     """The type of a traced or constant operand."""
     x = operand(x)

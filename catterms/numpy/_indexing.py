@@ -16,7 +16,7 @@ from ..errors import TermTypeError, TraceError
 from ..frontend.indexing import getitem, update
 from ..prims import norm_axes
 from ._shapes import reshape
-from ._wrap import asarray, operand_type
+from ._wrap import asarray, no_out, operand_type
 
 __all__ = ["put_along_axis", "take", "take_along_axis"]
 
@@ -32,8 +32,7 @@ def _axis(name: str, x: Any, axis: int | None) -> tuple[Any, int]:
 def take(a: Any, indices: Any, axis: int | None = None, out: None = None, mode: str = "raise") -> Any:
     """Elements of ``a`` at ``indices`` (static or traced integers) along ``axis`` (of the flattened array
     when None); the result has ``indices``' shape in place of that axis. An index out of range raises."""
-    if out is not None:
-        raise TraceError("cnp.take: out= writes into an array, which a term cannot do; use the returned array")
+    no_out("take", out)
     if mode != "raise":
         raise TraceError(f"cnp.take: mode={mode!r} is not supported, only numpy's default 'raise'; clip or wrap "
                          "the indices before taking")

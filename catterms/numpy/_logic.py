@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._wrap import apply, binary, dtype_of, named, unary
+from ._wrap import apply, binary, dtype_of, unary
 
 __all__ = [
     "astype", "equal", "greater", "greater_equal", "isfinite", "isinf", "isnan", "less", "less_equal",
@@ -26,7 +26,7 @@ not_equal = binary("not_equal", floats=False)
 logical_and = binary("logical_and", floats=False)
 logical_or = binary("logical_or", floats=False)
 logical_xor = binary("logical_xor", floats=False)
-logical_not = named(lambda x: apply("logical_not", (x,)), "logical_not", "logical_not")
+logical_not = unary("logical_not", floats=False)
 isfinite = unary("isfinite")
 isnan = unary("isnan")
 isinf = unary("isinf")

@@ -73,14 +73,9 @@ floor_divide = binary("floor_divide", floats=False)
 true_divide = divide
 
 
-def _keeping_ints(prim: str, name: str | None = None) -> Callable[[Any], Any]:
-    """The primitive ``prim`` of one array, whose integers stay integers (as numpy's ``abs``, ``sign``)."""
-    return named(lambda x: apply(prim, (x,)), name or prim, prim)
-
-
-abs = absolute = _keeping_ints("abs")
-sign = _keeping_ints("sign")
-reciprocal = _keeping_ints("reciprocal")
+abs = absolute = unary("abs", floats=False)  # numpy's abs, sign and reciprocal keep integers integers
+sign = unary("sign", floats=False)
+reciprocal = unary("reciprocal", floats=False)
 
 
 def fabs(x: Any) -> Any:

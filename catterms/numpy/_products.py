@@ -13,26 +13,18 @@ and for ``correlate`` the other reversed, as ``numpy.convolve`` is ``numpy.corre
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import TraceError
 from ._arith import multiply, subtract
-from ._shapes import flip
+from ._shapes import flip, reshape, transpose
 from ._wrap import apply, binary, constant, is_traced, operand_type
 
 __all__ = ["convolve", "correlate", "cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
 
 matmul = binary("matmul", floats=False)
-
-
-def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
-    return x if operand_type(x).shape == tuple(shape) else apply("reshape", (x,), shape=shape)
-
-
-def _transpose(x: Any, axes: Sequence[int]) -> Any:
-    return x if list(axes) == list(range(len(axes))) else apply("transpose", (x,), axes=tuple(axes))
 
 
 def _axes(name: str, axes: Any, ndim: int) -> list[int]:
@@ -62,9 +54,9 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     keep_a = [i for i in range(len(sa)) if i not in ia]
     keep_b = [j for j in range(len(sb)) if j not in ib]
     k = math.prod(sa[i] for i in ia)
-    left = _reshape(_transpose(a, keep_a + ia), (math.prod(sa[i] for i in keep_a), k))
-    right = _reshape(_transpose(b, ib + keep_b), (k, math.prod(sb[j] for j in keep_b)))
-    return _reshape(matmul(left, right), tuple(sa[i] for i in keep_a) + tuple(sb[j] for j in keep_b))
+    left = reshape(transpose(a, keep_a + ia), (math.prod(sa[i] for i in keep_a), k))
+    right = reshape(transpose(b, ib + keep_b), (k, math.prod(sb[j] for j in keep_b)))
+    return reshape(matmul(left, right), tuple(sa[i] for i in keep_a) + tuple(sb[j] for j in keep_b))
 
 
 def dot(a: Any, b: Any) -> Any:
@@ -88,12 +80,12 @@ def inner(a: Any, b: Any) -> Any:
 
 def vdot(a: Any, b: Any) -> Any:
     """numpy's ``vdot`` for real arrays: the dot product of both flattened."""
-    return matmul(_reshape(a, (operand_type(a).size,)), _reshape(b, (operand_type(b).size,)))
+    return matmul(reshape(a, (operand_type(a).size,)), reshape(b, (operand_type(b).size,)))
 
 
 def outer(a: Any, b: Any) -> Any:
     """numpy's ``outer``: ``a.ravel()[:, None] * b.ravel()[None, :]``."""
-    return multiply(_reshape(a, (operand_type(a).size, 1)), _reshape(b, (1, operand_type(b).size)))
+    return multiply(reshape(a, (operand_type(a).size, 1)), reshape(b, (1, operand_type(b).size)))
 
 
 def kron(a: Any, b: Any) -> Any:
@@ -103,8 +95,8 @@ def kron(a: Any, b: Any) -> Any:
         return multiply(a, b)
     n = max(len(sa), len(sb))
     sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-    spread = multiply(_reshape(a, tuple(d for s in sa for d in (s, 1))), _reshape(b, tuple(d for s in sb for d in (1, s))))
-    return _reshape(spread, tuple(p * q for p, q in zip(sa, sb)))
+    spread = multiply(reshape(a, tuple(d for s in sa for d in (s, 1))), reshape(b, tuple(d for s in sb for d in (1, s))))
+    return reshape(spread, tuple(p * q for p, q in zip(sa, sb)))
 
 
 def _component(x: Any, i: int) -> Any:
@@ -117,7 +109,7 @@ def _to_last(x: Any, axis: int, name: str) -> Any:
     if operand_type(x).shape[ax] != 3:
         raise TraceError(f"cnp.cross: the {name} vectors have {operand_type(x).shape[ax]} components; cross needs 3 "
                          "(numpy 2 deprecates 2-vectors: append a zero third component)")
-    return _transpose(x, [i for i in range(nd) if i != ax] + [ax])
+    return transpose(x, [i for i in range(nd) if i != ax] + [ax])
 
 
 def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None) -> Any:
@@ -175,7 +167,7 @@ def _signal(name: str, a: Any, v: Any, mode: Any) -> tuple[Any, Any, str, bool]:
     key = mode.lower()[:1] if isinstance(mode, str) else mode
     if isinstance(key, bool) or key not in _MODES:
         raise TraceError(f"cnp.{name}: mode is 'full', 'same' or 'valid', got {mode!r}")
-    a, v = (_reshape(x, (1,)) if operand_type(x).ndim == 0 else x for x in (a, v))
+    a, v = (reshape(x, (1,)) if operand_type(x).ndim == 0 else x for x in (a, v))
     if operand_type(a).ndim != 1 or operand_type(v).ndim != 1:
         raise TraceError(f"cnp.{name} takes 1-d arrays, got shapes {operand_type(a).shape} and "
                          f"{operand_type(v).shape}; for N-d arrays use catterms.scipy.signal.{name}")

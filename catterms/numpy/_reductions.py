@@ -15,7 +15,6 @@ cannot check at compile time that the weights do not sum to zero; there it gives
 from __future__ import annotations
 
 import builtins  # this module's sum, any, max, … are numpy's
-
 from typing import Any
 
 import numpy as np
@@ -30,8 +29,9 @@ from ._shapes import broadcast_to, concatenate, reshape, stack
 from ._wrap import Tracer, apply, as_float, dtype_of, named, no_out, operand_type
 
 __all__ = [
-    "all", "amax", "amin", "any", "argmax", "argmin", "argpartition", "argsort", "average", "count_nonzero", "cumprod", "cumsum",
-    "diff", "gradient", "logsumexp", "max", "mean", "min", "partition", "prod", "ptp", "sort", "std", "sum", "var",
+    "all", "amax", "amin", "any", "argmax", "argmin", "argpartition", "argsort", "average", "count_nonzero",
+    "cumprod", "cumsum", "diff", "gradient", "logsumexp", "max", "mean", "min", "partition", "prod", "ptp", "sort",
+    "std", "sum", "var",
 ]
 
 
@@ -124,10 +124,9 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The standard deviation, ``sqrt(var)``: its derivative is infinite where the variance is 0, except over
     a single element, where the deviation is 0 whatever the value (a constant, with derivative 0)."""
-    v = var(a, axis, dtype, out, ddof, keepdims)
-    if _count(_prepared("std", a, dtype, out, True), axis) == 1:
-        return zeros_like(v)
-    return sqrt(v)
+    x = _prepared("std", a, dtype, out, True)
+    v = var(x, axis, ddof=ddof, keepdims=keepdims)
+    return zeros_like(v) if _count(x, axis) == 1 else sqrt(v)
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
@@ -182,11 +181,19 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
     return sum(astype(_operand(a), "bool"), axis, keepdims=keepdims)
 
 
+def _flat(x: Any, axis: int | None) -> tuple[Any, int]:
+    """``x`` and ``axis``; ``axis=None`` means the flattened array, as numpy's scans and sorts have it."""
+    return (reshape(x, (-1,)), 0) if axis is None else (x, axis)
+
+
+def _no_order(prim: str, order: Any) -> None:
+    if order is not None:
+        raise TraceError(f"cnp.{prim}: order= applies to structured arrays, which catterms does not have")
+
+
 def _scan(prim: str) -> Any:
     def f(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Any:
-        x = _prepared(prim, a, dtype, out, False)
-        if axis is None:  # numpy scans the flattened array
-            x, axis = reshape(x, (-1,)), 0
+        x, axis = _flat(_prepared(prim, a, dtype, out, False), axis)
         y = apply(prim, (x,), axis=axis)
         return y if dtype is None else astype(y, dtype)
 
@@ -199,11 +206,8 @@ cumprod = _scan("cumprod")
 
 def _sorting(prim: str, what: str) -> Any:
     def f(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
-        if order is not None:
-            raise TraceError(f"cnp.{prim}: order= applies to structured arrays, which catterms does not have")
-        x = _operand(a)
-        if axis is None:  # numpy sorts the flattened array
-            x, axis = reshape(x, (-1,)), 0
+        _no_order(prim, order)
+        x, axis = _flat(_operand(a), axis)
         return apply(prim, (x,), axis=axis)
 
     return named(f, prim, prim, doc=f"{what} along axis (flattened if None); every kind is stable, as JAX's "
@@ -216,13 +220,10 @@ argsort = _sorting("argsort", "int64 indices that sort")
 
 def _partitioning(prim: str, what: str) -> Any:
     def f(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect", order: Any = None) -> Any:
-        if order is not None:
-            raise TraceError(f"cnp.{prim}: order= applies to structured arrays, which catterms does not have")
+        _no_order(prim, order)
         if isinstance(kth, Tracer) or np.asarray(kth).dtype.kind not in "iu":
             raise TraceError(f"cnp.{prim}: kth must be constant integers, got {kth!r}")
-        x = _operand(a)
-        if axis is None:  # numpy partitions the flattened array
-            x, axis = reshape(x, (-1,)), 0
+        x, axis = _flat(_operand(a), axis)
         return apply(prim, (x,), axis=axis, kth=tuple(int(k) for k in np.ravel(kth)))
 
     return named(f, prim, prim, doc=f"{what} along axis (flattened if None), as numpy's (the primitive ``{prim}``)")

@@ -190,9 +190,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Any:
         return m
     if k == 2:
         return flip(m, (i, j))
-    perm = list(range(n))
-    perm[i], perm[j] = j, i
-    return transpose(flip(m, j), perm) if k == 1 else flip(transpose(m, perm), j)
+    return swapaxes(flip(m, j), i, j) if k == 1 else flip(swapaxes(m, i, j), j)
 
 
 def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Any:
@@ -316,10 +314,14 @@ def dstack(tup: Sequence[Any]) -> Any:
     return concatenate(_tuple(atleast_3d(*tup)), 2)
 
 
+def _columns(parts: Sequence[Any]) -> list[Any]:
+    """Each part with 1-d (and 0-d) arrays made columns, as ``column_stack`` and ``c_`` take them."""
+    return [reshape(p, (-1, 1)) if len(_shape(p)) < 2 else p for p in map(_operand, parts)]
+
+
 def column_stack(tup: Sequence[Any]) -> Any:
     """Join 1-d arrays as columns (and 2-d ones as they are) into a 2-d array."""
-    parts = [_operand(v) for v in tup]
-    return concatenate([reshape(v, (-1, 1)) if len(_shape(v)) < 2 else v for v in parts], 1)
+    return concatenate(_columns(tup), 1)
 
 
 class _Concatenator:
@@ -337,7 +339,7 @@ class _Concatenator:
                              "cnp.concatenate or cnp.stack with the axis you mean")
         parts = [np.r_[it] if isinstance(it, slice) else _operand(it) for it in items]
         if self.columns:
-            return concatenate([reshape(p, (-1, 1)) if len(_shape(p)) < 2 else p for p in parts], -1)
+            return concatenate(_columns(parts), -1)
         return concatenate([atleast_1d(p) for p in parts], 0)
 
 

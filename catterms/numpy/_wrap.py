@@ -18,7 +18,7 @@ from ..frontend.tracer import Tracer, apply, constant, operand, operand_type
 from ..prims import TABLE
 
 __all__ = ["Tracer", "apply", "as_float", "asarray", "binary", "constant", "dtype_of", "is_traced", "named",
-           "operand_type", "unary"]  # the sibling modules' toolkit, not catterms.numpy's names
+           "no_out", "operand", "operand_type", "unary"]  # the sibling modules' toolkit, not catterms.numpy's names
 
 
 def named(f: Callable[..., Any], name: str, prim: str | None = None, doc: str | None = None) -> Callable[..., Any]:
@@ -47,9 +47,12 @@ def as_float(x: Any) -> Any:
     return apply("astype", (x,), dtype="float64")
 
 
-def unary(prim: str, name: str | None = None) -> Callable[[Any], Any]:
-    """A float function of one array, numpy's name for the primitive ``prim``."""
-    return named(lambda x: apply(prim, (as_float(x),)), name or prim, prim)
+def unary(prim: str, name: str | None = None, floats: bool = True) -> Callable[[Any], Any]:
+    """A function of one array, numpy's name for the primitive ``prim``; ``floats`` converts integers first
+    (``sin``), without it integers stay integers (``abs``, ``sign``, ``logical_not``)."""
+    if floats:
+        return named(lambda x: apply(prim, (as_float(x),)), name or prim, prim)
+    return named(lambda x: apply(prim, (x,)), name or prim, prim)
 
 
 def binary(prim: str, name: str | None = None, floats: bool = True) -> Callable[[Any, Any], Any]:

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import TraceError
-from ._products import dot, matmul, _reshape
+from ._products import dot, matmul
+from ._shapes import reshape
 from ._wrap import apply, as_float, operand_type
 
 __all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_power", "multi_dot", "norm", "pinv", "qr",
@@ -115,9 +116,9 @@ def multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
         raise TraceError("cnp.linalg.multi_dot needs at least two arrays")
     first, last = operand_type(parts[0]).ndim, operand_type(parts[-1]).ndim
     if first == 1:
-        parts[0] = _reshape(parts[0], (1, operand_type(parts[0]).size))
+        parts[0] = reshape(parts[0], (1, operand_type(parts[0]).size))
     if last == 1:
-        parts[-1] = _reshape(parts[-1], (operand_type(parts[-1]).size, 1))
+        parts[-1] = reshape(parts[-1], (operand_type(parts[-1]).size, 1))
     dims = [operand_type(p).shape[0] for p in parts] + [operand_type(parts[-1]).shape[-1]]
     split = _chain_order(dims)
 
@@ -126,9 +127,9 @@ def multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
 
     result = product(0, len(parts) - 1)
     if first == 1 and last == 1:
-        return _reshape(result, ())
+        return reshape(result, ())
     if first == 1 or last == 1:
-        return _reshape(result, (operand_type(result).size,))
+        return reshape(result, (operand_type(result).size,))
     return result
 
 
@@ -194,9 +195,9 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     x = as_float(x)
     nd = operand_type(x).ndim
     if axis is None and ord is None:
-        flat = _reshape(x, (operand_type(x).size,))
+        flat = reshape(x, (operand_type(x).size,))
         y = apply("sqrt", (matmul(flat, flat),))
-        return _reshape(y, (1,) * nd) if keepdims else y
+        return reshape(y, (1,) * nd) if keepdims else y
     if axis is None:
         if nd not in (1, 2):
             raise TraceError(f"cnp.linalg.norm: ord={ord!r} of an array of {nd} axes needs axis= (one or two axes)")
@@ -208,5 +209,5 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     y = _vector_norm(x, ord, axes[0]) if len(axes) == 1 else _matrix_norm(x, ord, *axes)
     if keepdims:
         shape = operand_type(x).shape
-        y = _reshape(y, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+        y = reshape(y, tuple(1 if i in axes else d for i, d in enumerate(shape)))
     return y

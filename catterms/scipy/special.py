@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import TraceError
 from ..numpy import arange, expand_dims, logsumexp as _logsumexp, reshape, sum as _sum
+from ..frontend.tracer import constant_value
 from ..numpy._wrap import Tracer, apply, as_float, binary, named, operand_type, unary
 
 __all__ = ["beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfinv", "expit", "gamma",
@@ -55,11 +56,11 @@ def constant_arg(what: str, arg: str, v: Any, wrt: str = "x", integral: bool = F
     """``v``, an argument of ``what`` that has no derivative, as the constant it must be: a number or an
     array (a constant of the trace is read back); a traced array, or anything but finite numbers, is a
     :class:`TraceError` saying what to pass instead."""
-    if isinstance(v, Tracer):
-        if v.node.kind != "const":
-            raise TraceError(f"{what} is differentiable in {wrt} only; pass {arg} as a constant (a number or an "
-                             "ndarray), not a traced array")
-        v = v.node.term.value
+    value = constant_value(v)
+    if value is None:
+        raise TraceError(f"{what} is differentiable in {wrt} only; pass {arg} as a constant (a number or an "
+                         "ndarray), not a traced array")
+    v = value
     arr = np.asarray(v) if not isinstance(v, (int, float)) else None
     bad = isinstance(v, bool) or (arr is not None and (arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr))))
     if bad or (arr is None and not math.isfinite(v)):

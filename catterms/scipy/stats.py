@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..errors import TraceError
+from ..frontend.tracer import constant_value
 from ..numpy._wrap import Tracer, apply, dtype_of, operand_type
 from ..numpy.linalg import cholesky
 from .linalg import solve_triangular
@@ -281,12 +282,12 @@ class _MultivariateNormal(_Distribution):
 
 
 def _traced(x: Any) -> bool:
-    return isinstance(x, Tracer) and x.node.kind != "const"
+    return constant_value(x) is None
 
 
 def _value(c: Any) -> np.ndarray:
     """A constant's array (a constant of the trace read back)."""
-    return c.node.term.value if isinstance(c, Tracer) else np.asarray(c)
+    return np.asarray(constant_value(c))
 
 
 class _PSD(NamedTuple):
