@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from ..errors import TermTypeError, WireFormatError
 from ..types import Array, Type, show
@@ -150,12 +152,29 @@ def want_array(name: str, dom: Type) -> Array:
     return dom
 
 
+#: The dtype kinds a row accepts: floats only (functions such as ``sin``), numbers, or anything.
+FLOAT, NUMERIC, ANY = "f", "fi", "fib"
+_KINDS = {FLOAT: "a float array", NUMERIC: "a float or integer array", ANY: "an array"}
+
+
+def of_kind(name: str, a: Array, kinds: str) -> Array:
+    """``a``, if its dtype is of one of ``kinds``; else the error saying what to write instead."""
+    if np.dtype(a.dtype).kind not in kinds:
+        raise TermTypeError(f"{name} expects {_KINDS[kinds]}, got {a}; convert it first (astype)")
+    return a
+
+
 def want_float(name: str, dom: Type) -> Array:
     """A float array (functions such as ``sin`` are defined on floats; the front end casts integers first)."""
-    a = want_array(name, dom)
-    if not a.differentiable:
-        raise TermTypeError(f"{name} expects a float array, got {a}; convert it first (astype)")
-    return a
+    return of_kind(name, want_array(name, dom), FLOAT)
+
+
+def broadcast_shape(name: str, parts: Sequence[Array]) -> tuple[int, ...]:
+    """The shape ``parts`` broadcast to, with numpy's rules; else the error naming ``name`` and the shapes."""
+    try:
+        return np.broadcast_shapes(*(a.shape for a in parts))
+    except ValueError:
+        raise TermTypeError(f"{name}: shapes {', '.join(map(str, parts))} do not broadcast") from None
 
 
 def want_arrays(name: str, dom: Type, n: int | None) -> tuple[Array, ...]:

@@ -28,18 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import TermTypeError
 from ..types import Array, Type
-from . import (CHEAP, TRANSCENDENTAL, TABLE, Rule, no_derivative, p_float, p_int, register, want_array,
-               want_arrays)
+from . import (ANY, CHEAP, FLOAT, NUMERIC, TRANSCENDENTAL, TABLE, Rule, broadcast_shape, no_derivative, of_kind,
+               p_float, p_int, register, want_array, want_arrays)
 
 #: Element operations that cost about ten ``exp``s (measured: ``np.mod``, ``np.hypot``, ``scipy.special.gammaln``).
 SLOW = 10 * TRANSCENDENTAL
-
-#: The dtype kinds a row accepts: floats only (functions such as ``sin``), numbers, or anything.
-FLOAT, NUMERIC, ANY = "f", "fi", "fib"
-_KINDS = {FLOAT: "a float array", NUMERIC: "a float or integer array", ANY: "an array"}
-
 
 def scaled(lin: Any, s: Any, dom: tuple[int, ...]) -> Any:
     """The linear map ``t ↦ s·t`` on tangents of shape ``dom`` (``s`` may broadcast ``t`` larger)."""
@@ -57,13 +51,6 @@ def diagonal(lin: Any, s: Any, x: Any, cod: tuple[int, ...]) -> Any:
         return lin.id() if unit else scaled(lin, s, x.shape)
     widen = lin.linear(TABLE["broadcast_to"], {"shape": cod}, x.shape)
     return widen if unit else lin.compose([widen, scaled(lin, s, cod)])
-
-
-def of_kind(name: str, a: Array, kinds: str) -> Array:
-    """``a``, if its dtype is of one of ``kinds``; else the error saying what to write instead."""
-    if np.dtype(a.dtype).kind not in kinds:
-        raise TermTypeError(f"{name} expects {_KINDS[kinds]}, got {a}; convert it first (astype)")
-    return a
 
 
 def _same_type(name: str, kinds: str = ANY) -> Any:
@@ -202,16 +189,12 @@ register(Rule(
 def _broadcast_type(name: str, kinds: str = ANY, n: int = 2) -> Any:
     def rule(dom: Type) -> Type:
         parts = [of_kind(name, a, kinds) for a in want_arrays(name, dom, n)]
-        try:
-            shape = np.broadcast_shapes(*(a.shape for a in parts))
-        except ValueError:
-            raise TermTypeError(f"{name}: shapes {', '.join(map(str, parts))} do not broadcast") from None
-        return Array(shape, np.result_type(*(a.dtype for a in parts)))
+        return Array(broadcast_shape(name, parts), np.result_type(*(a.dtype for a in parts)))
 
     return rule
 
 
-def _diagonals(lin: Any, x: tuple, ss: tuple, cod: tuple[int, ...]) -> Any:
+def diagonals(lin: Any, x: tuple, ss: tuple, cod: tuple[int, ...]) -> Any:
     """The join of each operand's ``t ↦ s·t`` (zero for integer operands)."""
     return lin.join([diagonal(lin, s, v, cod) for v, s in zip(x, ss)])
 
@@ -219,7 +202,7 @@ def _diagonals(lin: Any, x: tuple, ss: tuple, cod: tuple[int, ...]) -> Any:
 def binary(name: str, impl: Any, deriv: Any, k: float = CHEAP, doc: str = "", kinds: str = ANY) -> Rule:
     """A broadcasting binary map; ``deriv(a, b, y)`` gives the two diagonals (∂/∂a, ∂/∂b)."""
     return register(Rule(name, 2, impl, _broadcast_type(name, kinds), _elementwise_cost(k),
-                         deriv=lambda lin, x, y: _diagonals(lin, x, deriv(*x, y), y.shape), doc=doc))
+                         deriv=lambda lin, x, y: diagonals(lin, x, deriv(*x, y), y.shape), doc=doc))
 
 
 def _tie_mask(winner: Any, a: Any, b: Any) -> Any:
@@ -282,7 +265,7 @@ def _clip_deriv(lin: Any, x: tuple, y: Any) -> Any:
     a, lo, hi = x
     low = np.maximum(a, lo)
     inner, outer = _tie_mask(a > lo, a, lo), _tie_mask(low < hi, low, hi)
-    return _diagonals(lin, x, (inner * outer, (1 - inner) * outer, 1 - outer), y.shape)
+    return diagonals(lin, x, (inner * outer, (1 - inner) * outer, 1 - outer), y.shape)
 
 
 register(Rule(

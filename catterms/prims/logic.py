@@ -14,23 +14,15 @@ from typing import Any
 import numpy as np
 
 from ..codegen import apply
-from ..errors import TermTypeError
 from ..types import DTYPES, Array, Type, dtype_name
-from . import CHEAP, TABLE, Rule, no_derivative, register, want_array, want_arrays
-from .elementwise import _elementwise_cost, scaled
-
-
-def _broadcast(name: str, parts: tuple[Array, ...]) -> tuple[int, ...]:
-    try:
-        return np.broadcast_shapes(*(p.shape for p in parts))
-    except ValueError:
-        raise TermTypeError(f"{name}: shapes {', '.join(map(str, parts))} do not broadcast") from None
+from . import CHEAP, TABLE, Rule, broadcast_shape, no_derivative, register, want_array, want_arrays
+from .elementwise import _elementwise_cost, diagonals
 
 
 def _predicate(name: str, ufunc: np.ufunc, arity: int, doc: str) -> None:
     def rule(dom: Type) -> Type:
         parts = want_arrays(name, dom, 2) if arity == 2 else (want_array(name, dom),)
-        return Array(_broadcast(name, parts), "bool")
+        return Array(broadcast_shape(name, parts), "bool")
 
     register(Rule(name, arity, ufunc, rule, _elementwise_cost(CHEAP), deriv=no_derivative, doc=doc))
 
@@ -52,14 +44,14 @@ _predicate("isinf", np.isinf, 1, "±inf")
 
 def _where_type(dom: Type) -> Type:
     c, a, b = want_arrays("where", dom, 3)
-    return Array(_broadcast("where", (c, a, b)), np.result_type(a.dtype, b.dtype))
+    return Array(broadcast_shape("where", (c, a, b)), np.result_type(a.dtype, b.dtype))
 
 
 def _where_deriv(lin: Any, x: tuple, y: Any) -> Any:
     c, a, b = x
     # at the result's full shape, so that each scale's transpose sums back to its operand's shape
     mask = apply(np.broadcast_to, (c, y.shape), {}, lambda: (y.shape, c.dtype)).astype(y.dtype)
-    return lin.join([lin.zero(), scaled(lin, mask, a.shape), scaled(lin, 1 - mask, b.shape)])
+    return diagonals(lin, x, (None, mask, 1 - mask), y.shape)  # the mask itself has no tangent
 
 
 register(Rule(

@@ -37,8 +37,9 @@ import scipy.special as sc
 
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import (TABLE, TRANSCENDENTAL, Rule, norm_axes, p_float, p_int, register, want_array, want_arrays)
-from .elementwise import FLOAT, SLOW, binary, diagonal, of_kind, piecewise, scaled, unary
+from . import (FLOAT, TABLE, TRANSCENDENTAL, Rule, norm_axes, of_kind, p_float, p_int, register, want_arrays,
+               want_float)
+from .elementwise import SLOW, binary, diagonal, piecewise, scaled, unary
 from .reductions import AXIS_PARAMS, _reduced
 
 #: Hurwitz zeta's cost per element, as measured (about 240 ``exp``s); ``iv``, ``jv`` and ``stdtr`` are alike.
@@ -128,7 +129,7 @@ def _folded(v: Any) -> Any:
 
 def _ordered_type(name: str, ufunc: Any, orders: tuple[str, ...]) -> Callable[..., Type]:
     def rule(dom: Type, **params: Any) -> Type:
-        x = of_kind(name, want_array(name, dom), FLOAT)
+        x = want_float(name, dom)
         vs = [_value(params[o]) for o in orders]
         try:
             shape = np.broadcast_shapes(*(np.shape(v) for v in vs), x.shape)
@@ -204,7 +205,7 @@ def _polygamma(x: Any, n: int) -> Any:
 def _polygamma_type(dom: Type, n: int) -> Type:
     if n < 0:
         raise TermTypeError(f"polygamma: the order n must be ≥ 0, got {n}")
-    return of_kind("polygamma", want_array("polygamma", dom), FLOAT)
+    return want_float("polygamma", dom)
 
 
 register(Rule(
