@@ -12,7 +12,8 @@ rendering are interpretations of that one term (see :mod:`catterms.category`). Q
     ct.vjp(f, (1.0, 2.0), (1.0, 1.0))  # reverse mode
 """
 
-from .api import evaluate, grad, jacobian, jvp, value_and_grad, vjp
+from .api import evaluate, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .derivatives import grad_term, jvp_term, value_and_grad_term, vjp_term
 from .cost import Cost
 from .errors import CattermsError, EvaluationError, MissingRuleError, TermTypeError, TraceError, WireFormatError
 from .frontend import compile
@@ -28,8 +29,9 @@ from .wire import Limits, dumps, loads
 __all__ = [
     "Array", "CattermsError", "Cost", "EvaluationError", "MissingRuleError", "Term", "TermTypeError",
     "TraceError", "Type", "WireFormatError", "compose", "const", "cost", "cross", "dup", "dupn", "evaluate",
-    "exl", "exr", "fork", "grad", "identity", "infer", "inj", "inl", "inr", "jacobian", "jam", "jamn", "join",
-    "jvp", "pretty", "prim", "proj", "scale", "value_and_grad", "vjp",
+    "exl", "exr", "fork", "grad", "grad_term", "hessian", "hvp", "identity", "infer", "inj", "inl", "inr", "jacobian", "jam", "jamn", "join",
+    "jvp", "jvp_term", "pretty", "prim", "proj", "scale", "value_and_grad", "value_and_grad_term", "vjp",
+    "vjp_term",
     "Limits", "dumps", "loads",
     "compile",
 ]

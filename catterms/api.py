@@ -1,21 +1,36 @@
-"""The public entry points: evaluate and differentiate a term at a point.
+"""The public entry points: evaluate and differentiate a term or a Python function, at a point or traced.
 
-Each call normalises the input, type-checks the term against it, then runs the term's interpretation —
-:data:`~catterms.evaluate.EVAL`, :data:`~catterms.ad.FORWARD` or :data:`~catterms.ad.REVERSE` —
-compiled once per term and input type (:mod:`catterms.compiler`).
+Every function takes a :class:`~catterms.terms.Term` or a Python function as its first argument (a
+function is compiled at the input's type, once, and cached by identity: a function of n ≥ 2 arguments
+takes their tuple as ``x``, as its term does). Called on values they compile the term's interpretation
+once per term and input type (:mod:`catterms.compiler`) and return arrays. Called on traced values, inside
+``ct.compile``, they run the same interpretations on the tracers (:func:`~catterms.compiler.interpretation`),
+which records the derivative into the enclosing program: a compiled function can take a gradient. A
+function differentiated there may close over traced values of the enclosing one; they are inputs of its
+term (:mod:`catterms.frontend.trace`'s captures), held constant by this derivative and seen by any outer
+one, so perturbations of different levels never mix.
+
+Higher order is a derivative of a derivative term (:mod:`catterms.derivatives`): ``hvp`` is forward mode
+over the gradient term, ``hessian`` the Jacobian of the gradient term.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import inspect
+from functools import lru_cache
+from typing import Any, Callable, Literal, NamedTuple, Union
 
 import numpy as np
 
-from .compiler import program
+from .compiler import Mode, interpretation, program
+from .derivatives import derivative
 from .errors import TermTypeError
 from .terms import Term
 from .typecheck import infer
 from .types import Array, Type, as_tangent, as_value, differentiable, leaves, show, type_of
+from .vectors import ZERO
+
+Fn = Union[Term, Callable[..., Any]]
 
 
 def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
@@ -38,35 +53,173 @@ def require_scalar(cod: Type, dom: Type) -> None:
                             "values have no derivative (pass floats, e.g. x.astype(float), to differentiate)")
 
 
-def evaluate(term: Term, x: Any) -> Any:
-    """The value of ``term`` at ``x``."""
-    x, dom, _ = prepare(term, x)
-    return program(term, dom, "value")(x)
+# --- what a call runs: a term and its input, concrete or traced ------------------------------------------
 
 
-def jvp(term: Term, x: Any, dx: Any) -> tuple[Any, Any]:
+class Target(NamedTuple):
+    """A term and the input it runs on. ``captured`` when the input is ``(x, captures)``: the traced values
+    of an enclosing ``ct.compile`` that a function closes over, constant for this derivative."""
+
+    term: Term
+    x: Any
+    dom: Type
+    cod: Type
+    traced: bool
+    captured: bool
+
+    def run(self, mode: Mode, *args: Any) -> Any:
+        """``mode``'s result; a tangent or cotangent in ``args`` is for ``x`` alone (zero for the captures)."""
+        if self.captured and mode == "jvp":
+            args = ((args[0], ZERO),)
+        types = (self.dom,) if mode == "jvp" else (self.cod,)
+        if self.traced:
+            args = tuple(_traced_tangent(a, ty) for a, ty in zip(args, types))
+            return interpretation(self.term, self.dom, self.cod, mode, (self.x, *args))
+        return program(self.term, self.dom, mode)(self.x, *(as_tangent(a, ty) for a, ty in zip(args, types)))
+
+    def own(self, dx: Any) -> Any:
+        """The part of a tangent or cotangent of the whole input that is ``x``'s (not the captures')."""
+        return dx[0] if self.captured else dx
+
+    @property
+    def x_type(self) -> Type:
+        return self.dom[0] if self.captured else self.dom
+
+
+def _spread(fn: Callable[..., Any], x: Any) -> bool:
+    """Whether ``fn`` takes the components of the tuple ``x`` as its arguments (else ``x`` itself)."""
+    if not isinstance(x, (tuple, list)) or len(x) < 2:
+        return False
+    try:
+        inspect.signature(fn).bind(*x)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read: a builtin; give it the tuple
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def compiled(fn: Callable[..., Any], dom: Type, spread: bool) -> Term:
+    """``fn``'s term at ``dom`` (``spread``: one argument per component), compiled once per function."""
+    from .frontend import compile
+
+    return compile(fn, *dom) if spread else compile(fn, dom)
+
+
+def target(f: Fn, x: Any, what: str) -> Target:
+    """The term ``f`` stands for at ``x``, and ``x`` as it runs (see the module docstring)."""
+    from .frontend.trace import trace
+    from .frontend.lower import lower
+    from .frontend.tracer import holds_tracer, operand_type
+
+    if not isinstance(f, Term) and not callable(f):
+        raise TypeError(f"ct.{what} takes a Term or a function as its first argument, got {type(f).__name__}")
+    if not holds_tracer(x):
+        x = as_value(x)
+        dom = type_of(x)
+        term = f if isinstance(f, Term) else compiled(f, dom, _spread(f, x))
+        return Target(term, x, dom, infer(term, dom), False, False)
+    x = tuple(x) if isinstance(x, list) else x
+    dom = _traced_type(x, operand_type)
+    if isinstance(f, Term):
+        return Target(f, x, dom, infer(f, dom), True, False)
+    spread = _spread(f, x)
+    traced = trace(f, tuple(dom) if spread else (dom,))
+    term = lower(traced.inputs, traced.root)
+    if not traced.captures:
+        return Target(term, x, dom, infer(term, dom), True, False)
+    caps = traced.captures
+    whole = (x, caps[0] if len(caps) == 1 else tuple(caps))
+    dom = (dom, _traced_type(whole[1], operand_type))
+    return Target(term, whole, dom, infer(term, dom), True, True)
+
+
+def _traced_tangent(t: Any, ty: Type) -> Any:
+    """A tangent given inside ``ct.compile``: tracers as they are, the rest as arrays of the part's dtype."""
+    from .frontend.tracer import Tracer
+
+    if t is ZERO or isinstance(t, Tracer):
+        return t
+    if isinstance(ty, tuple):
+        if not isinstance(t, (tuple, list)) or len(t) != len(ty):
+            raise TermTypeError(f"a tangent for {show(ty)} must be a {len(ty)}-tuple, got {type(t).__name__}")
+        return tuple(_traced_tangent(c, s) for c, s in zip(t, ty))
+    return ZERO if t is None or not ty.differentiable else np.asarray(t, ty.dtype)
+
+
+def _traced_type(x: Any, operand_type: Callable[[Any], Array]) -> Type:
+    if isinstance(x, (tuple, list)):
+        return tuple(_traced_type(c, operand_type) for c in x)
+    return operand_type(x)
+
+
+# --- the entry points -------------------------------------------------------------------------------------
+
+
+def evaluate(f: Fn, x: Any) -> Any:
+    """The value of ``f`` at ``x``."""
+    return target(f, x, "evaluate").run("value")
+
+
+def jvp(f: Fn, x: Any, dx: Any) -> tuple[Any, Any]:
     """Forward mode: ``(f x, 𝒟f x · dx)``; integer and boolean parts take (and give) the tangent ``None``."""
-    x, dom, _ = prepare(term, x)
-    return program(term, dom, "jvp")(x, as_tangent(dx, dom))
+    return target(f, x, "jvp").run("jvp", dx)
 
 
-def vjp(term: Term, x: Any, dy: Any) -> tuple[Any, Any]:
+def vjp(f: Fn, x: Any, dy: Any) -> tuple[Any, Any]:
     """Reverse mode: ``(f x, 𝒟f xᵀ · dy)``; the second component has ``x``'s structure, with ``None`` for
     its integer and boolean parts."""
-    x, dom, cod = prepare(term, x)
-    return program(term, dom, "vjp")(x, as_tangent(dy, cod))
+    t = target(f, x, "vjp")
+    y, dx = t.run("vjp", dy)
+    return y, t.own(dx)
 
 
-def value_and_grad(term: Term, x: Any) -> tuple[Any, Any]:
-    """``(f x, ∇f x)`` for a term with a scalar output, by reverse mode."""
-    x, dom, cod = prepare(term, x)
-    require_scalar(cod, dom)
-    return program(term, dom, "grad")(x)
+def value_and_grad(f: Fn, x: Any) -> tuple[Any, Any]:
+    """``(f x, ∇f x)`` for a function with a scalar output, by reverse mode."""
+    t = target(f, x, "value_and_grad")
+    require_scalar(t.cod, t.x_type)
+    y, g = t.run("grad")
+    return y, t.own(g)
 
 
-def grad(term: Term, x: Any) -> Any:
-    """``∇f x`` for a term with a scalar output; the result has ``x``'s structure."""
-    return value_and_grad(term, x)[1]
+def grad(f: Fn, x: Any) -> Any:
+    """``∇f x`` for a function with a scalar output; the result has ``x``'s structure."""
+    return value_and_grad(f, x)[1]
+
+
+def hvp(f: Fn, x: Any, v: Any) -> Any:
+    """The Hessian-vector product ``∇²f x · v`` of a function with a scalar output: forward mode over the
+    gradient term (one pass, never the Hessian itself)."""
+    t = target(f, x, "hvp")
+    require_scalar(t.cod, t.x_type)
+    g = Target(derivative(t.term, t.dom, "grad", "derivative"), t.x, t.dom, t.dom, t.traced, t.captured)
+    return t.own(g.run("jvp", v)[1])
+
+
+def hessian(f: Fn, x: Any) -> Any:
+    """The Hessian ``∇²f x`` of a function with a scalar output: the forward-mode Jacobian of its gradient
+    term (shape ``x.shape + x.shape`` for an array ``x``; nested blocks for tuples, as :func:`jacobian`)."""
+    t = target(f, x, "hessian")
+    require_scalar(t.cod, t.x_type)
+    g = Target(derivative(t.term, t.dom, "grad", "derivative"), t.x, t.dom, t.dom, t.traced, t.captured)
+    return _jacobian(g, "fwd", t.x_type, t.x_type, own_output=True)
+
+
+def jacobian(f: Fn, x: Any, mode: Literal["fwd", "rev"] = "rev") -> Any:
+    """The Jacobian at ``x``: one forward pass per input element or one reverse pass per output element.
+
+    For an array-to-array function the result has shape ``out.shape + in.shape``; with tuples it is nested
+    as ``J[output leaf][input leaf]`` following both structures. A block for an integer or boolean input or
+    output is ``None``: it has no derivative.
+    """
+    if mode not in ("fwd", "rev"):
+        raise ValueError(f"mode must be 'fwd' or 'rev', got {mode!r}")
+    t = target(f, x, "jacobian")
+    return _jacobian(t, mode, t.x_type, t.cod)
+
+
+# --- Jacobians by basis vectors ------------------------------------------------------------------------------
 
 
 def _unflatten(t: Type, vals: list[Any]) -> Any:
@@ -79,50 +232,51 @@ def _unflatten(t: Type, vals: list[Any]) -> Any:
     return build(t)
 
 
-def _flat_leaves(value: Any, t: Type) -> list[np.ndarray | None]:
+def _flat_leaves(value: Any, t: Type) -> list[Any]:
     if isinstance(t, Array):
-        return [None if value is None else np.asarray(value).reshape(-1)]
+        return [None if value is None else value.reshape(-1) if hasattr(value, "reshape") else np.reshape(value, -1)]
     return [a for v, c in zip(value, t) for a in _flat_leaves(v, c)]
 
 
-def _basis(t: Type) -> list[tuple[int, int, Any]]:
-    """The standard basis of an object's tangent space: (leaf, element, vector); parts without a tangent
-    are ``None`` in every vector and have no basis vectors."""
+def _basis(t: Type) -> list[tuple[int, Any]]:
+    """The standard basis of an object's tangent space: (leaf, vector); parts without a tangent are
+    ``None`` in every vector and have no basis vectors."""
     ls = leaves(t)
     out = []
     for li, leaf in enumerate(ls):
         for k in range(leaf.size if leaf.differentiable else 0):
             vals = [np.zeros(a.shape, a.dtype) if a.differentiable else None for a in ls]
             vals[li].flat[k] = 1
-            out.append((li, k, _unflatten(t, vals)))
+            out.append((li, _unflatten(t, vals)))
     return out
 
 
-def jacobian(term: Term, x: Any, mode: Literal["fwd", "rev"] = "rev") -> Any:
-    """The Jacobian at ``x``: one forward pass per input element or one reverse pass per output element.
+def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool = False) -> Any:
+    """The Jacobian of ``t`` from ``ins_t`` (``x``'s type) to ``outs_t``, column by column (``fwd``) or row
+    by row (``rev``), stacked — with numpy on values, with catterms.numpy on tracers."""
+    from . import numpy as cnp
 
-    For an array-to-array term the result has shape ``out.shape + in.shape``; with tuples it is nested
-    as ``J[output leaf][input leaf]`` following both structures. A block for an integer or boolean input or
-    output is ``None``: it has no derivative.
-    """
-    if mode not in ("fwd", "rev"):
-        raise ValueError(f"mode must be 'fwd' or 'rev', got {mode!r}")
-    x, dom, cod = prepare(term, x)
-    ins, outs = leaves(dom), leaves(cod)
-    blocks = [[np.zeros((o.size, i.size), np.result_type(o.dtype, i.dtype))
-               if o.differentiable and i.differentiable else None for i in ins] for o in outs]
+    stack = cnp.stack if t.traced else np.stack
+    ins, outs = leaves(ins_t), leaves(outs_t)
+    lines: list[list[list[Any]]] = [[[] for _ in ins] for _ in outs]  # per block, its columns or rows
     if mode == "fwd":
-        f = program(term, dom, "jvp")
-        for li, k, e in _basis(dom):
-            for oi, col in enumerate(_flat_leaves(f(x, e)[1], cod)):
+        for li, e in _basis(ins_t):
+            dy = t.run("jvp", e)[1]
+            for oi, col in enumerate(_flat_leaves(t.own(dy) if own_output else dy, outs_t)):
                 if col is not None:
-                    blocks[oi][li][:, k] = col
+                    lines[oi][li].append(col)
     else:
-        f = program(term, dom, "vjp")
-        for oi, k, e in _basis(cod):
-            for li, row in enumerate(_flat_leaves(f(x, e)[1], dom)):
+        for oi, e in _basis(outs_t):
+            for li, row in enumerate(_flat_leaves(t.own(t.run("vjp", e)[1]), ins_t)):
                 if row is not None:
-                    blocks[oi][li][k, :] = row
-    shaped = [_unflatten(dom, [None if b is None else b.reshape(o.shape + i.shape) for b, i in zip(row, ins)])
-              for row, o in zip(blocks, outs)]
-    return _unflatten(cod, shaped)
+                    lines[oi][li].append(row)
+
+    def block(o: Array, i: Array, parts: list[Any]) -> Any:
+        if not (o.differentiable and i.differentiable):
+            return None
+        if not parts:  # an empty side: nothing to stack
+            return np.zeros(o.shape + i.shape, np.result_type(o.dtype, i.dtype))
+        return stack(parts, axis=1 if mode == "fwd" else 0).reshape(o.shape + i.shape)
+
+    shaped = [_unflatten(ins_t, [block(o, i, p) for i, p in zip(ins, row)]) for row, o in zip(lines, outs)]
+    return _unflatten(outs_t, shaped)

@@ -28,6 +28,36 @@ from .buffers import Line, render
 from .errors import CattermsError, EvaluationError
 from .types import Array
 
+class Staged:
+    """A value of a term under construction (the front end's tracer). Interpretations run on staged values
+    record term nodes instead of computing or writing code: numpy's protocols carry most operations to the
+    front end, and the class answers the three that cannot go through them."""
+
+    __slots__ = ()
+
+    @classmethod
+    def primitive(cls, rule: Any, params: dict[str, Any], x: Any) -> Any:
+        """The table's primitive ``rule`` applied to ``x`` (parameters may be staged too)."""
+        raise NotImplementedError
+
+    @classmethod
+    def accumulate(cls, buf: Any, index: Any, part: Any) -> Any:
+        """``buf`` with ``part`` added at ``index`` (repeats add up), as a new value."""
+        raise NotImplementedError
+
+
+def staged(*values: Any) -> type[Staged] | None:
+    """The class of the first staged value among ``values`` (nested in tuples and lists), or None."""
+    for v in values:
+        if isinstance(v, Staged):
+            return type(v)
+        if isinstance(v, (tuple, list)):
+            found = staged(*v)
+            if found is not None:
+                return found
+    return None
+
+
 _CURRENT: contextvars.ContextVar[Program | None] = contextvars.ContextVar("catterms_program", default=None)
 _FILE_IDS = itertools.count()
 

@@ -42,6 +42,29 @@ class Split(NamedTuple):
     residual_bytes: int
 
 
+def signature(dom: Type, cod: Type, mode: Mode) -> tuple[Type, ...]:
+    """The argument types of ``mode``: the input, and the tangent (``jvp``) or cotangent (``vjp``)."""
+    return {"value": (dom,), "jvp": (dom, dom), "vjp": (dom, cod), "grad": (dom,)}[mode]
+
+
+def interpretation(term: Term, dom: Type, cod: Type, mode: Mode, args: tuple) -> Any:
+    """What ``mode`` computes from its arguments (:func:`signature`), on any kind of value: arrays, the
+    symbols of generated code, or the tracers of a term being recorded (a derivative term)."""
+    x = args[0]
+    if mode == "value":
+        return interpreted(term, EVAL)(x)
+    if mode == "jvp":
+        y, d = interpreted(term, FORWARD)(x)
+        return y, materialize(d(tangent(args[1], dom)), cod)
+    y, d = interpreted(term, REVERSE)(x)
+    if mode == "grad":
+        # a known 1, not a placeholder: what the backward pass does to it folds when it is generated
+        return y, materialize(d(np.ones((), cod.dtype)), dom)
+    if mode == "vjp":
+        return y, materialize(d(tangent(args[1], cod)), dom)
+    raise ValueError(f"unknown mode {mode!r}")
+
+
 @lru_cache(maxsize=512)
 def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
     """The compiled ``mode`` interpretation of ``term`` on inputs of type ``dom``."""
@@ -49,21 +72,8 @@ def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
     headroom(term)
     prog = Program()
     with generating(prog), gc_paused():
-        x = prog.inputs(dom)
-        if mode == "value":
-            return prog.function([x], interpreted(term, EVAL)(x), "value")
-        if mode == "jvp":
-            dx = prog.inputs(dom, "t")
-            y, d = interpreted(term, FORWARD)(x)
-            return prog.function([x, dx], (y, materialize(d(tangent(dx, dom)), cod)), "jvp")
-        y, d = interpreted(term, REVERSE)(x)
-        if mode == "grad":
-            # a known 1, not a placeholder: what the backward pass does to it folds at generation time
-            return prog.function([x], (y, materialize(d(np.ones((), cod.dtype)), dom)), "grad")
-        if mode == "vjp":
-            dy = prog.inputs(cod, "c")
-            return prog.function([x, dy], (y, materialize(d(tangent(dy, cod)), dom)), "vjp")
-    raise ValueError(f"unknown mode {mode!r}")
+        args = [prog.inputs(t, p) for t, p in zip(signature(dom, cod, mode), "xt" if mode == "jvp" else "xc")]
+        return prog.function(args, interpretation(term, dom, cod, mode, tuple(args)), mode)
 
 
 @lru_cache(maxsize=512)

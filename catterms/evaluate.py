@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .category import Category, Location, sequence
-from .codegen import apply, lift, located, out_spec, sym_type
+from .codegen import apply, lift, located, out_spec, staged, sym_type
 from .prims import Rule
 from .terms import Term
 from .vectors import zeros, zeros_like
@@ -28,17 +28,29 @@ def _identity(x: Any) -> Any:
 def bind(rule: Rule, params: dict[str, Any]) -> Fn:
     """A primitive applied to its input: computed now, or emitted while generating code."""
     impl, arity = rule.impl, rule.arity
+    held = staged(*params.values())  # a derivative's coefficient, while a derivative term is recorded
     if rule.lazy:
-        return lambda x: impl(x, **params)
+        return lambda x: (held or staged(x) or _Now).primitive(rule, params, x)
     # a ufunc takes its parameters positionally (scale is np.multiply(x, s)), which lets generated
     # code write it in place (catterms.buffers)
     extra, kw = (tuple(params.values()), {}) if isinstance(impl, np.ufunc) else ((), params)
 
     def run(x: Any) -> Any:
+        kind = held or staged(x)
+        if kind is not None:
+            return kind.primitive(rule, params, x)
         args = (x if arity == 2 else (x,)) + extra
         return apply(impl, args, kw, lambda: out_spec(rule.type(sym_type(x), **params)))
 
     return run
+
+
+class _Now:
+    """A lazy rule (``scatter``, ``pow``) on values that are not staged: its ``impl`` runs now."""
+
+    @staticmethod
+    def primitive(rule: Rule, params: dict[str, Any], x: Any) -> Any:
+        return rule.impl(x, **params)
 
 
 def summed(xs: Sequence[Any]) -> Any:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .codegen import IMPURE, apply
+from .codegen import IMPURE, Staged, apply, staged
 from .types import Array, Type
 
 
@@ -96,7 +96,11 @@ def zeros_like(value: Any) -> Any:
 
 
 def _accumulate(buf: np.ndarray, index: Any, fancy: bool, part: Any) -> np.ndarray:
-    """``buf[index] += part`` in place (repeated fancy indices add up); returns ``buf``."""
+    """``buf[index] += part`` in place (repeated fancy indices add up); returns ``buf``. Staged values are
+    immutable: for them it is the functional update."""
+    kind = staged(buf, index, part)
+    if kind is not None:
+        return kind.accumulate(buf, index, part)
     if fancy:
         np.add.at(buf, index, part)
     else:
@@ -106,6 +110,8 @@ def _accumulate(buf: np.ndarray, index: Any, fancy: bool, part: Any) -> np.ndarr
 
 def _own(arr: Any, dtype: np.dtype) -> np.ndarray:
     """``arr`` as a writeable array of ``dtype``, copying only views that cannot be handed out."""
+    if isinstance(arr, Staged):
+        return arr if arr.dtype == dtype else arr.astype(dtype)
     arr = np.asarray(arr)
     if not arr.flags.writeable or arr.dtype != dtype:
         return np.array(arr, dtype=dtype)
@@ -167,6 +173,8 @@ def total(ts: Sequence[Any]) -> Any:
 def tangent(t: Any, ty: Type) -> Any:
     """A tangent given for ``ty`` as the linear maps take it: the parts without a tangent (integer and
     boolean arrays) are :data:`ZERO`, whatever was passed for them."""
+    if t is ZERO:
+        return ZERO
     if isinstance(ty, tuple):
         return tuple(tangent(c, s) for c, s in zip(t, ty))
     return t if ty.differentiable else ZERO

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..errors import TraceError
 from ..terms import Term
 from .lower import lower
 from .trace import trace
@@ -34,4 +35,8 @@ def compile(fn: Callable[..., Any], *specs: Any) -> Term:
     and dtype errors.
     """
     traced = trace(fn, specs)
+    if traced.captures:
+        raise TraceError("the function closes over values traced by an enclosing ct.compile call, which a term "
+                         "cannot hold: pass them as arguments, or call ct.evaluate, ct.grad, ct.jvp… on the "
+                         "function itself, which take them along")
     return lower(traced.inputs, traced.root)

@@ -49,10 +49,28 @@ class Node:
 class Graph:
     """The DAG of one ``ct.compile`` call; it is closed when tracing ends, so escaped tracers are caught."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Graph | None = None) -> None:
         self.nodes: list[Node] = []
         self._interned: dict[tuple, Node] = {}
         self.open = True
+        self.parent = parent  # the graph of the enclosing ct.compile call, if this one runs inside it
+        self.captures: list[Any] = []  # tracers of enclosing graphs this one reads, in order: extra inputs
+
+    def within(self, other: Graph) -> bool:
+        """Whether ``other`` encloses this graph."""
+        g = self.parent
+        while g is not None and g is not other:
+            g = g.parent
+        return g is other
+
+    def capture(self, tracer: Any) -> Node:
+        """The input standing for a tracer of an enclosing graph (one per distinct node)."""
+        key = ("capture", id(tracer.graph), tracer.node.index)
+        node = self._interned.get(key)
+        if node is None:
+            self.captures.append(tracer)
+            node = self._intern(key, "input", tracer.node.type, path=("capture", len(self.captures) - 1))
+        return node
 
     def _intern(self, key: tuple, kind: str, type: Type, **fields: Any) -> Node:
         node = self._interned.get(key)
@@ -68,6 +86,14 @@ class Graph:
     def const(self, value: np.ndarray) -> Node:
         term = const(value, value.dtype)  # explicitly: a 0-d float32 stays float32
         return self._intern(("const",) + term.data, "const", Array(term.value.shape, term.value.dtype), term=term)
+
+    def constant(self, value: np.ndarray) -> Node:
+        """An operand that is not traced: a constant, or for an array of one repeated value (the zeros a
+        derivative pads with) that value broadcast, so a term does not carry a large array of one number."""
+        if value.size > 1 and value.ndim and not np.any(value.reshape(-1) != value.reshape(-1)[0]):
+            scalar = self.const(np.array(value.reshape(-1)[0]))
+            return self.prim("broadcast_to", (("shape", value.shape),), (scalar,))
+        return self.const(value)
 
     def prim(self, name: str, params: tuple, args: tuple[Node, ...]) -> Node:
         """``name`` applied to ``args``; its type comes from the primitive's shape rule."""

@@ -17,15 +17,16 @@ import numpy as np
 from ..errors import TermTypeError, TraceError
 from ..types import Array, Type, type_of
 from .graph import Graph, Node
-from .tracer import Tracer, constant, tracing
+from .tracer import Tracer, captured, constant, current, tracing
 
 Inputs = Union[Node, tuple]
 
 
 class Traced(NamedTuple):
-    inputs: Inputs  # the input nodes, nested like the domain
+    inputs: Inputs  # the input nodes, nested like the domain (captures, if any, as a last component)
     root: Node  # the result
-    dom: Type
+    dom: Type  # the arguments' type, without the captures
+    captures: tuple  # tracers of enclosing ct.compile calls the function closes over, in order
 
 
 def spec_type(spec: Any) -> Type:
@@ -65,9 +66,9 @@ def _arguments(graph: Graph, t: Type, path: tuple, spec: Any) -> tuple[Any, Inpu
 
 def _result(graph: Graph, out: Any) -> Node:
     if isinstance(out, Tracer):
-        if out.graph is not graph:
+        if out.graph is not graph and not graph.within(out.graph):
             raise TraceError("the function returned a value traced by a different ct.compile call")
-        return out.node
+        return captured(graph, out).node
     if isinstance(out, tuple):
         return graph.tuple(tuple(_result(graph, o) for o in out))
     if isinstance(out, list):
@@ -97,13 +98,17 @@ def trace(fn: Callable[..., Any], specs: tuple[Any, ...]) -> Traced:
         raise TraceError("ct.compile needs one spec per argument of the function (ct.Array or an example array)")
     types = [spec_type(s) for s in specs]
     _check_arity(fn, len(types))
-    graph = Graph()
+    graph = Graph(current())
     n = len(types)
     made = [_arguments(graph, t, () if n == 1 else ((i, n),), s) for i, (t, s) in enumerate(zip(types, specs))]
     try:
         with tracing(graph):
             out = fn(*(m[0] for m in made))
+            root = _result(graph, out)
     finally:
         graph.open = False
     inputs = made[0][1] if n == 1 else tuple(m[1] for m in made)
-    return Traced(inputs, _result(graph, out), types[0] if n == 1 else tuple(types))
+    if graph.captures:
+        caps = [graph.capture(t) for t in graph.captures]
+        inputs = (inputs, caps[0] if len(caps) == 1 else tuple(caps))
+    return Traced(inputs, root, types[0] if n == 1 else tuple(types), tuple(graph.captures))

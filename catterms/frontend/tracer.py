@@ -17,9 +17,10 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import TraceAttributeError, TraceError
+from ..errors import TermTypeError, TraceAttributeError, TraceError
+from ..codegen import Staged, staged
 from ..evaluate import bind
-from ..prims import TABLE
+from ..prims import TABLE, Rule
 from ..types import Array, widened
 from .graph import Graph, Node
 
@@ -63,7 +64,7 @@ def _logical(name: str, swap: bool = False) -> Any:
     return op
 
 
-class Tracer:
+class Tracer(Staged):
     """A traced array: the operators, attributes and methods of an ``ndarray``, each recording primitives
     (``x.sum()`` is ``cnp.sum(x)``, ``x < y`` is ``cnp.less(x, y)``); plain numpy functions on it dispatch
     to :mod:`catterms.numpy` (:mod:`.dispatch`). What a term cannot express (its value at compile time,
@@ -73,6 +74,34 @@ class Tracer:
 
     def __init__(self, graph: Graph, node: Node) -> None:
         self.graph, self.node = graph, node
+
+    # --- interpretations run on tracers (a derivative term recorded, a term applied inside ct.compile) ---
+
+    @classmethod
+    def primitive(cls, rule: Rule, params: dict[str, Any], x: Any) -> Any:
+        """A public primitive with static parameters is recorded as itself; any other (the linear maps that
+        derivatives are made of, whose coefficients are traced arrays) runs its numpy ``impl`` on the
+        tracers, which records the public primitives it is made of — so a derivative term is in the
+        public vocabulary, can be sent, and can be differentiated again."""
+        operands = (x,) if rule.arity == 1 else tuple(x)
+        if rule.public and staged(*params.values()) is None:
+            try:
+                rule.canonical(params)
+            except TermTypeError:
+                pass  # a parameter that only derivatives give (scale by a constant array): its numpy code
+            else:
+                return apply(rule.name, operands, **params)
+        if rule.arity == 0 or rule.lazy:
+            return rule.impl(x, **params)
+        if isinstance(rule.impl, np.ufunc):
+            return rule.impl(*operands, *params.values())
+        return rule.impl(*operands, **params)
+
+    @classmethod
+    def accumulate(cls, buf: Any, index: Any, part: Any) -> Any:
+        from .indexing import update
+
+        return update(buf, index, part, "add")
 
     # --- static facts --------------------------------------------------------------------------------
 
@@ -265,15 +294,31 @@ def constant(x: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-def _graph(operands: Sequence[Any]) -> Graph | None:
+def _graph(operands: list[Any]) -> Graph | None:
+    """The graph the operands are recorded in. A traced array of an enclosing ``ct.compile`` call (a function
+    compiled or differentiated inside another closes over it) is *captured*: it becomes an input of the
+    graph being recorded now, so the inner term treats it as a constant and the outer one sees it used."""
     graphs = {id(o.graph): o.graph for o in operands if isinstance(o, Tracer)}
-    if len(graphs) > 1:
-        raise TraceError("values traced by different ct.compile calls cannot be combined: pass what the inner "
-                         "function needs as its arguments")
+    current = _TRACING.get()
+    if len(graphs) > 1 or (current is not None and graphs and current not in graphs.values()):
+        if current is None or not all(g is current or current.within(g) for g in graphs.values()):
+            raise TraceError("values traced by different ct.compile calls cannot be combined: pass what the "
+                             "inner function needs as its arguments")
+        operands[:] = [captured(current, o) for o in operands]
+        graphs = {id(current): current}
     graph = next(iter(graphs.values()), None)
     if graph is not None and not graph.open:
         raise TraceError("a traced array escaped from the ct.compile call that made it and was used afterwards")
     return graph
+
+
+def captured(graph: Graph, x: Any) -> Any:
+    """``x`` as a value of ``graph``: itself, or for a tracer of an enclosing trace, the input that captures it."""
+    if not isinstance(x, Tracer) or x.graph is graph:
+        return x
+    if not x.graph.open:
+        raise TraceError("a traced array escaped from the ct.compile call that made it and was used afterwards")
+    return Tracer(graph, graph.capture(x))
 
 
 _TRACING: contextvars.ContextVar[Graph | None] = contextvars.ContextVar("catterms_tracing", default=None)
@@ -287,6 +332,11 @@ def tracing(graph: Graph) -> Iterator[Graph]:
         yield graph
     finally:
         _TRACING.reset(token)
+
+
+def current() -> Graph | None:
+    """The graph being recorded now (the innermost ``ct.compile`` call running), or None."""
+    return _TRACING.get()
 
 
 def lifted(value: Any) -> Any:
@@ -344,7 +394,7 @@ def apply(name: str, operands: Sequence[Any], **params: Any) -> Any:
         x = values[0] if rule.arity == 1 else tuple(values)
         rule.type(dom[0] if rule.arity == 1 else dom, **dict(canonical))
         return bind(rule, dict(canonical))(x)  # as evaluation calls it (a binary rule takes two arrays)
-    nodes = tuple(v.node if isinstance(v, Tracer) else graph.const(v) for v in values)
+    nodes = tuple(v.node if isinstance(v, Tracer) else graph.constant(v) for v in values)
     return _traced(graph, graph.prim(name, canonical, nodes))
 
 

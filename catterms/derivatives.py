@@ -1,0 +1,100 @@
+"""Derivative terms: the paper's ``D`` read as a construction from terms to terms.
+
+Forward and reverse mode are interpretations (:mod:`catterms.ad`) run on values. Run on the front end's
+tracers instead, every array operation they perform — the primal primitives, the coefficients each
+derivative rule computes, the linear maps it builds from them — is recorded as a term node, and the
+result, lowered as any traced program is (:mod:`catterms.frontend`), is the derivative *term*. Nothing
+here knows a derivative rule: it is the same construction that compiles ``ct.grad``, pointed at another
+kind of value. Plumbing, symbolic zeros and the choice of linear maps happen at recording time and leave
+no trace; the graph is hash-consed (a subterm is shared), only what the result reads is kept, and the
+linear maps that derivatives are made of (a ``scale`` by an array, ``matmul_left``…) are recorded as the
+public primitives their numpy code is written in — so a derivative term is an ordinary term: it
+type-checks, prints, is sent with :func:`~catterms.wire.dumps`, runs on Dask, and is differentiated again.
+
+Derivative terms are specialised to the input's type, as compiled programs are: the derivative of
+``sum`` is a broadcast *to a shape*. An integer or boolean part of a tangent or cotangent, which has no
+derivative, is a zero array of its type in the term (``None`` at the API).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+
+from .category import gc_paused, headroom
+from .compiler import Mode, interpretation, signature
+from .terms import Term
+from .typecheck import infer
+from .types import Array, Type
+
+Part = Literal["both", "value", "derivative"]
+
+
+def filled(value: Any, ty: Type) -> Any:
+    """A derivative's value with the part of no tangent (``None``) as the zero array of its type."""
+    if isinstance(ty, tuple):
+        return tuple(filled(v, t) for v, t in zip(value, ty))
+    return np.zeros(ty.shape, ty.dtype) if value is None else value
+
+
+@lru_cache(maxsize=256)
+def derivative(term: Term, dom: Type, mode: Mode, part: Part = "both") -> Term:
+    """The term of ``mode`` (:mod:`catterms.compiler`) of ``term`` on inputs of type ``dom``: for ``jvp``
+    ``(x, dx) ↦ (f x, 𝒟f x · dx)``, for ``vjp`` ``(x, dy) ↦ (f x, 𝒟f xᵀ · dy)``, for ``grad``
+    ``x ↦ (f x, ∇f x)``; ``part`` keeps only the value or only the derivative."""
+    from .frontend import compile
+
+    cod = infer(term, dom)
+    out = cod if mode == "value" else (cod, dom if mode in ("vjp", "grad") else cod)
+
+    def recorded(*args: Any) -> Any:
+        result = filled(interpretation(term, dom, cod, mode, args), out)
+        return result if part == "both" or mode == "value" else result[0 if part == "value" else 1]
+
+    headroom(term)
+    with gc_paused():
+        return compile(recorded, *signature(dom, cod, mode))
+
+
+def spec(dom: Any) -> Type:
+    """The input type a derivative term is made for, from anything ``ct.compile`` takes as a spec."""
+    from .frontend.trace import spec_type
+
+    return spec_type(dom)
+
+
+def jvp_term(term: Term, dom: Any) -> Term:
+    """Forward mode as a term of type ``a × a → b × b``: ``(x, dx) ↦ (f x, 𝒟f x · dx)``; ``dom`` is the
+    input's type (``ct.Array``, an example value, or a tuple of them)."""
+    return derivative(_term(term, "jvp_term"), spec(dom), "jvp")
+
+
+def vjp_term(term: Term, dom: Any) -> Term:
+    """Reverse mode as a term of type ``a × b → b × a``: ``(x, dy) ↦ (f x, 𝒟f xᵀ · dy)``."""
+    return derivative(_term(term, "vjp_term"), spec(dom), "vjp")
+
+
+def value_and_grad_term(term: Term, dom: Any) -> Term:
+    """``x ↦ (f x, ∇f x)`` as a term of type ``a → b × a``, for a term with a float scalar output."""
+    return derivative(_scalar(term, dom, "value_and_grad_term"), spec(dom), "grad")
+
+
+def grad_term(term: Term, dom: Any) -> Term:
+    """``x ↦ ∇f x`` as a term of type ``a → a``, for a term with a float scalar output."""
+    return derivative(_scalar(term, dom, "grad_term"), spec(dom), "grad", "derivative")
+
+
+def _term(term: Any, what: str) -> Term:
+    if not isinstance(term, Term):
+        raise TypeError(f"{what} takes a Term, got {type(term).__name__}; compile a function first with ct.compile")
+    return term
+
+
+def _scalar(term: Any, dom: Any, what: str) -> Term:
+    from .api import require_scalar
+
+    t = spec(dom)
+    require_scalar(infer(_term(term, what), t), t)
+    return term
