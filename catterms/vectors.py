@@ -155,8 +155,9 @@ def add(a: Any, b: Any) -> Any:
     if ta is Scatter or tb is Scatter:
         s, d = (a, b) if ta is Scatter else (b, a)
         dtype = np.result_type(d.dtype, s.dtype)
-        # one copy of the dense part is the buffer the slices accumulate into
-        return _into(apply(np.array, (d,), {"dtype": dtype}, lambda: (s.shape, dtype)), s)
+        # one copy of the dense part is the buffer the slices accumulate into (a staged value is not written)
+        return _into(_own(d, dtype) if isinstance(d, Staged) else
+                     apply(np.array, (d,), {"dtype": dtype}, lambda: (s.shape, dtype)), s)
     if ta is tuple or ta is LazyTuple or tb is tuple or tb is LazyTuple:
         return tuple(add(a[i], b[i]) for i in range(len(a)))
     return a + b

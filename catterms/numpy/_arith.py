@@ -15,11 +15,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import TraceError
-from ._wrap import Tracer, apply, as_float, binary, constant, dtype_of, unary
+from ._wrap import Tracer, apply, as_float, binary, constant, dtype_of, operand_type
 
 __all__ = ["add", "divide", "multiply", "negative", "power", "subtract"]
 
-negative = unary("neg", "negative")
+def negative(x: Any) -> Any:
+    """-x (the primitive ``neg``); the negation of a scaled array is one ``scale``, and ``-(-u)`` is ``u``."""
+    if isinstance(x, Tracer) and _scaled(x) is not None:
+        return multiply(x, -1.0)
+    return apply("neg", (as_float(x),))
 subtract = binary("sub", "subtract", floats=False)
 
 def _is_zero(x: Any) -> bool:
@@ -39,14 +43,21 @@ def add(a: Any, b: Any) -> Any:
         return a
     if _unchanged_by(b, a):
         return b
+    for x, y in ((a, b), (b, a)):  # b + (−u) is b − u: one pass fewer (the transposes of sub negate)
+        if isinstance(y, Tracer) and y.node.kind == "prim" and y.node.name == "neg":
+            u = Tracer(y.graph, y.node.args[0])
+            if np.result_type(operand_type(x).dtype, u.dtype) == np.result_type(operand_type(x).dtype, y.dtype):
+                return subtract(x, u)
     return apply("add", (a, b))
 
 
 def _scaled(x: Any) -> tuple[float, Any] | None:
-    """``(s, u)`` when the traced ``x`` is ``scale s ∘ u``, else None."""
+    """``(s, u)`` when the traced ``x`` is ``scale s ∘ u`` (``neg`` is ``scale -1``), else None."""
     node = x.node
     if node.kind == "prim" and node.name == "scale":
         return dict(node.params)["s"], Tracer(x.graph, node.args[0])
+    if node.kind == "prim" and node.name == "neg":
+        return -1.0, Tracer(x.graph, node.args[0])
     return None
 
 
@@ -62,6 +73,8 @@ def multiply(a: Any, b: Any) -> Any:
                 inner = _scaled(x)
                 if inner is not None:
                     return multiply(inner[1], float(s) * inner[0])
+                if float(s) == 1.0:
+                    return x  # scale 1 is the identity (a gradient's seed meets it first)
                 return apply("scale", (x,), s=float(s))
     if isinstance(a, Tracer) and isinstance(b, Tracer):
         for x, y in ((a, b), (b, a)):
