@@ -86,6 +86,20 @@ def grad_term(term: Term, dom: Any) -> Term:
     return derivative(_scalar(term, dom, "grad_term"), spec(dom), "grad", "derivative")
 
 
+def hvp_term(term: Term, dom: Any) -> Term:
+    """``(x, v) ↦ (∇f x, ∇²f x · v)``, forward mode over the gradient term, for a term with a float scalar
+    output: a Hessian-vector product as an ordinary term (what an ``hvp`` job on a cluster runs)."""
+    t = spec(dom)
+    return derivative(derivative(_scalar(term, t, "hvp_term"), t, "grad", "derivative"), t, "jvp")
+
+
+def nones(value: Any, ty: Type) -> Any:
+    """The inverse of :func:`filled`: the parts of ``value`` without a tangent as ``None``, as the API gives them."""
+    if isinstance(ty, tuple):
+        return tuple(nones(v, t) for v, t in zip(value, ty))
+    return value if ty.differentiable else None
+
+
 def _term(term: Any, what: str) -> Term:
     if not isinstance(term, Term):
         raise TypeError(f"{what} takes a Term, got {type(term).__name__}; compile a function first with ct.compile")

@@ -21,6 +21,7 @@ from catterms.errors import CattermsError
 
 from . import arrays, report
 from .client import DEFAULT_URL, Client, JobResult
+from .submission import MODES
 
 #: Default port of ``catterms serve``.
 PORT = 8765
@@ -226,8 +227,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", parents=[remote], help="submit a job: a term file and its input")
     p.add_argument("term", help="term file: catterms wire bytes, e.g. written with open(f, 'wb').write(ct.dumps(t))")
     p.add_argument("input", help="input value: .npy, .npz (tuples by dotted keys 0, 1.0, ...) or a wire value file")
-    p.add_argument("--mode", default="grad", choices=("value", "grad", "jvp", "vjp"))
-    p.add_argument("--tangent", help="tangent file (mode jvp)")
+    p.add_argument("--mode", default="grad", choices=MODES)
+    p.add_argument("--tangent", help="tangent file (mode jvp; the vector v of mode hvp)")
     p.add_argument("--cotangent", help="cotangent file (mode vjp)")
     p.add_argument("--baseline", action="store_true", help="also time the job serially (efficiency report)")
     p.add_argument("--wait", action="store_true", help="wait for the result and print it (or --out it)")
@@ -268,7 +269,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--families", nargs="*", default=None,
                    help="benchmark families of workers.bench to run (default: all)")
     p.add_argument("--branches", type=_positive, default=4, help="K: branches of the parallel families (default 4)")
-    p.add_argument("--modes", nargs="*", default=["grad"], choices=("value", "grad", "jvp", "vjp"))
+    p.add_argument("--modes", nargs="*", default=["grad"], choices=MODES)
     p.add_argument("--reps", type=_positive, default=3, help="runs per measurement; the median is kept (default 3)")
     p.add_argument("--out", type=Path, default=Path("bench-report"), help="output folder (default %(default)s)")
     p.set_defaults(run=cmd_bench)

@@ -25,10 +25,10 @@ from catterms.types import as_tangent
 
 from .errors import error
 
-MODES = ("value", "grad", "jvp", "vjp")
+MODES = ("value", "grad", "jvp", "vjp", "hvp")
 
 #: Which optional value each mode needs (and the only modes that accept it).
-_NEEDS = {"jvp": "tangent", "vjp": "cotangent"}
+_NEEDS = {"jvp": "tangent", "vjp": "cotangent", "hvp": "tangent"}
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,10 @@ class Submission:
             if given and not isinstance(body[name], bytes):
                 raise error("bad_field", f"{name} must be binary (wire-format bytes)", field=name)
             if given != (_NEEDS.get(mode) == name):
-                need = "needs" if not given else "is only for"
-                owner = mode if not given else {v: k for k, v in _NEEDS.items()}[name]
-                raise error("bad_field", f"{name} {need} mode {owner!r}", field=name)
+                if not given:
+                    raise error("bad_field", f"{name} needs mode {mode!r}", field=name)
+                owners = " and ".join(repr(m) for m, n in _NEEDS.items() if n == name)
+                raise error("bad_field", f"{name} is only for mode {owners}", field=name)
         baseline = body.get("baseline", False)
         if not isinstance(baseline, bool):
             raise error("bad_field", "baseline must be true or false", field="baseline")
@@ -148,7 +149,7 @@ def check(sub: Submission, limits: wire.Limits) -> Job:
     field = "x"
     try:
         x, dom, cod = prepare(term, x)
-        if sub.mode == "grad":
+        if sub.mode in ("grad", "hvp"):
             require_scalar(cod, dom)
         field = "tangent"
         tangent = None if tangent is None else as_tangent(tangent, dom)

@@ -12,9 +12,9 @@ grad jobs on a local or remote cluster and reports how parallel each run really 
 
 from .alloc import like_a_worker, single_thread_blas, tune_allocator
 from .estimate import Rates, measure_rates
-from .executor import ClusterError, Executor, JobHandle
+from .executor import JOB_MODES, ClusterError, Executor, JobHandle
 from .plan import MODES, Plan, Step, plan
 from .report import Result
 
-__all__ = ["ClusterError", "Executor", "JobHandle", "MODES", "Plan", "Rates", "Result", "Step", "measure_rates",
+__all__ = ["ClusterError", "Executor", "JOB_MODES", "JobHandle", "MODES", "Plan", "Rates", "Result", "Step", "measure_rates",
            "like_a_worker", "plan", "single_thread_blas", "tune_allocator"]

@@ -28,6 +28,7 @@ import catterms as ct
 import catterms.numpy as cnp
 from catterms.api import prepare
 from catterms.compiler import program
+from catterms.derivatives import hvp_term
 from catterms.examples import ensemble_loss
 from catterms.terms import Term
 from catterms.types import Type
@@ -196,10 +197,15 @@ def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
     """One row: the job on ``ex`` against serial and Dask's ceiling, each run first to compile and warm
     up (the serial one twice: a process's first large allocations grow its heap, page by page), then
     ``reps`` times interleaved so that a busy machine slows all three alike; medians."""
-    serial = serial_program(family.term, family.x, mode)
-    p = ex.plan(family.term, family.x, mode)
-    top = ceiling(ex, p, family.x) if p.tasks else None
-    job = lambda: ex.run(family.term, family.x, mode)  # noqa: E731
+    term, x, planned = family.term, family.x, mode
+    _, dom, cod = prepare(term, x)
+    if mode == "hvp":  # an hvp job is the value job of the Hessian-vector-product term at (x, v)
+        term, x, planned = hvp_term(term, dom), (x, zeros(dom)), "value"
+    serial = serial_program(term, x, planned)
+    p = ex.plan(term, x, planned)
+    top = ceiling(ex, p, x) if p.tasks else None
+    directions = {"jvp": {"tangent": zeros(dom)}, "hvp": {"tangent": zeros(dom)}, "vjp": {"cotangent": zeros(cod)}}
+    job = lambda: ex.run(family.term, family.x, mode, **directions.get(mode, {}))  # noqa: E731
     serial(), serial(), job(), top and top()
     times: dict[str, list[float]] = {"serial": [], "ceiling": []}
     reports = []

@@ -35,6 +35,7 @@ from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 from distributed.protocol import serialize
 
 from catterms.api import prepare, require_scalar
+from catterms.derivatives import filled, hvp_term, nones
 from catterms.compiler import program
 from catterms.errors import CattermsError, TermTypeError
 from catterms.terms import Term, prim
@@ -46,6 +47,9 @@ from .bodies import term_bytes
 from .estimate import Rates, measure_rates
 from .graph import build_graph, term_uses
 from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
+
+#: What a job computes: the planner's modes, and ``hvp`` (a value job of the Hessian-vector-product term).
+JOB_MODES = MODES + ("hvp",)
 from .report import Result, report
 from .wires import INPUT, Ref, leaves, pick
 
@@ -137,9 +141,10 @@ class JobHandle:
     """
 
     def __init__(self, executor: Executor, plan: Plan, x: Any, direction: Any, seeds: dict[int, tuple[list, tuple]],
-                 parts: assemble.Parts, started: float, baseline: bool) -> None:
+                 parts: assemble.Parts, started: float, baseline: bool, hvp: bool = False) -> None:
         self.executor, self.plan, self.x, self.direction = executor, plan, x, direction
         self.seeds, self.parts, self.started, self.baseline = seeds, parts, started, baseline
+        self.hvp = hvp  # a value job of hvp_term: its value is the pair (∇f x, ∇²f x · v)
         self._result: Result | None = None
         self._cancelled = False
         self._lock, self._all_done = threading.Lock(), threading.Event()
@@ -230,7 +235,11 @@ class JobHandle:
             serial = self._serial() if self.baseline else None
             self.futures, self.scattered = [], []
             self._arriving.clear()
-            self._result = Result(value, derivative, report(self.plan, self.graph, records, workers, wall, serial))
+            summary = report(self.plan, self.graph, records, workers, wall, serial)
+            if self.hvp:
+                (value, derivative), summary["mode"] = value, "hvp"
+                value, derivative = (nones(v, self.plan.dom[0]) for v in (value, derivative))
+            self._result = Result(value, derivative, summary)
         return self._result
 
     def _fetch(self) -> dict[str, Any]:
@@ -281,7 +290,7 @@ class JobHandle:
 
 
 class Executor:
-    """Runs catterms jobs — value, jvp, vjp, grad — on a Dask cluster, split by :func:`workers.plan`.
+    """Runs catterms jobs — value, jvp, vjp, grad, hvp — on a Dask cluster, split by :func:`workers.plan`.
 
     ``address``: an existing scheduler (``tcp://`` or ``tls://`` with ``security``); ``None`` starts an
     embedded cluster of ``n_workers`` (default: one per core), with its dashboard on
@@ -360,13 +369,19 @@ class Executor:
 
     def submit(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
                baseline: bool = False) -> JobHandle:
-        """Start a job and return at once. ``tangent`` is required for jvp, ``cotangent`` for vjp;
+        """Start a job and return at once. ``tangent`` is required for jvp and hvp (the vector ``v``: the
+        result's value is ``∇f x`` and its derivative ``∇²f x · v``), ``cotangent`` for vjp;
         ``baseline=True`` adds the in-process time and the speedup and efficiency to the report."""
         started = time.perf_counter()
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode not in JOB_MODES:
+            raise ValueError(f"mode must be one of {', '.join(JOB_MODES)}, got {mode!r}")
         x, dom, cod = prepare(term, x)
-        direction, dy = None, None
+        direction, dy, hvp = None, None, mode == "hvp"
+        if hvp:  # a value job of the term (x, v) ↦ (∇f x, ∇²f x · v), planned and split like any term
+            require_scalar(cod, dom)
+            v = filled(as_tangent(_required(tangent, "tangent", mode), dom), dom)
+            term, x, mode = hvp_term(term, dom), (x, v), "value"
+            x, dom, cod = prepare(term, x)
         if mode == "jvp":
             direction = as_tangent(_required(tangent, "tangent", mode), dom)
         elif mode == "vjp":
@@ -376,7 +391,7 @@ class Executor:
             dy = np.ones((), cod.dtype)
         p = self._plan(term, dom, mode, self._planning_for())
         seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})
-        return JobHandle(self, p, x, direction, seeds, parts, started, baseline)
+        return JobHandle(self, p, x, direction, seeds, parts, started, baseline, hvp)
 
     def run(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
             baseline: bool = False, timeout: float | None = None) -> Result:

@@ -66,6 +66,17 @@ async def test_other_modes_match_in_process(in_process, mode):
     assert got.derivative is None if mode == "value" else close(got.derivative, want[1])
 
 
+async def test_hvp_jobs_and_derivative_terms_as_value_jobs(in_process):
+    v = np.linspace(0.5, -0.5, 5)
+    async with in_process() as client:
+        got = await (await client.submit(F, X, mode="hvp", tangent=v)).result(timeout=60)
+        gterm = await (await client.submit(ct.grad_term(F, X), X, mode="value")).result(timeout=60)
+        with pytest.raises(ServiceError, match="tangent needs mode 'hvp'"):
+            await client.submit(F, X, mode="hvp")
+    assert close(got.value, ct.grad(F, X)) and close(got.derivative, ct.hvp(F, X, v))
+    assert close(gterm.value, ct.grad(F, X)) and gterm.derivative is None
+
+
 @pytest.mark.parametrize("mode", ["grad", "jvp", "vjp"])
 async def test_integer_and_boolean_parts_travel_without_tangents(in_process, mode):
     """A term on (floats, integer indices, a boolean mask): their tangents and cotangents are None, in and out."""

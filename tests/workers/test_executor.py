@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import catterms as ct
 from workers import Executor
+from catterms.derivatives import nones
 from workers.bodies import term_bytes
 from workers.executor import carried
 
@@ -55,6 +56,25 @@ def test_same_numbers_as_in_process(ex, family, mode):
     term, x = FAMILIES[family]()
     result = run_and_compare(ex, term, x, mode)
     assert result.report["tasks"] == ex.plan(term, x, mode).tasks > 1
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_derivative_terms_and_hvp_jobs_give_the_in_process_numbers(ex, family):
+    """A derivative term is an ordinary term: its value job splits at its forks like any other and gives
+    the numbers ct.grad gives; an hvp job is the value job of the Hessian-vector-product term."""
+    term, x = FAMILIES[family]()
+    dom = ct.types.type_of(ct.api.as_value(x))
+    if ct.infer(term, dom) != ct.Array(()):
+        pytest.skip("hvp is of a scalar function")
+    g = ct.grad_term(term, dom)
+    result = ex.run(g, x, "value", timeout=120)
+    assert_close(nones(result.value, dom), ct.grad(term, x))  # in a term, integer parts' zeros stand for None
+    assert result.report["tasks"] == ex.plan(g, x, "value").tasks >= 1
+    v = direction_for(term, x, "jvp", np.random.default_rng(5))
+    hvp = ex.run(term, x, "hvp", tangent=v, timeout=120)
+    assert hvp.report["mode"] == "hvp"
+    assert_close(hvp.value, ct.grad(term, x))
+    assert_close(hvp.derivative, ct.hvp(term, x, v))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
