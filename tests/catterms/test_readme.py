@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+
+import catterms as ct
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -21,3 +25,6 @@ def test_the_term_language_examples_run() -> None:
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 (our own README)
     assert namespace["glabels"] is None and namespace["gW"].shape == (8, 3)
+    x, f = namespace["x"], namespace["f"]
+    assert np.allclose(ct.evaluate(namespace["g"], x), ct.grad(f, x))
+    assert np.allclose(ct.evaluate(namespace["newton"], x), x - np.linalg.solve(ct.hessian(f, x), ct.grad(f, x)))
