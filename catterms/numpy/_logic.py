@@ -38,7 +38,8 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     return apply("where", (condition, x, y))
 
 
-def astype(x: Any, dtype: Any) -> Any:
-    """``x`` converted to ``dtype`` (float64, float32, int64, int32 or bool), as ``ndarray.astype``."""
+def astype(x: Any, dtype: Any, copy: bool = True) -> Any:
+    """``x`` converted to ``dtype`` (float64, float32, int64, int32 or bool), as ``ndarray.astype``; values
+    are immutable, so ``copy`` changes nothing."""
     name = np.dtype(dtype).name
     return x if dtype_of(x).name == name else apply("astype", (x,), dtype=name)

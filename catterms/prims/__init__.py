@@ -21,7 +21,12 @@ Each primitive is one :class:`Rule`, defined once, next to its kin:
   (``blas`` rules count flops that numpy hands to BLAS).
 
 Rules with ``public=False`` are the linear maps that derivatives are made of (``scale`` by an array,
-``matmul_left``, ``scatter``, …); they never appear in a term and the wire format refuses them.
+``matmul_left``, ``scatter``, …); they never appear in a term and the wire format refuses them. A
+derivative *term* records them by running their ``impl`` on the front end's tracers, so an ``impl`` (and a
+helper a ``deriv`` computes coefficients with) must be numpy code that tracers accept: no in-place writes,
+no ``np.asarray`` of an operand, no private numpy or scipy functions. Where the fast code for arrays needs
+any of these, it calls another primitive of the table through :func:`applied`, which records that
+primitive itself on staged values (``update`` for ``np.add.at``, ``solve_sylvester``, ``convolve``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..codegen import staged
 from ..errors import TermTypeError, WireFormatError
 from ..types import Array, Type, show
 
@@ -85,6 +91,17 @@ def register(rule: Rule) -> Rule:
         raise ValueError(f"primitive {rule.name!r} needs exactly one of deriv (non-linear) or transpose (linear)")
     TABLE[rule.name] = rule
     return rule
+
+
+def applied(name: str, x: Any, **params: Any) -> Any:
+    """The primitive ``name`` on ``x`` (an array, or the tuple an ``arity`` 0 or 2 rule takes), called from
+    another rule's code: its ``impl`` computes on values; on staged values (a derivative term being
+    recorded) it is recorded as itself, so the term stays in the public vocabulary."""
+    rule = TABLE[name]
+    kind = staged(x, *params.values())
+    if kind is not None:
+        return kind.primitive(rule, params, x)
+    return rule.impl(*x, **params) if rule.arity == 2 else rule.impl(x, **params)
 
 
 def no_derivative(lin: Any, x: Any, y: Any, **params: Any) -> Any:

@@ -38,7 +38,7 @@ import scipy.linalg
 from ..codegen import apply
 from ..errors import EvaluationError, TermTypeError
 from ..types import Array, Type
-from . import TABLE, Rule, p_bool, register, want_arrays, want_float
+from . import TABLE, Rule, applied, p_bool, register, want_arrays, want_float
 from .elementwise import scaled
 
 # --- residuals: numpy on values that may be symbolic ------------------------------------------------------
@@ -475,7 +475,12 @@ def _sylvester_map(lin: Any, a: Any, b: Any, dom: tuple[int, ...]) -> Any:
 def _sylvester(y: Any, a: Any, b: Any, trans: bool) -> Any:
     if trans:
         a, b = np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
-    return scipy.linalg.solve_sylvester(a, b, y).astype(np.result_type(y, a, b), copy=False)
+    return applied("solve_sylvester", (a, b, y))
+
+
+def _solve_sylvester(x: tuple) -> Any:
+    a, b, q = x
+    return scipy.linalg.solve_sylvester(a, b, q).astype(np.result_type(a, b, q), copy=False)
 
 
 register(Rule(
@@ -513,7 +518,7 @@ def _solve_sylvester_deriv(lin: Any, x: tuple, y: Any) -> Any:
 
 
 register(Rule(
-    "solve_sylvester", 0, lambda x: _sylvester(x[2], x[0], x[1], False), _sylvester_type, _sylvester_cost,
+    "solve_sylvester", 0, _solve_sylvester, _sylvester_type, _sylvester_cost,
     deriv=_solve_sylvester_deriv, blas=True, doc="X with a X + X b = q (scipy.linalg.solve_sylvester)",
 ))
 

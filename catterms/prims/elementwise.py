@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..codegen import staged
 from ..types import Array, Type
 from . import (ANY, CHEAP, FLOAT, NUMERIC, TRANSCENDENTAL, TABLE, Rule, broadcast_shape, no_derivative, of_kind,
                p_float, p_int, register, want_array, want_arrays)
@@ -99,8 +100,15 @@ unary("arccosh", np.arccosh, lambda x, y: 1 / np.sqrt((x - 1) * (x + 1)), TRANSC
 unary("arctanh", np.arctanh, lambda x, y: 1 / ((1 - x) * (1 + x)), TRANSCENDENTAL, "inverse hyperbolic tangent")
 unary("sqrt", np.sqrt, lambda x, y: 0.5 / y, TRANSCENDENTAL, "square root")
 unary("cbrt", np.cbrt, lambda x, y: 1 / (3 * y * y), TRANSCENDENTAL, "cube root")
-# sinc′ = (cos πx − sinc x)/x; at 0 both sides of the quotient are 0 and dividing by 1 there gives JAX's 0
-unary("sinc", np.sinc, lambda x, y: (np.cos(np.pi * x) - y) / (x + (x == 0)), SLOW, "sin(πx)/(πx), 1 at 0")
+def _sinc_deriv(x: Any, y: Any) -> Any:
+    """``sinc′ = (cos πx − sinc x)/x``; at 0 both sides of the quotient are 0 and dividing by 1 there gives
+    JAX's 0. A derivative term, which may be differentiated again, adds the Maclaurin term ``−π²x/3`` at 0
+    (also 0, so the numbers are the same) to make ``sinc′``'s own derivative there ``sinc″(0) = −π²/3``."""
+    d = (np.cos(np.pi * x) - y) / (x + (x == 0))
+    return d - (np.pi ** 2 / 3) * (x == 0) * x if staged(x) is not None else d
+
+
+unary("sinc", np.sinc, _sinc_deriv, SLOW, "sin(πx)/(πx), 1 at 0")
 unary("reciprocal", np.reciprocal, lambda x, y: -(y * y), CHEAP, "1/x (integer division for integers, as numpy)",
       NUMERIC)
 unary("abs", np.abs, lambda x, y: np.sign(x), CHEAP, "absolute value; abs′(0) = 0", ANY)

@@ -29,16 +29,17 @@ the derivative evenly among ``x`` and the updates that tie for the result, as JA
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from ..codegen import apply
+from ..codegen import apply, staged
 from ..errors import TermTypeError
 from ..types import Array, Type
 from ..vectors import Scatter
-from . import CHEAP, TABLE, Rule, p_int, p_ints, register, want_array, want_arrays
+from . import CHEAP, TABLE, Rule, applied, p_int, p_ints, register, want_array, want_arrays
 from .elementwise import scaled
 from .structure import _copy_cost
 
@@ -258,17 +259,32 @@ def _p_how(v: Any) -> str:
     return v
 
 
+def _combined(buf: Any, v: Any, idx: tuple, ix: tuple, how: str) -> Any:
+    """``buf`` with ``v`` written (``set``) or combined in (repeated places combine every write) at ``idx``,
+    the traced index arrays ``ix`` in place: in place into ``buf``, a fresh array; on staged values (a
+    derivative's coefficients, recorded into a term) the primitive ``update`` itself, a new value."""
+    kind = staged(buf, v, ix)
+    if kind is not None:
+        v = v if v.dtype == buf.dtype else v.astype(buf.dtype)
+        return kind.primitive(TABLE["update"], {"idx": idx, "how": how}, (buf, v) + ix)
+    index = resolve(idx, ix)
+    if how == "set":
+        buf[index] = v
+    elif is_fancy(idx):
+        UFUNCS[how].at(buf, index, v)  # every write counts, repeated or not
+    else:  # slices cannot repeat: one vectorised pass
+        buf[index] = UFUNCS[how](buf[index], v)
+    return buf
+
+
 def _update(xs: tuple, idx: tuple, how: str) -> np.ndarray:
     x, v, *ix = xs
-    index = resolve(idx, tuple(ix))
-    out = np.array(x)
-    if how == "set":
-        out[index] = v
-    elif is_fancy(idx):
-        UFUNCS[how].at(out, index, v)  # every write counts, repeated or not
-    else:  # slices cannot repeat: one vectorised pass
-        out[index] = UFUNCS[how](out[index], v)
-    return out
+    return _combined(np.array(x), v, idx, tuple(ix), how)
+
+
+def _indexed(x: Any, idx: tuple, ix: tuple) -> Any:
+    """``x[idx]`` with the traced index arrays ``ix`` in place (``gather`` itself when those are staged)."""
+    return applied("gather", (x,) + ix, idx=idx) if ix and staged(x, ix) is not None else _take(x, idx, ix)
 
 
 def _update_type(dom: Type, idx: tuple, how: str) -> Type:
@@ -287,44 +303,41 @@ def _update_type(dom: Type, idx: tuple, how: str) -> Type:
     return Array(x.shape, x.dtype)
 
 
-def _set_masks(shape: tuple[int, ...], index: tuple, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """For ``out[index] = v``: 1 where ``out`` keeps ``x`` (at ``shape``), and 1 for the writes that last
-    (at the indexed shape), found by writing ids the same way and reading them back."""
-    ids = np.full(shape, -1, np.intp)
-    n = np.arange(np.size(ids[index])).reshape(np.shape(ids[index]))
-    ids[index] = n
-    return (ids < 0).astype(dtype), (ids[index] == n).astype(dtype)
+def _set_masks(shape: tuple[int, ...], written: tuple[int, ...], idx: tuple, ix: tuple,
+               dtype: np.dtype) -> tuple[Any, Any]:
+    """For ``out[idx] = v``: 1 where ``out`` keeps ``x`` (at ``shape``), and 1 for the writes that last (at
+    the indexed shape ``written``), found by writing ids the same way and reading them back."""
+    n = np.arange(math.prod(written)).reshape(written)
+    ids = _combined(np.full(shape, -1, np.int64), n, idx, ix, "set")
+    return (ids < 0).astype(dtype), (_indexed(ids, idx, ix) == n).astype(dtype)
 
 
-def _product_coefs(x: np.ndarray, v: np.ndarray, index: tuple) -> tuple[np.ndarray, np.ndarray]:
+def _product_coefs(x: Any, v: Any, idx: tuple, ix: tuple) -> tuple[Any, Any]:
     """For ``np.multiply.at(out, index, v)``: the product ``p`` of the updates at each position (``∂/∂x``),
     and ``x·Π_{k≠j} v_k`` for each update ``j`` (``∂/∂v_j``), exact when some ``v`` are zero."""
-    vb = np.broadcast_to(v, np.shape(x[index]))
+    xi = _indexed(x, idx, ix)
+    vb = np.broadcast_to(v, np.shape(xi))
     zero = vb == 0
-    nonzero = np.ones_like(x)
-    np.multiply.at(nonzero, index, np.where(zero, 1, vb))
-    zeros = np.zeros(x.shape, np.intp)
-    np.add.at(zeros, index, zero)
-    q, z = nonzero[index], zeros[index]
+    nonzero = _combined(np.ones(x.shape, x.dtype), np.where(zero, 1, vb), idx, ix, "multiply")
+    zeros = _combined(np.zeros(x.shape, np.int64), zero.astype(np.int64), idx, ix, "add")
+    q, z = _indexed(nonzero, idx, ix), _indexed(zeros, idx, ix)
     others = np.where(zero, np.where(z == 1, q, 0), np.where(z == 0, q / np.where(zero, 1, vb), 0))
-    return np.where(zeros > 0, 0, nonzero), (x[index] * others).astype(x.dtype)
+    return np.where(zeros > 0, 0, nonzero), (xi * others).astype(x.dtype)
 
 
-def _extremal_coefs(x: np.ndarray, v: np.ndarray, y: np.ndarray, index: tuple) -> tuple[np.ndarray, np.ndarray]:
+def _extremal_coefs(x: Any, v: Any, y: Any, idx: tuple, ix: tuple) -> tuple[Any, Any]:
     """For ``np.maximum.at`` (or ``minimum``) with result ``y``: the shares of ``x`` and of each update, the
     candidates equal to the result splitting it evenly (JAX's rule)."""
-    picked = y[index]
+    picked = _indexed(y, idx, ix)
     hit = np.broadcast_to(v, np.shape(picked)) == picked
     kept = x == y
-    n = kept.astype(y.dtype)
-    np.add.at(n, index, hit)
-    return kept / n, hit / n[index]
+    n = _combined(kept.astype(y.dtype), hit.astype(y.dtype), idx, ix, "add")
+    return kept / n, hit / _indexed(n, idx, ix)
 
 
 def _update_deriv(lin: Any, xs: tuple, y: Any, idx: tuple, how: str) -> Any:
     x, v, *rest = xs
     ix = tuple(rest)
-    index = resolve(idx, ix)
     shape = indexed_shape("update", x, idx, ix)
 
     def coefs() -> list:  # the coefficients' types, for code generation
@@ -335,11 +348,11 @@ def _update_deriv(lin: Any, xs: tuple, y: Any, idx: tuple, how: str) -> Any:
         dv = lin.id() if v.shape == shape else lin.linear(TABLE["broadcast_to"], {"shape": shape}, v.shape)
     else:
         if how == "set":  # the masks depend on the indices alone: static ones make them constants
-            a, b = apply(_set_masks, (x.shape, index, x.dtype), {}, coefs)
+            a, b = apply(_set_masks, (x.shape, shape, idx, ix, x.dtype), {}, coefs)
         elif how == "multiply":
-            a, b = apply(_product_coefs, (x, v, index), {}, coefs)
+            a, b = apply(_product_coefs, (x, v, idx, ix), {}, coefs)
         else:
-            a, b = apply(_extremal_coefs, (x, v, y, index), {}, coefs)
+            a, b = apply(_extremal_coefs, (x, v, y, idx, ix), {}, coefs)
         dx, dv = scaled(lin, a, x.shape), scaled(lin, b, v.shape)
     into = lin.compose([dv, scattered(lin, idx, ix, x.shape)])
     return lin.join([dx, into] + [lin.zero()] * len(ix))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..codegen import apply
+from ..codegen import apply, staged
 from ..errors import TermTypeError
 from ..types import Array, Type
 from . import CHEAP, TABLE, Rule, no_derivative, norm_axes, p_bool, p_int, p_ints, register, want_array
@@ -70,16 +70,23 @@ def linrec(u: np.ndarray, a: np.ndarray, axis: int, reverse: bool) -> np.ndarray
     if reverse:  # the same scan on the flipped axis; position k now takes the coefficient of k + 1
         u, a = u[::-1], np.concatenate([np.ones_like(a[:1]), a[:0:-1]])
     dtype = np.result_type(u.dtype, a.dtype)
-    s, prod = np.array(u, dtype=dtype, order="C"), np.array(a, dtype=dtype, order="C")
-    spare = np.empty_like(s)
-    d, n = 1, s.shape[0]
-    while d < n:
-        s[d:] += np.multiply(prod[d:], s[:-d], out=spare[d:])
-        if 2 * d < n:  # the window products, for the next step (double-buffered: the slices overlap)
-            np.multiply(prod[d:], prod[:-d], out=spare[d:])
-            spare[:d] = prod[:d]
-            prod, spare = spare, prod
-        d *= 2
+    d, n = 1, u.shape[0]
+    if staged(u, a) is not None:  # recording a derivative term: the same steps, each making a new value
+        s, prod = u.astype(dtype), a.astype(dtype)
+        while d < n:
+            s = np.concatenate([s[:d], s[d:] + prod[d:] * s[:-d]])
+            prod = np.concatenate([prod[:d], prod[d:] * prod[:-d]]) if 2 * d < n else prod
+            d *= 2
+    else:
+        s, prod = np.array(u, dtype=dtype, order="C"), np.array(a, dtype=dtype, order="C")
+        spare = np.empty_like(s)
+        while d < n:
+            s[d:] += np.multiply(prod[d:], s[:-d], out=spare[d:])
+            if 2 * d < n:  # the window products, for the next step (double-buffered: the slices overlap)
+                np.multiply(prod[d:], prod[:-d], out=spare[d:])
+                spare[:d] = prod[:d]
+                prod, spare = spare, prod
+            d *= 2
     return np.moveaxis(s[::-1] if reverse else s, 0, axis)
 
 
@@ -185,6 +192,12 @@ register(Rule(
 
 
 def _unpermute(c: np.ndarray, perm: np.ndarray, axis: int) -> np.ndarray:
+    kind = staged(c, perm)
+    if kind is not None:  # recording a derivative term: the same writes as a functional update
+        ax = axis % c.ndim
+        along = tuple(perm if d == ax else np.arange(n).reshape([n if e == d else 1 for e in range(c.ndim)])
+                      for d, n in enumerate(c.shape))
+        return kind.accumulate(np.zeros(c.shape, c.dtype), along, c)
     out = np.empty_like(c)
     np.put_along_axis(out, perm, c, axis)  # perm is a permutation: every place written once
     return out

@@ -24,7 +24,7 @@ import scipy.signal
 
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import TABLE, Rule, register, want_arrays
+from . import TABLE, Rule, applied, register, want_arrays
 
 MODES = ("full", "same", "valid")
 
@@ -110,13 +110,13 @@ def _window_map(lin: Any, m: Any, start: tuple[int, ...], shape: tuple[int, ...]
 
 
 def _cut(t: Any, m: Any, start: tuple[int, ...], window: tuple[int, ...]) -> Any:
-    return convolve_nd(t, m, "full")[tuple(slice(s, s + w) for s, w in zip(start, window))]
+    return applied("convolve", (t, m), mode="full")[tuple(slice(s, s + w) for s, w in zip(start, window))]
 
 
 def _uncut(c: Any, m: Any, start: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     full = [p + q - 1 for p, q in zip(shape, np.shape(m))]
     padded = np.pad(c, [(s, f - s - w) for s, f, w in zip(start, full, c.shape)])
-    return convolve_nd(padded, m[(slice(None, None, -1),) * m.ndim], "valid")
+    return applied("convolve", (padded, m[(slice(None, None, -1),) * m.ndim]), mode="valid")
 
 
 def _cut_cost(dom: Type, cod: Type, m: Any, **p: Any) -> float:

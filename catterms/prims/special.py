@@ -37,7 +37,7 @@ import scipy.special as sc
 
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import (FLOAT, TABLE, TRANSCENDENTAL, Rule, norm_axes, of_kind, p_float, p_int, register, want_arrays,
+from . import (FLOAT, TABLE, TRANSCENDENTAL, Rule, applied, norm_axes, of_kind, p_float, p_int, register, want_arrays,
                want_float)
 from .elementwise import SLOW, binary, diagonal, piecewise, scaled, unary
 from .reductions import AXIS_PARAMS, _reduced
@@ -211,7 +211,7 @@ def _polygamma_type(dom: Type, n: int) -> Type:
 register(Rule(
     "polygamma", 1, _polygamma, _polygamma_type,
     lambda dom, cod, n: (SLOW if n == 0 else ZETA) * cod.size,
-    deriv=lambda lin, x, y, n: scaled(lin, _polygamma(x, n + 1), x.shape),
+    deriv=lambda lin, x, y, n: scaled(lin, applied("polygamma", x, n=n + 1), x.shape),
     params={"n": (0, p_int)}, doc="ψ⁽ⁿ⁾(x), the n-th derivative of digamma (n = 0: digamma)",
 ))
 

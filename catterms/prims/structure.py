@@ -13,9 +13,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..codegen import staged
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import CHEAP, TABLE, Rule, norm_axes, p_float, p_int, p_ints, p_opt_ints, register, want_array, want_arrays
+from . import CHEAP, TABLE, Rule, applied, norm_axes, p_float, p_int, p_ints, p_opt_ints, register, want_array, want_arrays
 
 
 def _copy_cost(dom: Type, cod: Type, **p: Any) -> float:
@@ -225,6 +226,8 @@ def interior(shape: tuple[int, ...], pad_width: tuple) -> tuple[slice, ...]:
 
 
 def _pad(x: Any, pad_width: tuple, constant_values: tuple = ()) -> Any:
+    if staged(x) is not None:  # zero_pad's, recording a derivative term: the primitive pad itself
+        return applied("pad", x, pad_width=pad_width, constant_values=constant_values)
     values = {v for pair in constant_values for v in pair} or {0.0}
     if len(values) > 1:  # a value per side: numpy's own order of filling decides the corners
         return np.pad(x, pad_width, constant_values=constant_values)
