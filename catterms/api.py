@@ -199,7 +199,8 @@ def hvp(f: Fn, x: Any, v: Any) -> Any:
 
 def hessian(f: Fn, x: Any) -> Any:
     """The Hessian ``∇²f x`` of a function with a scalar output: the forward-mode Jacobian of its gradient
-    term (shape ``x.shape + x.shape`` for an array ``x``; nested blocks for tuples, as :func:`jacobian`)."""
+    term, one batched pass (shape ``x.shape + x.shape`` for an array ``x``; nested blocks for tuples, as
+    :func:`jacobian`)."""
     t = target(f, x, "hessian")
     require_scalar(t.cod, t.x_type)
     g = Target(derivative(t.term, t.dom, "grad", "derivative"), t.x, t.dom, t.dom, t.traced, t.captured)
@@ -207,7 +208,9 @@ def hessian(f: Fn, x: Any) -> Any:
 
 
 def jacobian(f: Fn, x: Any, mode: Literal["fwd", "rev"] = "rev") -> Any:
-    """The Jacobian at ``x``: one forward pass per input element or one reverse pass per output element.
+    """The Jacobian at ``x``: forward mode on the batch of all input basis vectors (``fwd``), or reverse
+    mode on the batch of all output basis vectors (``rev``) — one batched pass either way
+    (:mod:`catterms.batching`); ``fwd`` is the cheaper when there are fewer inputs than outputs.
 
     For an array-to-array function the result has shape ``out.shape + in.shape``; with tuples it is nested
     as ``J[output leaf][input leaf]`` following both structures. A block for an integer or boolean input or
@@ -232,10 +235,12 @@ def _unflatten(t: Type, vals: list[Any]) -> Any:
     return build(t)
 
 
-def _flat_leaves(value: Any, t: Type) -> list[Any]:
+def _flat_leaves(value: Any, t: Type, batched: bool = False) -> list[Any]:
+    """The leaves of ``value`` (of type ``t``) flattened, each to a vector — or, ``batched``, to ``(B, -1)``."""
     if isinstance(t, Array):
-        return [None if value is None else value.reshape(-1) if hasattr(value, "reshape") else np.reshape(value, -1)]
-    return [a for v, c in zip(value, t) for a in _flat_leaves(v, c)]
+        shape = (len(value), -1) if batched and value is not None else -1
+        return [None if value is None else value.reshape(shape) if hasattr(value, "reshape") else np.reshape(value, shape)]
+    return [a for v, c in zip(value, t) for a in _flat_leaves(v, c, batched)]
 
 
 def _basis(t: Type) -> list[tuple[int, Any]]:
@@ -251,12 +256,85 @@ def _basis(t: Type) -> list[tuple[int, Any]]:
     return out
 
 
+#: Elements of batched tangent values one pass may hold (summed over the program's tangent-side values,
+#: per basis vector): a Jacobian with more basis vectors than fit runs in several batches.
+BATCH_ELEMENTS = 1 << 24
+
+
+def _basis_rows(seeds: list[Array], start: int, stop: int) -> list[Any]:
+    """Rows ``start:stop`` of the standard basis over the float leaves ``seeds`` (numbered left to right), as
+    one array per leaf with the batch axis first; ``None`` for leaves without a tangent."""
+    out, offset = [], 0
+    for leaf in seeds:
+        if not leaf.differentiable:
+            out.append(None)
+            continue
+        rows = np.zeros((stop - start, leaf.size), leaf.dtype)
+        lo, hi = max(start, offset), min(stop, offset + leaf.size)
+        if lo < hi:
+            k = np.arange(lo, hi)
+            rows[k - start, k - offset] = 1
+        out.append(rows.reshape((stop - start,) + leaf.shape))
+        offset += leaf.size
+    return out
+
+
+def _offsets(ls: list[Array]) -> list[int]:
+    """Where each float leaf's basis vectors start in the numbering of :func:`_basis_rows`."""
+    out, offset = [], 0
+    for leaf in ls:
+        out.append(offset)
+        offset += leaf.size if leaf.differentiable else 0
+    return out
+
+
+def _batched(t: Target, mode: str, ins_t: Type, outs_t: Type) -> Any:
+    """The Jacobian of a concrete target by one batched pass: forward mode on every input basis vector at
+    once (columns), or reverse mode on every output basis vector (rows)."""
+    ins, outs = leaves(ins_t), leaves(outs_t)
+    fwd = mode == "fwd"
+    seed_t, other_t = (ins_t, outs_t) if fwd else (outs_t, ins_t)
+    seeds, others = leaves(seed_t), leaves(other_t)
+    n = sum(a.size for a in seeds if a.differentiable)
+    got: list[Any] = [None] * len(others)  # per leaf of the other side: (n,) + its shape
+    if n and any(a.differentiable for a in others):
+        run = program(t.term, t.dom, "jvp_batch" if fwd else "vjp_batch")
+        step = max(1, BATCH_ELEMENTS // max(run.__catterms_width__, 1))
+        chunks = []
+        for start in range(0, n, step):
+            basis = _unflatten(seed_t, _basis_rows(seeds, start, min(n, start + step)))
+            chunks.append(_flat_leaves(run(t.x, basis)[1], other_t, batched=True))
+        got = [None if parts[0] is None else parts[0] if len(parts) == 1 else np.concatenate(parts)
+               for parts in zip(*chunks)]
+    offsets = _offsets(seeds)
+
+    def block(oi: int, li: int) -> Any:
+        o, i = outs[oi], ins[li]
+        if not (o.differentiable and i.differentiable):
+            return None
+        if not n or got[li if not fwd else oi] is None:
+            return np.zeros(o.shape + i.shape, np.result_type(o.dtype, i.dtype))
+        if fwd:  # columns: the rows of input leaf li, each of the output's shape
+            cols = got[oi][offsets[li]:offsets[li] + i.size].reshape((i.size,) + o.shape)
+            return np.moveaxis(cols, 0, -1).reshape(o.shape + i.shape)
+        rows = got[li][offsets[oi]:offsets[oi] + o.size]
+        return rows.reshape(o.shape + i.shape) if o.size == n else rows.reshape(o.shape + i.shape).copy()
+
+    shaped = [_unflatten(ins_t, [block(oi, li) for li in range(len(ins))]) for oi in range(len(outs))]
+    return _unflatten(outs_t, shaped)
+
+
 def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool = False) -> Any:
-    """The Jacobian of ``t`` from ``ins_t`` (``x``'s type) to ``outs_t``, column by column (``fwd``) or row
-    by row (``rev``), stacked — with numpy on values, with catterms.numpy on tracers."""
+    """The Jacobian of ``t`` from ``ins_t`` (``x``'s type) to ``outs_t``: on values one batched pass
+    (:func:`_batched`); on tracers column by column (``fwd``) or row by row (``rev``), stacked with
+    catterms.numpy."""
     from . import numpy as cnp
 
-    stack = cnp.stack if t.traced else np.stack
+    if not t.traced:
+        assert not t.captured  # captures are traced values of an enclosing compile
+        return _batched(t, mode, ins_t, outs_t)
+
+    stack = cnp.stack
     ins, outs = leaves(ins_t), leaves(outs_t)
     lines: list[list[list[Any]]] = [[[] for _ in ins] for _ in outs]  # per block, its columns or rows
     if mode == "fwd":

@@ -27,6 +27,8 @@ class Line(NamedTuple):
     call: str  # "f_name(args...)"
     uses: tuple[str, ...]  # names read, positional ufunc inputs first, in order
     origin: Any  # the Location of the primitive that emitted the line, or None
+    args: tuple = ()  # the call's positional arguments (Syms, constants), for rewriting (catterms.batching)
+    kwargs: Any = None  # its keyword arguments, a dict, or None for none
 
 
 def _fresh(fn: Any) -> bool:

@@ -203,20 +203,28 @@ class Program:
         return s
 
 
-    def function(self, params: list[Any], result: Any, name: str = "term", start: int = 0) -> Callable[..., Any]:
+    def function(self, params: list[Any], result: Any, name: str = "term", start: int = 0,
+                 rewrite: Callable[..., Any] | None = None) -> Callable[..., Any]:
         """Compile ``def name(params...): ...; return result`` keeping only the lines the result needs.
 
         ``params`` are Sym structures (unpacked on entry); lines before ``start`` are not emitted — their
-        outputs must be among the params (the backward half of a split vjp).
+        outputs must be among the params (the backward half of a split vjp). ``rewrite(program, lines)``,
+        if given, replaces the live lines before they are rendered and returns ``(lines, syms, head,
+        ret)``: the shapes the buffer pass sees, statements to run first, and the return expression
+        (:mod:`catterms.batching`'s batched tangents).
         """
         uses: list[str] = []
         ret = self.literal(result, uses)
         keep = [self.lines[i] for i in self._live(uses, start) if i >= start]
+        syms, head = self.syms, []
+        if rewrite is not None:
+            keep, syms, head, ret = rewrite(self, keep)
         args = [f"a{i}" for i in range(len(params))]
         src = [f"def {name}({', '.join(args)}):"]
         src += [f"    {_pattern(p)} = {a}" for p, a in zip(params, args)]
+        src += [f"    {h}" for h in head]
         origin: dict[int, Any] = {}
-        for code, where in render(keep, set(uses), self.syms):
+        for code, where in render(keep, set(uses), syms):
             origin[len(src) + 1] = where
             src.append(f"    {code}")
         src.append(f"    return {ret}")
@@ -352,7 +360,7 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
     key = f"{fn_name}({call})"
     if fn not in IMPURE and key in prog.memo:  # common subexpressions: e.g. sin x, needed by sin and by cos′
         return prog.memo[key]
-    prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), prog.where))
+    prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), prog.where, tuple(args), dict(kwargs) or None))
     prog.memo[key] = target
     if fn is np.negative and isinstance(args[0], Sym):
         prog.negated[target.name] = args[0]

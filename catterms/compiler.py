@@ -6,6 +6,9 @@ Each mode runs one interpretation on symbols (:mod:`catterms.codegen`) and compi
 * ``jvp``    — ``D`` over additive maps: ``f(x, dx) -> (y, dy)``;
 * ``vjp``    — ``D`` over ``Dual``: ``f(x, dy) -> (y, dx)``;
 * ``grad``   — the same with the cotangent 1: ``f(x) -> (y, ∇f x)``;
+* ``jvp_batch``, ``vjp_batch`` — ``jvp`` and ``vjp`` on a stack of tangents (cotangents): each float leaf
+  has shape ``(B,) + leaf.shape`` and so has each of the results' (:mod:`catterms.batching`); a Jacobian
+  is one of these on the standard basis;
 * ``split``  — reverse mode cut between its halves: ``forward(x) -> (y, residuals)`` and
   ``backward(residuals, dy) -> dx``. The residuals are exactly the forward values the backward half
   reads (trap 5 of the paper digest: no tape, but residuals), as a tuple of arrays, so they can wait
@@ -22,6 +25,7 @@ from typing import Any, Callable, Literal, NamedTuple
 
 import numpy as np
 
+from . import batching
 from .ad import FORWARD, REVERSE
 from .category import gc_paused, headroom, interpreted
 from .codegen import Program, Sym, generating
@@ -31,7 +35,10 @@ from .typecheck import infer
 from .types import Type
 from .vectors import materialize, tangent
 
-Mode = Literal["value", "jvp", "vjp", "grad"]
+Mode = Literal["value", "jvp", "vjp", "grad", "jvp_batch", "vjp_batch"]
+
+#: The batched modes, by the mode they batch.
+BATCHED = {"jvp_batch": "jvp", "vjp_batch": "vjp"}
 
 
 class Split(NamedTuple):
@@ -67,13 +74,18 @@ def interpretation(term: Term, dom: Type, cod: Type, mode: Mode, args: tuple) ->
 
 @lru_cache(maxsize=512)
 def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
-    """The compiled ``mode`` interpretation of ``term`` on inputs of type ``dom``."""
+    """The compiled ``mode`` interpretation of ``term`` on inputs of type ``dom``. A batched mode generates the
+    mode it batches, at these (unbatched) types, and rewrites its tangent side (:mod:`catterms.batching`)."""
     cod = infer(term, dom)
     headroom(term)
     prog = Program()
+    base = BATCHED.get(mode, mode)
     with generating(prog), gc_paused():
-        args = [prog.inputs(t, p) for t, p in zip(signature(dom, cod, mode), "xt" if mode == "jvp" else "xc")]
-        return prog.function(args, interpretation(term, dom, cod, mode, tuple(args)), mode)
+        args = [prog.inputs(t, p) for t, p in zip(signature(dom, cod, base), "xt" if base == "jvp" else "xc")]
+        result = interpretation(term, dom, cod, base, tuple(args))
+        if mode in BATCHED:
+            return batching.compile(prog, args, result, mode)
+        return prog.function(args, result, mode)
 
 
 @lru_cache(maxsize=512)
