@@ -12,7 +12,7 @@ overhead, decides what a gradient costs relative to the function (DESIGN.md, "nu
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -35,9 +35,25 @@ def _fresh(fn: Any) -> bool:
     return (isinstance(fn, np.ufunc) and fn.nout == 1) or fn in FRESH
 
 
+#: Callables that may write their result over one operand, passed as ``out=``: the callable -> which of its
+#: positional arguments that is (``update`` writes into a copy of its array, or into the array itself
+#: when the program allocated it and nothing reads it afterwards).
+OVER_OPERAND: dict[Any, Callable[[tuple], Any]] = {}
+
+
 def _writes_in_place(fn: Any) -> bool:
     # gufuncs such as matmul may not write over an operand they are still reading
     return isinstance(fn, np.ufunc) and fn.nout == 1 and fn.signature is None
+
+
+def _candidates(line: Line) -> tuple[str, ...]:
+    """The operands whose buffer ``line`` could write its result into."""
+    if _writes_in_place(line.fn):
+        return line.uses
+    pick = OVER_OPERAND.get(line.fn)
+    operand = pick(line.args) if pick is not None and line.args else None
+    name = getattr(operand, "name", None)
+    return (name,) if name in line.uses else ()
 
 
 def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -58,8 +74,8 @@ def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> li
         code = f"{line.lhs} = {line.call}"
         target = syms.get(line.outs[0]) if len(line.outs) == 1 else None
         into = None
-        if target is not None and target.shape != () and _writes_in_place(line.fn):
-            for u in line.uses:
+        if target is not None and target.shape != ():
+            for u in _candidates(line):
                 b, s = buffer.get(u), syms.get(u)
                 if b and reusable[b] and s.shape == target.shape and s.dtype == target.dtype and until[b] <= i:
                     into = b

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..buffers import FRESH, OVER_OPERAND
 from ..codegen import apply, staged
 from ..errors import TermTypeError
 from ..types import Array, Type
@@ -277,9 +278,23 @@ def _combined(buf: Any, v: Any, idx: tuple, ix: tuple, how: str) -> Any:
     return buf
 
 
-def _update(xs: tuple, idx: tuple, how: str) -> np.ndarray:
+def _update(xs: tuple, idx: tuple, how: str, out: np.ndarray | None = None) -> np.ndarray:
+    """``x`` updated at ``idx``, as a new array — or in ``out``, which is ``x`` itself when generated code
+    knows nothing reads ``x`` afterwards (the sums of scatters a gradient term makes: one buffer for all)."""
     x, v, *ix = xs
-    return _combined(np.array(x), v, idx, tuple(ix), how)
+    return _combined(_writable(x) if out is None else out, v, idx, tuple(ix), how)
+
+
+def _writable(x: np.ndarray) -> np.ndarray:
+    """A copy of ``x`` to write into. The zeros that a gradient term's scatters start from are a broadcast
+    0: ``np.zeros`` gives them without writing a page until a scatter does (a copy would write them all)."""
+    if x.size and not any(x.strides) and x.flat[0] == 0 and x.dtype.kind == "f":
+        return np.zeros(x.shape, x.dtype)
+    return np.array(x)
+
+
+FRESH.add(_update)
+OVER_OPERAND[_update] = lambda args: args[0][0]
 
 
 def _indexed(x: Any, idx: tuple, ix: tuple) -> Any:
