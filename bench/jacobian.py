@@ -36,7 +36,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
@@ -46,23 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import catterms as ct  # noqa: E402
 import catterms.numpy as cnp  # noqa: E402
+from timing import best_time  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
-
-
-def best_time(fn: Callable[[], Any], budget: float) -> float:
-    """Best per-call time over 5 repeats of a batch sized to take about ``budget / 5`` seconds."""
-    fn()
-    t0, calls = time.perf_counter(), 0
-    while time.perf_counter() - t0 < budget / 10:
-        fn()
-        calls += 1
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
 
 
 # --- the functions, written once over a numpy-like module ---------------------------------------------------

@@ -27,7 +27,7 @@ from .category import gc_paused, headroom
 from .compiler import Mode, interpretation, signature
 from .terms import Term
 from .typecheck import infer
-from .types import Array, Type
+from .types import Type
 
 Part = Literal["both", "value", "derivative"]
 

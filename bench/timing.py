@@ -1,0 +1,23 @@
+"""Timing for the benchmark scripts: best-of-repeats, so that two timings taken back to back in one run
+can be divided (the machines are shared and noisy)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+
+def best_time(fn: Callable[[], Any], budget: float) -> float:
+    """Best per-call time over 5 repeats of a batch sized to take about ``budget / 5`` seconds."""
+    fn()
+    t0, calls = time.perf_counter(), 0
+    while time.perf_counter() - t0 < budget / 10:
+        fn()
+        calls += 1
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
