@@ -3,8 +3,9 @@
 Each scope of :mod:`.scopes` becomes ``body ∘ binderₘ₋₁ ∘ … ∘ binder₀``. A term reads its variables from
 an *environment*: the function's input at first, then whatever the binders build. A :class:`Layout`
 says where each variable sits in it, so a variable is a projection (``exl``, ``exr``, ``ex[i/n]`` or a
-short chain of them; ``id`` for a bare environment). A binder for the shared values ``s₁ … sₖ`` of one
-level is
+short chain of them; ``id`` for a bare environment). A binder for the values ``s₁ … sₖ`` of one level
+(shared values, and the private ones that :mod:`.scopes` floats into that level; both are variables from
+then on) is
 
 * ``s₁ △ … △ sₖ`` (or just ``s₁``) when the rest only reads them — so the paper's ``cosSinProd`` comes
   out as ``(cos △ sin) ∘ mul``;
@@ -22,7 +23,9 @@ stay ``add``, so ``magSqr`` reads ``add ∘ (mul ∘ (exl △ exl) △ mul ∘ (
 
 Compositions are built as deques of stages and turned into terms once, when they become an operand of a
 fork or the result: composing onto a finished ``compose`` node would copy it, and a chain of n steps
-would cost O(n²). Every loop runs over the nodes in order; nothing recurses on the program.
+would cost O(n²). Every loop runs over the nodes in order; nothing recurses on the program. A binder
+rebuilds only the variables still live, so the term's size is the program's size plus the live sets, which
+float-in keeps small: an unrolled recurrence costs a constant number of nodes per step.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Union
 
+from ..category import gc_paused
 from ..terms import Term, compose, fork, identity, jamn, prim, proj
 from .graph import Node
 from .scopes import Analysis, analyse
@@ -156,12 +160,12 @@ class _Emitter:
                 layouts.append(layout)
                 extends.append(extend)
             for c in scope.args:
-                if c.computed and c not in self.an.shared:
+                if c.computed and c not in self.an.bound:
                     env[c] = layout
             self.layouts[v], self.extends[v] = layouts, extends
 
     def _kind(self, c: Node) -> str:
-        return "const" if c.kind == "const" else "var" if c.kind == "input" or c in self.an.shared else "computed"
+        return "const" if c.kind == "const" else "var" if c.kind == "input" or c in self.an.bound else "computed"
 
     def _operand(self, c: Node, layout: Layout) -> Chain:
         kind = self._kind(c)
@@ -206,4 +210,5 @@ def lower(inputs: Any, root: Node) -> Term:
         return root.term
     if root.kind == "input":
         return layout.access(root)
-    return _Emitter(analyse(root), layout).emit()
+    with gc_paused():  # a few objects per node, none freed: the collector's full scans would cost O(n²)
+        return _Emitter(analyse(root), layout).emit()

@@ -1,21 +1,38 @@
 """Stage 2, analysis: where each shared value is bound, and which variables each scope reads.
 
 The traced DAG becomes a term by giving every computed node a *scope*: the node's own operation, its
-operands, and the shared values bound just there. The rules (DESIGN.md idea 5):
+operands, and the values bound just there. The rules (DESIGN.md idea 5):
 
 * A computed node with two or more uses is *shared*: it becomes a variable, computed once and copied.
   It is bound at its **immediate dominator**, the innermost node that every path from the result to it
   passes through — the innermost point covering all of its uses. A value private to one branch is
   therefore bound inside that branch, and independent branches stay independent.
-* Every other computed node has one use and is written inline, inside its user.
+* Every other computed node has one use and is written inline, inside its user. The private nodes
+  reached from a scope's operands through private nodes are its *region*; a private node that binds values
+  of its own is the scope of its own region (and floats, below, only as a whole).
+* The values bound at one node are grouped in *levels*: a level only reads earlier levels, so a level's
+  values are independent and become branches of one fork.
+* **Float-in.** A private node of a region whose scope has levels is *ready* at level
+  ``r = 1 + (the highest level of that scope it reads, through its inline operands)``, ``0`` if it reads
+  none. When ``1 ≤ r`` and its user is ready only later (``r < r(user)``, the scope's own body counting
+  as ready after its last level), it is bound at level ``r`` of the scope like a shared value, instead of
+  waiting inline in the body. Its operands can then die early: in an unrolled recurrence
+  ``h = tanh(h·w + x[t]); tot = tot + sum(h)`` every ``hₜ`` is shared and bound at the result, and without
+  float-in the final sum would keep all of them alive through every level (a term quadratic in the number
+  of steps); with it, each level binds ``hₜ`` and the running total, and the term grows by a constant per
+  step. A node ready at level 0 (it reads nothing bound there) stays inline, so scopes with one level —
+  the paper's examples — are unchanged.
 * Chains of ``add`` whose inner links have one use, bind nothing and keep one dtype become one n-ary sum
-  (the K independent losses of a sum become K siblings, not a nested spine). A link where a value is
-  bound stays a node of its own, so that value stays inside the part of the sum that uses it.
-* The shared values bound at one node are grouped in *levels*: a level only reads earlier levels, so a
-  level's values are independent and become branches of one fork.
+  (the K independent losses of a sum become K siblings, not a nested spine) — except a link that floats:
+  it keeps the association the program wrote (the running total above stays a running total, so at each
+  level only the total so far is live). A link where a value is bound stays a node of its own, so that
+  value stays inside the part of the sum that uses it.
 
-Variables are the function's inputs and the shared values; constants are free to repeat. Everything
-here is a loop over the nodes in topological order: nothing recurses on the DAG.
+Variables are the function's inputs, the shared values and the floated ones; constants are free to repeat.
+Everything here is a loop over the nodes in topological order, nothing recurses on the DAG, and the work
+is near-linear in the program's size: dominators come from jump pointers (O(log n) per query, not a walk
+up a chain of dominators), and a private node hands its set of free variables on to its only user, which
+merges the smaller sets into the largest.
 """
 
 from __future__ import annotations
@@ -30,7 +47,7 @@ class Scope:
     """How one node becomes a term: ``body ∘ binder[m-1] ∘ … ∘ binder[0]``."""
 
     args: list[Node]  # the operands; for an n-ary sum, the flattened chain
-    levels: list[list[Node]]  # shared values bound here, level by level
+    levels: list[list[Node]]  # the values bound here (shared and floated), level by level
     live: list[set[Node]]  # live[j]: the variables still needed once level j is bound
 
 
@@ -38,7 +55,8 @@ class Scope:
 class Analysis:
     order: list[Node]  # the nodes that become terms of their own, operands before users
     scopes: dict[Node, Scope]
-    shared: set[Node]
+    bound: set[Node]  # the computed values that are variables: the shared ones and the floated ones
+    floated: set[Node]  # private values bound at a level of their scope (float-in)
 
 
 def _reachable(root: Node) -> list[Node]:
@@ -56,23 +74,42 @@ def _reachable(root: Node) -> list[Node]:
 def _dominators(order: list[Node], users: dict[Node, list[Node]]) -> dict[Node, Node]:
     """Immediate dominators of the computed nodes, for the DAG rooted at ``order[-1]``.
 
-    Users come before their operands in reverse topological order, so one pass suffices (Cooper,
-    Harvey and Kennedy's intersection, specialised to acyclic graphs).
+    In a DAG a node's immediate dominator is the nearest common ancestor of its users in the dominator
+    tree, and users come before their operands in reverse topological order, so one pass suffices. The
+    common ancestors are found with Myers' jump pointers (each node also points to an ancestor at most
+    about twice as far up), O(log n) per query: walking up one dominator at a time would cost the length
+    of a chain of single-use nodes, quadratic on a long running sum.
     """
-    rank = {v: i for i, v in enumerate(reversed(order))}
-    idom: dict[Node, Node] = {}
+    root = order[-1]
+    idom: dict[Node, Node] = {root: root}
+    depth: dict[Node, int] = {root: 0}
+    jump: dict[Node, Node] = {root: root}
+
+    def meet(a: Node, b: Node) -> Node:
+        if depth[a] < depth[b]:
+            a, b = b, a
+        target = depth[b]
+        while depth[a] > target:
+            a = jump[a] if depth[jump[a]] >= target else idom[a]
+        while a is not b:
+            if jump[a] is not jump[b]:
+                a, b = jump[a], jump[b]
+            else:
+                a, b = idom[a], idom[b]
+        return a
+
     for v in reversed(order[:-1]):
         if not v.computed:
             continue
         first, *rest = users[v]
         d = first
         for u in rest:
-            while d is not u:
-                while rank[d] > rank[u]:
-                    d = idom[d]
-                while rank[u] > rank[d]:
-                    u = idom[u]
+            d = meet(d, u)
         idom[v] = d
+        depth[v] = depth[d] + 1
+        j = jump[d]
+        jump[v] = jump[j] if depth[d] - depth[j] == depth[j] - depth[jump[j]] else d
+    del idom[root]
     return idom
 
 
@@ -85,65 +122,138 @@ def _uniform(v: Node) -> bool:
     return all(a.type.dtype == v.type.dtype for a in v.args)
 
 
-def _flattened(v: Node, absorbed: set[Node]) -> list[Node]:
-    """``v``'s operands, with absorbed ``add`` links replaced by their operands, left to right."""
+def _flattened(v: Node, absorbed: set[Node], floated: set[Node]) -> list[Node]:
+    """``v``'s operands, with absorbed ``add`` links that do not float replaced by their operands."""
     out: list[Node] = []
     stack = list(reversed(v.args))
     while stack:
         a = stack.pop()
-        if a in absorbed:
+        if a in absorbed and a not in floated:
             stack.extend(reversed(a.args))
         else:
             out.append(a)
     return out
 
 
-def _levels(lets: list[Node], free: dict[Node, set[Node]]) -> list[list[Node]]:
-    """Group ``lets`` (in topological order) so that each level reads only earlier levels."""
-    level: dict[Node, int] = {}
-    for s in lets:
-        level[s] = 1 + max((level[t] for t in free[s] if t in level), default=-1)
-    groups: list[list[Node]] = [[] for _ in range(1 + max(level.values(), default=-1))]
-    for s in lets:
-        groups[level[s]].append(s)
-    return groups
+class _Analyser:
+    """The state of one analysis; :meth:`run` visits the nodes once, operands before users."""
 
+    def __init__(self, root: Node) -> None:
+        self.nodes = nodes = _reachable(root)
+        self.users = users = {v: [] for v in nodes}
+        for v in nodes:
+            for a in v.args:
+                users[a].append(v)
+        self.shared = {v for v in nodes if v.computed and len(users[v]) > 1}
+        self.idom = _dominators(nodes, users)
+        self.bound_at: dict[Node, list[Node]] = {}  # the shared values bound at each scope
+        for v in nodes:
+            if v in self.shared:
+                self.bound_at.setdefault(self.idom[v], []).append(v)
+        self.root = root
+        self.heads = self.shared | self.bound_at.keys() | {root}  # the scopes of regions
+        # the scope whose region each private computed node lies in
+        self.owner: dict[Node, Node] = {}
+        for v in reversed(nodes):
+            if v.computed and v is not root and v not in self.shared:
+                u = users[v][0]
+                self.owner[v] = u if u in self.heads else self.owner[u]
+        # the add links that join their user's n-ary sum, unless they float
+        self.absorbable = {
+            v for v in nodes
+            if _is_add(v) and len(users[v]) == 1 and _is_add(users[v][0]) and v not in self.bound_at
+            and _uniform(v) and _uniform(users[v][0])
+        }
+        self.variables = self.shared | {v for v in nodes if v.kind == "input"}  # floated values join them
+        self.home: dict[Node, Node] = {s: self.idom[s] for s in self.shared}  # where each variable is bound
+        self.level: dict[Node, int] = {}  # its level there
+        self.ready: dict[Node, int] = {}  # each private node's ready level in its owner's scope
+        self.floated: set[Node] = set()
+        self.floated_at: dict[Node, list[Node]] = {}
+        self.free: dict[Node, set[Node]] = {}  # the variables a scope reads from outside it
+        self.scopes: dict[Node, Scope] = {}
 
-def analyse(root: Node) -> Analysis:
-    """Scopes for every node that becomes a term of its own; ``root`` is the function's result."""
-    nodes = _reachable(root)
-    users: dict[Node, list[Node]] = {v: [] for v in nodes}
-    for v in nodes:
-        for a in v.args:
-            users[a].append(v)
-    shared = {v for v in nodes if v.computed and len(users[v]) > 1}
-    idom = _dominators(nodes, users)
-    bound_at: dict[Node, list[Node]] = {}
-    for v in nodes:
-        if v in shared:
-            bound_at.setdefault(idom[v], []).append(v)
-    absorbed = {
-        v for v in nodes
-        if _is_add(v) and len(users[v]) == 1 and _is_add(users[v][0]) and v not in bound_at
-        and _uniform(v) and _uniform(users[v][0])
-    }
+    def _highest(self, variables: set[Node], where: Node) -> int:
+        """The highest level of the scope ``where`` among ``variables`` (-1 for none)."""
+        home, level, top = self.home, self.level, -1
+        for t in variables:
+            if home.get(t) is where and level[t] > top:
+                top = level[t]
+        return top
 
-    free: dict[Node, set[Node]] = {}  # the variables a scope reads from outside it
-    scopes: dict[Node, Scope] = {}
-    order = [v for v in nodes if v.computed and v not in absorbed]
-    for v in order:
-        args = _flattened(v, absorbed) if _is_add(v) else list(v.args)
-        need: set[Node] = set()
+    def run(self) -> Analysis:
+        shared, ready, level, home, heads = self.shared, self.ready, self.level, self.home, self.heads
+        for v in self.nodes:
+            if not v.computed:
+                continue
+            if v in heads:  # its own levels: the count of them
+                after = 1 + max((level[s] for s in self.bound_at.get(v, ())), default=-1)
+            else:  # ready when its operands are, in its owner's levels
+                w, after = self.owner[v], 0
+                for a in v.args:
+                    r = (level[a] + 1 if home[a] is w else 0) if a in shared else ready.get(a, 0)
+                    if r > after:
+                        after = r
+                ready[v] = after
+            for c in v.args:  # a private operand ready before its user floats to its level
+                if 1 <= ready.get(c, 0) < after and c not in shared:
+                    self._float(c)
+            if v not in self.absorbable:
+                self._finish(v)
+            if v in shared:
+                level[v] = 1 + self._highest(self.free[v], self.idom[v])
+            elif v in heads and v is not self.root:  # binds values of its own: ready as a whole
+                ready[v] = 1 + self._highest(self.free[v], self.owner[v])
+        order = [v for v in self.nodes if v in self.scopes]
+        return Analysis(order, self.scopes, shared | self.floated, self.floated)
+
+    def _float(self, c: Node) -> None:
+        w = self.owner[c]
+        self.floated.add(c)
+        self.variables.add(c)
+        self.home[c], self.level[c] = w, self.ready[c]
+        self.floated_at.setdefault(w, []).append(c)
+        if c not in self.scopes:  # an add link, left open in case it joined its user's sum
+            self._finish(c)
+
+    def _finish(self, v: Node) -> None:
+        """``v``'s scope: its operands (a sum flattened), its levels, and what it reads."""
+        args = _flattened(v, self.absorbable, self.floated) if _is_add(v) else list(v.args)
+        variables, free = self.variables, self.free
+        need: set[Node] | None = None
+        own: list[Node] = []
         for c in args:
-            if c.kind == "input" or c in shared:
-                need.add(c)
-            elif c.computed:
-                need |= free[c]
-        levels = _levels(bound_at.get(v, []), free)
+            if c in variables:
+                own.append(c)
+            elif c.computed:  # a private operand's free set, used by nobody else: merged into the largest
+                s = free.pop(c)
+                if need is None:
+                    need = s
+                elif len(s) > len(need):
+                    s |= need
+                    need = s
+                else:
+                    need |= s
+        if need is None:
+            need = set(own)
+        else:
+            need.update(own)
+        lets = self.bound_at.get(v, []) + self.floated_at.get(v, [])
+        if not lets:
+            free[v] = need
+            self.scopes[v] = Scope(args, [], [])
+            return
+        levels: list[list[Node]] = [[] for _ in range(1 + max(self.level[s] for s in lets))]
+        for s in sorted(lets, key=lambda s: s.index):
+            levels[self.level[s]].append(s)
         live: list[set[Node]] = [set()] * len(levels)
         for j in reversed(range(len(levels))):
             live[j] = need
             need = need.difference(levels[j]).union(*(free[s] for s in levels[j]))
         free[v] = need
-        scopes[v] = Scope(args, levels, live)
-    return Analysis(order, scopes, shared)
+        self.scopes[v] = Scope(args, levels, live)
+
+
+def analyse(root: Node) -> Analysis:
+    """Scopes for every node that becomes a term of its own; ``root`` is the function's result."""
+    return _Analyser(root).run()

@@ -1,0 +1,201 @@
+"""Does compiling a program cost time linear in its length? Term size and compile time of an unrolled loop.
+
+The program is a recurrence unrolled by Python, ``h ← tanh(h·w + xₜ)`` on a vector of 7, for 10², 10³ and
+10⁴ steps, with two losses: the sum over the steps of ``sum(h)`` (every state is shared, by the next step
+and by its term of the loss — the case that used to make the term quadratic, issue 11 point 5) and
+``sum`` of the final state only. For each it prints
+
+* ``nodes``        — distinct nodes of the compiled term, and ``nodes/step``;
+* ``compile+1st``  — ``ct.compile`` plus the first ``ct.grad`` (tracing, lowering, type check, generating
+  and compiling the gradient's code, one run), in seconds, per step (µs) and per term node (µs);
+* ``steady``       — a later ``ct.grad`` of the same term (best of several repeats), in ms;
+* and, where jax is installed, the same Python function written with ``jax.numpy`` under
+  ``jax.jit(jax.value_and_grad(f, argnums=(0, 1)))``: its first call (tracing, XLA compilation, one run)
+  and its steady call, side by side. XLA's compile time grows faster than linearly on a long unrolled
+  program (about 17 s at 300 steps and more than 3 minutes at 1,000 on a 2-core machine), so jax runs only at
+  the step counts of ``--jax-steps`` (default 100); the others print a dash.
+
+Targets checked at the end: nodes per step constant; compile+1st per step within ±30 % from 10³ to 10⁴
+steps; at most 100 µs of compile+1st per term node. The compile+1st column is one measurement per row
+(``--repeat`` takes the best of several), so on a shared machine expect noise of ±20 %. BLAS is pinned to
+one thread and the allocator tuned as in our workers (``workers.alloc``), for catterms and jax alike.
+
+Run: ``python bench/compile_scaling.py [--steps 100,1000,10000] [--jax-steps 100] [--repeat 1]``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from typing import Any, Callable, NamedTuple  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import catterms as ct  # noqa: E402
+from workers.alloc import tune_allocator  # noqa: E402
+
+WIDTH = 7
+LOSSES = ("summed", "final")
+
+
+def program(steps: int, loss: str, xp: Any) -> Callable[[Any, Any], Any]:
+    """The unrolled recurrence, for the array module ``xp`` (numpy, traced by ``ct.compile``, or jax.numpy)."""
+    summed = loss == "summed"
+
+    def f(w: Any, xs: Any) -> Any:
+        h, tot = xs[0], 0.0
+        for t in range(steps):
+            h = xp.tanh(h * w + xs[t])
+            if summed:
+                tot = tot + xp.sum(h)
+        return tot if summed else xp.sum(h)
+
+    return f
+
+
+def best_time(fn: Callable[[], Any], budget: float) -> float:
+    """Best per-call time over 5 repeats of a batch sized to take about ``budget / 5`` seconds."""
+    fn()
+    t0, calls = time.perf_counter(), 0
+    while time.perf_counter() - t0 < budget / 10 or calls == 0:
+        fn()
+        calls += 1
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
+
+
+class Row(NamedTuple):
+    steps: int
+    loss: str
+    nodes: int
+    first_s: float  # compile + first gradient
+    steady_s: float
+    jax_first_s: float | None
+    jax_steady_s: float | None
+
+
+def catterms_row(steps: int, loss: str, x: tuple, repeat: int, budget: float) -> tuple[float, int, float, Any]:
+    """(compile + first gradient, term nodes, steady gradient, the gradient)."""
+    f = program(steps, loss, np)
+    first = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        term = ct.compile(f, ct.Array((WIDTH,)), ct.Array((steps, WIDTH)))  # a fresh term: nothing cached
+        grad = ct.grad(term, x)
+        first = min(first, time.perf_counter() - t0)
+    nodes = sum(1 for _ in term.nodes())
+    assert np.isclose(ct.evaluate(term, x), f(*x), rtol=1e-10), (steps, loss)
+    return first, nodes, best_time(lambda: ct.grad(term, x), budget), grad
+
+
+def jax_row(steps: int, loss: str, x: tuple, budget: float, want: Any) -> tuple[float, float]:
+    import jax
+    import jax.numpy as jnp
+
+    vg = jax.jit(jax.value_and_grad(program(steps, loss, jnp), argnums=(0, 1)))
+    t0 = time.perf_counter()
+    _, grad = jax.block_until_ready(vg(*x))
+    first = time.perf_counter() - t0
+    for a, b in zip(grad, want):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-8, atol=1e-10, err_msg=f"jax, {steps} steps, {loss}")
+    return first, best_time(lambda: jax.block_until_ready(vg(*x)), budget)
+
+
+def have_jax() -> str | None:
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return jax.__version__
+
+
+def steps_list(text: str) -> list[int]:
+    return [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=steps_list, default=[100, 1_000, 10_000], help="step counts, e.g. 100,1000")
+    parser.add_argument("--jax-steps", type=steps_list, default=[100],
+                        help="the step counts at which jax runs too ('' for none)")
+    parser.add_argument("--repeat", type=int, default=1, help="best of this many compile+1st measurements")
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds per steady timing")
+    parser.add_argument("--no-tune", action="store_true", help="keep glibc's default malloc thresholds")
+    args = parser.parse_args()
+    tuned = False if args.no_tune else tune_allocator()
+    jax_version = have_jax()
+    print(f"# catterms compile scaling — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"jax {jax_version or 'not installed'}, allocator tuned: {tuned}")
+    print(f"# program: h ← tanh(h·w + x[t]) on R^{WIDTH}, unrolled; loss summed over the steps, or of the final "
+          "state; gradient with respect to (w, xs)")
+    head = (f"{'steps':>7} {'loss':<7}{'nodes':>9}{'nodes/step':>11}{'compile+1st':>13}{'µs/step':>9}"
+            f"{'µs/node':>9}{'steady':>10}{'jax 1st':>10}{'jax steady':>12}")
+    print(head)
+    print("-" * len(head))
+    rows: list[Row] = []
+    skipped: list[int] = []
+    rng = np.random.default_rng(0)
+    for steps in args.steps:
+        x = (rng.uniform(-0.9, 0.9, WIDTH), rng.standard_normal((steps, WIDTH)))
+        for loss in LOSSES:
+            first, nodes, steady, grad = catterms_row(steps, loss, x, max(1, args.repeat), args.budget)
+            jfirst = jsteady = None
+            if jax_version and steps in args.jax_steps:
+                jfirst, jsteady = jax_row(steps, loss, x, args.budget, grad)
+            elif jax_version and steps not in skipped:
+                skipped.append(steps)
+            row = Row(steps, loss, nodes, first, steady, jfirst, jsteady)
+            rows.append(row)
+            jax_cols = (f"{jfirst:9.2f}s{jsteady * 1e3:10.2f}ms" if jfirst is not None else f"{'—':>10}{'—':>12}")
+            print(f"{steps:>7} {loss:<7}{nodes:>9,}{nodes / steps:>11.1f}{first:>12.2f}s{first / steps * 1e6:>9.0f}"
+                  f"{first / nodes * 1e6:>9.1f}{steady * 1e3:>8.2f}ms{jax_cols}", flush=True)
+    if skipped:
+        print(f"# jax not run at {', '.join(f'{s:,}' for s in skipped)} steps: XLA's compile time grows faster than "
+              "linearly in an unrolled program's length (pass --jax-steps to include them)")
+    targets(rows)
+
+
+def targets(rows: list[Row]) -> None:
+    """The checks the table is read against, each with its verdict."""
+    print("targets:")
+    for loss in LOSSES:
+        mine = [r for r in rows if r.loss == loss]
+        per = [r.nodes / r.steps for r in mine]
+        if len(per) >= 2:
+            spread = max(per) / min(per)
+            # the fixed part (inputs, the loss) weighs on short programs: compare the increments too
+            incr = [(b.nodes - a.nodes) / (b.steps - a.steps) for a, b in zip(mine, mine[1:]) if b.steps != a.steps]
+            flat = len(incr) < 2 or max(incr) / min(incr) <= 1.1
+            print(f"  nodes per step constant ({loss}): {min(per):.1f} … {max(per):.1f} per step, increments "
+                  f"{', '.join(f'{i:.2f}' for i in incr)} per added step — {'ok' if flat else 'MISSED'}"
+                  f" (spread {spread:.2f}×)")
+        big = sorted((r for r in mine if r.steps >= 1_000), key=lambda r: r.steps)
+        if len(big) >= 2:
+            a, b = big[0], big[-1]
+            ratio = (b.first_s / b.steps) / (a.first_s / a.steps)
+            print(f"  compile+1st per step within ±30 % from {a.steps:,} to {b.steps:,} steps ({loss}): "
+                  f"{ratio:.2f}× — {'ok' if 0.7 <= ratio <= 1.3 else 'MISSED'}")
+        else:
+            print(f"  compile+1st per step within ±30 % from 10³ to 10⁴ steps ({loss}): not measured "
+                  "(needs two step counts ≥ 1,000)")
+    worst = max(rows, key=lambda r: r.first_s / r.nodes)
+    per_node = worst.first_s / worst.nodes * 1e6
+    print(f"  ≤ 100 µs of compile+1st per term node: worst {per_node:.1f} µs ({worst.steps:,} steps, {worst.loss}) — "
+          f"{'ok' if per_node <= 100 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
