@@ -38,6 +38,7 @@ from typing import Any, Callable, NamedTuple  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catterms as ct  # noqa: E402
+from timing import best_time  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
 WIDTH = 7
@@ -57,22 +58,6 @@ def program(steps: int, loss: str, xp: Any) -> Callable[[Any, Any], Any]:
         return tot if summed else xp.sum(h)
 
     return f
-
-
-def best_time(fn: Callable[[], Any], budget: float) -> float:
-    """Best per-call time over 5 repeats of a batch sized to take about ``budget / 5`` seconds."""
-    fn()
-    t0, calls = time.perf_counter(), 0
-    while time.perf_counter() - t0 < budget / 10 or calls == 0:
-        fn()
-        calls += 1
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
 
 
 class Row(NamedTuple):

@@ -11,7 +11,7 @@ def best_time(fn: Callable[[], Any], budget: float) -> float:
     """Best per-call time over 5 repeats of a batch sized to take about ``budget / 5`` seconds."""
     fn()
     t0, calls = time.perf_counter(), 0
-    while time.perf_counter() - t0 < budget / 10:
+    while time.perf_counter() - t0 < budget / 10 or calls == 0:
         fn()
         calls += 1
     best = float("inf")
