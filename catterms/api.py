@@ -139,13 +139,18 @@ def _traced_tangent(t: Any, ty: Type) -> Any:
     """A tangent given inside ``ct.compile``: tracers as they are, the rest as arrays of the part's dtype."""
     from .frontend.tracer import Tracer
 
-    if t is ZERO or isinstance(t, Tracer):
+    if t is ZERO:
         return t
     if isinstance(ty, tuple):
         if not isinstance(t, (tuple, list)) or len(t) != len(ty):
             raise TermTypeError(f"a tangent for {show(ty)} must be a {len(ty)}-tuple, got {type(t).__name__}")
         return tuple(_traced_tangent(c, s) for c, s in zip(t, ty))
-    return ZERO if t is None or not ty.differentiable else np.asarray(t, ty.dtype)
+    if t is None or not ty.differentiable:
+        return ZERO
+    value = t if isinstance(t, Tracer) else np.asarray(t, ty.dtype)
+    if tuple(value.shape) != ty.shape:
+        raise TermTypeError(f"a tangent for {show(ty)} has shape {tuple(value.shape)}")
+    return value
 
 
 def _traced_type(x: Any, operand_type: Callable[[Any], Array]) -> Type:

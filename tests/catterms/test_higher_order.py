@@ -136,6 +136,12 @@ def test_traced_calls_take_tangents_and_tuples() -> None:
     expected = 2 * np.sum(b + np.cos(a)) + 2 * np.sum(a) + np.sum(b + np.cos(a)) + np.sum(a * b) + np.sum(np.sin(a))
     np.testing.assert_allclose(ct.evaluate(term, p), expected, rtol=1e-13)
     assert ct.grad(lambda a, b: cnp.sum(a * b), p)[1] == pytest.approx(a)  # a function of two takes (a, b)
+    with pytest.raises(ct.TermTypeError, match="shape"):
+        ct.compile(lambda a: ct.jvp(cnp.sin, a, np.ones(3))[1], ct.Array((2,)))
+    with pytest.raises(ct.TermTypeError, match="scalar"):
+        ct.compile(lambda a: ct.grad(cnp.sin, a), ct.Array((2,)))
+    with pytest.raises(TypeError, match="Term or a function"):
+        ct.grad(3.0, a)
 
 
 LAWS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
