@@ -28,6 +28,10 @@ operands, and the values bound just there. The rules (DESIGN.md idea 5):
   level only the total so far is live). A link where a value is bound stays a node of its own, so that
   value stays inside the part of the sum that uses it.
 
+* Accumulations of at least ``REORDER_AT`` terms written out of the order their terms can be made (a
+  reverse pass sums a cotangent in forward order while it makes the terms backwards) are first put in
+  that order (:func:`_reorder_accumulations`), so that float-in makes them running totals.
+
 Variables are the function's inputs, the shared values and the floated ones; constants are free to repeat.
 Everything here is a loop over the nodes in topological order, nothing recurses on the DAG, and the work
 is near-linear in the program's size: dominators come from jump pointers (O(log n) per query, not a walk
@@ -37,6 +41,7 @@ merges the smaller sets into the largest.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from .graph import Node
@@ -49,6 +54,7 @@ class Scope:
     args: list[Node]  # the operands; for an n-ary sum, the flattened chain
     levels: list[list[Node]]  # the values bound here (shared and floated), level by level
     live: list[set[Node]]  # live[j]: the variables still needed once level j is bound
+    reads: list[set[Node]] | None = None  # reads[j]: the variables the values of level j read
 
 
 @dataclass
@@ -135,6 +141,120 @@ def _flattened(v: Node, absorbed: set[Node], floated: set[Node]) -> list[Node]:
     return out
 
 
+REORDER_AT = 4  # accumulations of at least this many terms, written out of order, are put in order
+
+
+def _accumulating(v: Node) -> bool:
+    """An ``add``, or an ``update`` that adds into its array: links of an accumulation."""
+    return v.kind == "prim" and (v.name == "add" or (v.name == "update" and dict(v.params).get("how") == "add"))
+
+
+def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> bool:
+    """Put long accumulations in the order their terms are made; whether anything changed.
+
+    A reverse pass accumulates a cotangent in the order of the forward program (``((c₀ + c₁) + c₂)``, an
+    ``update … add`` per step into the gradient of a stacked input), while it makes the terms in the
+    opposite order: written as recorded, every term would wait for the last one, live to the end. A
+    maximal tree of ``add`` links of one type whose inner links have one use (or a spine of ``update …
+    add`` links into one array), with at least :data:`REORDER_AT` terms that are not in creation order,
+    becomes a left spine over its terms sorted by node number — addition commutes, up to rounding —
+    which float-in then binds as a running total. The links keep their nodes (and numbers), so the order
+    stays topological: the k-th link in number has at least k+1 terms below it. Programs that accumulate
+    in the order they compute, such as every sum a user writes, are left alone.
+    """
+    changed = False
+    height: dict[Node, int] = {}  # the longest path from an input: when a term can be made at the earliest
+    for v in nodes:
+        height[v] = 1 + max((height[a] for a in v.args), default=-1)
+    for root in reversed(nodes):
+        if not _accumulating(root) or _inner_link(root, users):
+            continue
+        if root.name == "add":
+            if any(a.type != root.type for a in root.args):
+                continue
+            links, terms = [], []
+            stack: list[tuple[Node, Node | None]] = [(root, None)]
+            while stack:  # operands left to right: ``terms`` in the written order
+                a, user = stack.pop()
+                if user is None or (a.type == root.type and _is_add_link(a, user, users)):
+                    links.append(a)
+                    stack.extend((c, a) for c in reversed(a.args))
+                else:
+                    terms.append((a,))
+        else:
+            links, terms, v = [], [], root
+            while True:
+                links.append(v)
+                terms.append(v.args[1:] + (v.params,))
+                inner = v.args[0]
+                if not (_accumulating(inner) and inner.name == "update" and users[inner] == [v]):
+                    break
+                v = inner
+            terms.reverse()
+        if len(terms) < REORDER_AT:
+            continue
+        key = [max(height[a] for a in t if isinstance(a, Node)) for t in terms]
+        if all(a <= b for a, b in zip(key, key[1:])):
+            continue
+        order = sorted(range(len(terms)), key=key.__getitem__)
+        links.sort(key=lambda n: n.index)
+        changed = True
+        if root.name == "add":
+            prev = terms[order[0]][0]
+            for link, k in zip(links, order[1:]):
+                link.args = (prev, terms[k][0])
+                prev = link
+        else:
+            prev = _update_base(root, users)
+            for link, k in zip(links, order):
+                *vals, params = terms[k]
+                link.args, link.params = (prev, *vals), params
+                prev = link
+    if changed:  # number the nodes in a topological order again, as close to the old one as can be
+        waiting = {v: sum(1 for a in v.args) for v in nodes}
+        users_now: dict[Node, list[Node]] = {v: [] for v in nodes}
+        for v in nodes:
+            for a in v.args:
+                users_now[a].append(v)
+        heap = [(v.index, k, v) for k, v in enumerate(nodes) if not waiting[v]]
+        heapq.heapify(heap)
+        order: list[Node] = []
+        while heap:
+            _, _, v = heapq.heappop(heap)
+            order.append(v)
+            for u in users_now[v]:
+                waiting[u] -= 1
+                if not waiting[u]:
+                    heapq.heappush(heap, (u.index, id(u), u))
+        for i, v in enumerate(order):
+            v.index = i
+        nodes[:] = order
+    return changed
+
+
+def _is_add_link(a: Node, user: Node, users: dict[Node, list[Node]]) -> bool:
+    return a.kind == "prim" and a.name == "add" and users[a] == [user]
+
+
+def _inner_link(v: Node, users: dict[Node, list[Node]]) -> bool:
+    """Whether ``v`` is an inner link of a longer accumulation (its root is found from above)."""
+    if len(users[v]) != 1:
+        return False
+    u = users[v][0]
+    if v.name == "add":
+        return u.kind == "prim" and u.name == "add" and v.type == u.type
+    return _accumulating(u) and u.name == "update" and u.args[0] is v
+
+
+def _update_base(root: Node, users: dict[Node, list[Node]]) -> Node:
+    v = root
+    while True:
+        inner = v.args[0]
+        if not (_accumulating(inner) and inner.name == "update" and users[inner] == [v]):
+            return inner
+        v = inner
+
+
 class _Analyser:
     """The state of one analysis; :meth:`run` visits the nodes once, operands before users."""
 
@@ -144,6 +264,11 @@ class _Analyser:
         for v in nodes:
             for a in v.args:
                 users[a].append(v)
+        if _reorder_accumulations(nodes, users):
+            self.users = users = {v: [] for v in nodes}
+            for v in nodes:
+                for a in v.args:
+                    users[a].append(v)
         self.shared = {v for v in nodes if v.computed and len(users[v]) > 1}
         self.idom = _dominators(nodes, users)
         self.bound_at: dict[Node, list[Node]] = {}  # the shared values bound at each scope
@@ -247,11 +372,13 @@ class _Analyser:
         for s in sorted(lets, key=lambda s: s.index):
             levels[self.level[s]].append(s)
         live: list[set[Node]] = [set()] * len(levels)
+        reads: list[set[Node]] = [set()] * len(levels)
         for j in reversed(range(len(levels))):
             live[j] = need
-            need = need.difference(levels[j]).union(*(free[s] for s in levels[j]))
+            reads[j] = set().union(*(free[s] for s in levels[j]))
+            need = need.difference(levels[j]) | reads[j]
         free[v] = need
-        self.scopes[v] = Scope(args, levels, live)
+        self.scopes[v] = Scope(args, levels, live, reads)
 
 
 def analyse(root: Node) -> Analysis:
