@@ -254,11 +254,12 @@ def interpreted(term: Term, cat: Category[M]) -> M:
 def headroom(term: Term) -> None:
     """Let Python recurse as deep as the closures built for ``term`` need.
 
-    Interpretations are nested closures, a few Python frames per level of nesting (a tangent carried through
-    a fork of projections is forced through each level it crosses: up to seven frames); since 3.11
-    Python-to-Python calls do not use the C stack, so raising the limit is safe. It is only ever raised.
+    Interpretations are nested closures, a few Python frames per level of nesting; and a tangent carried
+    through environments (each a fork) is forced through each one it crossed — as many as the term has
+    nodes, whatever its depth (a long composition is shallow). Since 3.11 Python-to-Python calls do not use
+    the C stack, so raising the limit is safe. It is only ever raised.
     """
-    need = 10 * term.depth + 1000
+    need = 10 * term.depth + 8 * len(postorder(term)[0]) + 1000
     if sys.getrecursionlimit() < need:
         sys.setrecursionlimit(need)
 

@@ -66,11 +66,13 @@ class LazyTuple:
     def __init__(self, fs: Sequence[Callable[[Any], Any]], t: Any) -> None:
         self.fs, self.t, self.vals = fs, t, [None] * len(fs)
 
-    def __getitem__(self, i: int) -> Any:
+    def get(self, i: int) -> Any:
         v = self.vals[i]
         if v is None:
             v = self.vals[i] = self.fs[i](self.t)
         return v
+
+    __getitem__ = get
 
     def __len__(self) -> int:
         return len(self.fs)
@@ -78,7 +80,11 @@ class LazyTuple:
 
 def component(t: Any, i: int) -> Any:
     """The i-th component of a tuple-valued tangent (``ZERO``'s components are ``ZERO``)."""
-    return ZERO if t is ZERO else t[i]
+    if t is ZERO:
+        return ZERO
+    # a method call, not t[i]: forcing a component may force a chain of lazy tuples (an environment carried
+    # through many levels), and Python-to-Python calls do not grow the C stack where a subscript does
+    return t.get(i) if type(t) is LazyTuple else t[i]
 
 
 def zeros(t: Type) -> Any:

@@ -271,26 +271,13 @@ def test_shared_value_heavy_random_programs() -> None:
 DERIVATIVES = ["value_and_grad_term", "grad_term", "vjp_term", "jvp_term"]
 
 
-@pytest.fixture
-def deep_recursion() -> Any:
-    """The forward-mode interpretation of a 400-step running sum forces a lazy tangent through ~1,000
-    nested closures, more than ``headroom`` (which sizes the limit by the term's depth, 8 here) allows;
-    that is the interpreter's, not the lowering's, and unrelated to the size of the terms checked here."""
-    import sys
-
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20_000))
-    yield
-    sys.setrecursionlimit(old)
-
-
 def derivative_nodes(name: str, kind: str, steps: int) -> int:
     return nodes(getattr(ct, kind)(compiled(name, steps), PROGRAMS[name][1](steps)))
 
 
 @pytest.mark.parametrize("kind", DERIVATIVES)
 @pytest.mark.parametrize("name", ["final", "summed"])
-def test_derivative_terms_have_constant_nodes_per_step(name: str, kind: str, deep_recursion: Any) -> None:
+def test_derivative_terms_have_constant_nodes_per_step(name: str, kind: str) -> None:
     """The reverse pass needs the residuals in the opposite order to the one they are made in; parked in a
     cons-list, each is pushed and popped at a constant cost (it used to be re-carried through every level:
     quadratic). Forward mode's tangent pass reads them in the order they were made: the list is reversed once."""
@@ -313,7 +300,7 @@ def test_lstm_reverse_mode_terms_have_constant_nodes_per_step(kind: str) -> None
     assert abs((n40 - n20) - 2 * (n20 - n10)) <= 0.1 * 2 * (n20 - n10), (n10, n20, n40)
 
 
-def test_hvp_of_four_hundred_steps_is_quick(deep_recursion: Any) -> None:
+def test_hvp_of_four_hundred_steps_is_quick() -> None:
     """Forward mode over the gradient term. (Its environment nests a cons-list as deep as the residuals
     parked, ~400 here, and the lazy tangents recurse through it, deeper than ``headroom`` allows for a
     term of small depth when called under pytest's frames: the limit is raised, as for jvp above.)"""
