@@ -273,8 +273,12 @@ def _combined(buf: Any, v: Any, idx: tuple, ix: tuple, how: str) -> Any:
         buf[index] = v
     elif is_fancy(idx):
         UFUNCS[how].at(buf, index, v)  # every write counts, repeated or not
-    else:  # slices cannot repeat: one vectorised pass
-        buf[index] = UFUNCS[how](buf[index], v)
+    else:  # slices cannot repeat: one vectorised pass, in place where the index selects a view
+        view = buf[index]
+        if isinstance(view, np.ndarray):
+            UFUNCS[how](view, v, out=view)
+        else:  # every axis indexed by an integer: a single element
+            buf[index] = UFUNCS[how](view, v)
     return buf
 
 
