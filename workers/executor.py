@@ -218,15 +218,22 @@ class JobHandle:
             self._wait(timeout)
             if self._cancelled:
                 raise CancelledError(f"job {self.id} was cancelled")
-            while any(f.cancelled() for f in self.futures):
-                if self.relaunches or not any(f.cancelled() for f in self.scattered):
-                    raise ClusterError(f"job {self.id}: the cluster lost its tasks")
-                self.relaunches += 1
-                self._launch()
-                self._wait(None if timeout is None else max(0.0, timeout - (time.perf_counter() - self.started)))
-            t0 = time.perf_counter()
+            while True:
+                while any(f.cancelled() for f in self.futures):
+                    if self.relaunches or not any(f.cancelled() for f in self.scattered):
+                        raise ClusterError(f"job {self.id}: the cluster lost its tasks")
+                    self.relaunches += 1
+                    self._launch()
+                    self._wait(None if timeout is None else max(0.0, timeout - (time.perf_counter() - self.started)))
+                t0 = time.perf_counter()
+                try:
+                    fetched = self._fetch()
+                    break
+                except CancelledError:
+                    # the loss reached an output after the check above: its future says so now
+                    if self._cancelled or not any(f.cancelled() for f in self.futures):
+                        raise
             client = self.executor.client
-            fetched = self._fetch()
             value, derivative = self._assemble(fetched)
             wall = (self.finished - self.started) + (time.perf_counter() - t0)
             records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures
