@@ -390,13 +390,46 @@ def apply(fn: Any, args: tuple, kwargs: dict[str, Any], out: Callable[[], Any]) 
     """``fn(*args, **kwargs)`` now, or emitted when a Program is active (``out()`` gives its type then).
     On known values alone it runs now in either case (constant folding: e.g. a gradient's seed 1 scaled
     by the constants it meets), unless it allocates what later code writes into (``IMPURE``)."""
-    if _CURRENT.get() is None or (fn not in IMPURE and not _symbolic(args) and not _symbolic(kwargs.values())):
+    prog = _CURRENT.get()
+    if prog is None or (fn not in IMPURE and not _symbolic(args) and not _symbolic(kwargs.values())):
         return fn(*args, **kwargs)
-    return emit(fn, args, kwargs, out())
+    spec = out()
+    if fn not in IMPURE and not isinstance(spec, list) and _hoisted(prog, args) and _hoisted(prog, kwargs.values()):
+        folded = _folded(prog, fn, args, kwargs, spec)
+        if folded is not None:
+            return folded
+    return emit(fn, args, kwargs, spec)
 
 
 def _symbolic(values: Any) -> bool:
     return any(isinstance(v, Sym) or (isinstance(v, (tuple, list)) and _symbolic(v)) for v in values)
+
+
+def _hoisted(prog: Program, values: Any) -> bool:
+    """Whether every symbol among ``values`` names a constant of the program (a term's ``const``)."""
+    return all(v.name in prog.env if isinstance(v, Sym) else not isinstance(v, (tuple, list)) or _hoisted(prog, v)
+               for v in values)
+
+
+def _known(prog: Program, v: Any) -> Any:
+    if isinstance(v, Sym):
+        return prog.env[v.name]
+    return type(v)(_known(prog, c) for c in v) if isinstance(v, (tuple, list)) else v
+
+
+def _folded(prog: Program, fn: Any, args: tuple, kwargs: dict[str, Any], spec: Any) -> Sym | None:
+    """``fn`` on constants of the program, computed now and hoisted (a term's constant subterms: the zeros a
+    derivative term broadcasts, ``1 − c`` of a constant ``c``), read-only since every call shares it; None
+    when it fails (then it runs, and fails, where the error names its primitive) or is not one array."""
+    try:
+        with np.errstate(all="ignore"):
+            value = fn(*_known(prog, args), **{k: _known(prog, v) for k, v in kwargs.items()})
+    except Exception:
+        return None
+    if not isinstance(value, np.ndarray) or value.shape != tuple(spec[0]) or value.dtype != np.dtype(spec[1]):
+        return None
+    value.flags.writeable = False
+    return lift(value)
 
 
 def lift(value: Any) -> Any:
