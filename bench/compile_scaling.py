@@ -33,31 +33,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
-from typing import Any, Callable, NamedTuple  # noqa: E402
+from typing import Any, NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import catterms as ct  # noqa: E402
+from catterms.examples import recurrence  # noqa: E402
 from timing import best_time  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
 WIDTH = 7
 LOSSES = ("summed", "final")
-
-
-def program(steps: int, loss: str, xp: Any) -> Callable[[Any, Any], Any]:
-    """The unrolled recurrence, for the array module ``xp`` (numpy, traced by ``ct.compile``, or jax.numpy)."""
-    summed = loss == "summed"
-
-    def f(w: Any, xs: Any) -> Any:
-        h, tot = xs[0], 0.0
-        for t in range(steps):
-            h = xp.tanh(h * w + xs[t])
-            if summed:
-                tot = tot + xp.sum(h)
-        return tot if summed else xp.sum(h)
-
-    return f
 
 
 class Row(NamedTuple):
@@ -72,7 +58,7 @@ class Row(NamedTuple):
 
 def catterms_row(steps: int, loss: str, x: tuple, repeat: int, budget: float) -> tuple[float, int, float, Any]:
     """(compile + first gradient, term nodes, steady gradient, the gradient)."""
-    f = program(steps, loss, np)
+    f = recurrence(steps, loss == "summed")
     first = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -88,7 +74,7 @@ def jax_row(steps: int, loss: str, x: tuple, budget: float, want: Any) -> tuple[
     import jax
     import jax.numpy as jnp
 
-    vg = jax.jit(jax.value_and_grad(program(steps, loss, jnp), argnums=(0, 1)))
+    vg = jax.jit(jax.value_and_grad(recurrence(steps, loss == "summed", jnp), argnums=(0, 1)))
     t0 = time.perf_counter()
     _, grad = jax.block_until_ready(vg(*x))
     first = time.perf_counter() - t0

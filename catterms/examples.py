@@ -41,6 +41,22 @@ def rosenbrock(n: int, dtype: str = "float64", seed: int = 0) -> Example:
     return Example(compile(lambda x: _rosenbrock(x, cnp), Array((n,), dtype)), x, lambda x: _rosenbrock(x, np))
 
 
+def recurrence(steps: int, summed: bool, xp: Any = np) -> Callable[[Any, Any], Any]:
+    """``h ← tanh(h·w + xₜ)`` unrolled over ``steps`` rows of ``xs`` (``h`` starts at ``xs[0]``), for the array
+    module ``xp`` (plain numpy is traced through numpy's dispatch; jax.numpy for jax); the loss is the sum
+    over the steps of ``sum(h)``, or ``sum`` of the last ``h``: the program of the compile-scaling benchmark."""
+
+    def f(w: Any, xs: Any) -> Any:
+        h, tot = xs[0], 0.0
+        for t in range(steps):
+            h = xp.tanh(h * w + xs[t])
+            if summed:
+                tot = tot + xp.sum(h)
+        return tot if summed else xp.sum(h)
+
+    return f
+
+
 def _mlp(params: tuple, X: np.ndarray, y: np.ndarray, xp: Any) -> Any:
     """Mean squared error of a 2-layer tanh MLP; the residual is used twice, so it is shared."""
     W1, b1, W2, b2 = params

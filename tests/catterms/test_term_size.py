@@ -17,27 +17,13 @@ import pytest
 
 import catterms as ct
 import catterms.numpy as cnp
+from catterms.examples import recurrence
 from catterms.frontend.scopes import analyse
 from catterms.frontend.trace import trace
 from catterms.terms import Term
 
 RNG_SEED = 1234
 D = 4  # the state's width
-
-
-def recurrence(steps: int, summed: bool) -> Callable[..., Any]:
-    """``h ← tanh(h·w + xₜ)`` in plain numpy (traced through numpy's dispatch); the loss is the sum over the
-    steps of ``sum(h)``, or ``sum`` of the last ``h``."""
-
-    def f(w: Any, xs: Any) -> Any:
-        h, tot = xs[0], 0.0
-        for t in range(steps):
-            h = np.tanh(h * w + xs[t])
-            if summed:
-                tot = tot + np.sum(h)
-        return tot if summed else np.sum(h)
-
-    return f
 
 
 def lstm(steps: int, summed: bool = False) -> Callable[..., Any]:
