@@ -27,30 +27,39 @@ def _identity(x: Any) -> Any:
 
 def bind(rule: Rule, params: dict[str, Any]) -> Fn:
     """A primitive applied to its input: computed now, or emitted while generating code."""
-    impl, arity = rule.impl, rule.arity
+    impl = rule.impl
     held = staged(*params.values())  # a derivative's coefficient, while a derivative term is recorded
     if rule.lazy:
         return lambda x: (held or staged(x) or _Now).primitive(rule, params, x)
-    # a ufunc takes its parameters positionally (scale is np.multiply(x, s)), which lets generated
-    # code write it in place (catterms.buffers)
-    extra, kw = (tuple(params.values()), {}) if isinstance(impl, np.ufunc) else ((), params)
+    extra, kw = _convention(rule, params)
 
     def run(x: Any) -> Any:
         kind = held or staged(x)
         if kind is not None:
             return kind.primitive(rule, params, x)
-        args = (x if arity == 2 else (x,)) + extra
+        args = (x if rule.arity == 2 else (x,)) + extra
         return apply(impl, args, kw, lambda: out_spec(rule.type(sym_type(x), **params)))
 
     return run
 
 
+def _convention(rule: Rule, params: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """How ``rule.impl`` takes its parameters: positionally for a ufunc (scale is np.multiply(x, s), which
+    lets generated code write it in place, :mod:`catterms.buffers`), else by keyword."""
+    return (tuple(params.values()), {}) if isinstance(rule.impl, np.ufunc) else ((), params)
+
+
+def invoke(rule: Rule, params: dict[str, Any], x: Any) -> Any:
+    """``rule.impl`` run on ``x`` now, whatever ``x`` is (an array, a tuple of them, tracers): the table's
+    calling convention, as :func:`bind` uses it."""
+    extra, kw = _convention(rule, params)
+    return rule.impl(*((x if rule.arity == 2 else (x,)) + extra), **kw)
+
+
 class _Now:
     """A lazy rule (``scatter``, ``pow``) on values that are not staged: its ``impl`` runs now."""
 
-    @staticmethod
-    def primitive(rule: Rule, params: dict[str, Any], x: Any) -> Any:
-        return rule.impl(x, **params)
+    primitive = staticmethod(invoke)
 
 
 def summed(xs: Sequence[Any]) -> Any:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import TermTypeError, TraceAttributeError, TraceError
 from ..codegen import Staged, staged
-from ..evaluate import bind
+from ..evaluate import bind, invoke
 from ..prims import TABLE, Rule
 from ..types import Array, widened
 from .graph import Graph, Node
@@ -91,11 +91,7 @@ class Tracer(Staged):
                 pass  # a parameter that only derivatives give (scale by a constant array): its numpy code
             else:
                 return apply(rule.name, operands, **params)
-        if rule.arity == 0 or rule.lazy:
-            return rule.impl(x, **params)
-        if isinstance(rule.impl, np.ufunc):
-            return rule.impl(*operands, *params.values())
-        return rule.impl(*operands, **params)
+        return invoke(rule, params, x)
 
     @classmethod
     def accumulate(cls, buf: Any, index: Any, part: Any) -> Any:

@@ -37,7 +37,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..codegen import staged
 from ..errors import TermTypeError, WireFormatError
 from ..types import Array, Type, show
 
@@ -97,11 +96,9 @@ def applied(name: str, x: Any, **params: Any) -> Any:
     """The primitive ``name`` on ``x`` (an array, or the tuple an ``arity`` 0 or 2 rule takes), called from
     another rule's code: its ``impl`` computes on values; on staged values (a derivative term being
     recorded) it is recorded as itself, so the term stays in the public vocabulary."""
-    rule = TABLE[name]
-    kind = staged(x, *params.values())
-    if kind is not None:
-        return kind.primitive(rule, params, x)
-    return rule.impl(*x, **params) if rule.arity == 2 else rule.impl(x, **params)
+    from ..evaluate import bind  # evaluation is built on this table
+
+    return bind(TABLE[name], params)(x)
 
 
 def no_derivative(lin: Any, x: Any, y: Any, **params: Any) -> Any:
