@@ -249,16 +249,12 @@ def _flat_leaves(value: Any, t: Type, batched: bool = False) -> list[Any]:
 
 
 def _basis(t: Type) -> list[tuple[int, Any]]:
-    """The standard basis of an object's tangent space: (leaf, vector); parts without a tangent are
-    ``None`` in every vector and have no basis vectors."""
+    """The standard basis of an object's tangent space, one vector at a time: (leaf, vector); parts without
+    a tangent are ``None`` in every vector and have no basis vectors."""
     ls = leaves(t)
-    out = []
-    for li, leaf in enumerate(ls):
-        for k in range(leaf.size if leaf.differentiable else 0):
-            vals = [np.zeros(a.shape, a.dtype) if a.differentiable else None for a in ls]
-            vals[li].flat[k] = 1
-            out.append((li, _unflatten(t, vals)))
-    return out
+    rows = _basis_rows(ls, 0, sum(a.size for a in ls if a.differentiable))
+    owner = [li for li, leaf in enumerate(ls) if leaf.differentiable for _ in range(leaf.size)]
+    return [(li, _unflatten(t, [None if r is None else r[j] for r in rows])) for j, li in enumerate(owner)]
 
 
 #: Elements of batched tangent values one pass may hold (summed over the program's tangent-side values,
