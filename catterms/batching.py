@@ -46,7 +46,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .buffers import Line
-from .codegen import Program, Sym
+from .codegen import Program, Sym, flat
 from .errors import TermTypeError
 from .prims import TABLE
 from .prims.indexing import resolve
@@ -668,13 +668,9 @@ class Batcher:
         return f"{prog.const(_spread, 'f')}({prog.literal(v, [])}, B)"
 
 
-def _leaves(v: Any) -> list[Any]:
-    return [s for c in v for s in _leaves(c)] if isinstance(v, tuple) else [v]
-
-
 def compile(prog: Program, params: list[Any], result: tuple, mode: str) -> Callable[..., Any]:
     """The batched program: ``params`` are ``[x, tangent]`` symbols, ``result`` is ``(y, tangent out)``."""
-    tangents = [s for s in _leaves(params[1]) if type(s) is Sym and s.dtype.kind == "f"]
+    tangents = [s for s in flat(params[1]) if type(s) is Sym and s.dtype.kind == "f"]
     if not tangents:
         side = "input" if mode.startswith("jvp") else "output"
         raise TermTypeError(f"{mode}: the {side} has no float part, so there is no tangent to batch")

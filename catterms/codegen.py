@@ -266,6 +266,11 @@ def _pattern(p: Any) -> str:
     return f"({inner}{',' if len(p) == 1 else ''})"
 
 
+def flat(v: Any) -> list[Any]:
+    """The leaves of a (nested) tuple of values, left to right."""
+    return [s for c in v for s in flat(c)] if isinstance(v, tuple) else [v]
+
+
 def sym_type(v: Any) -> Any:
     """The catterms object of a symbolic (or real) value."""
     if isinstance(v, tuple):

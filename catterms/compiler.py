@@ -28,7 +28,7 @@ import numpy as np
 from . import batching
 from .ad import FORWARD, REVERSE
 from .category import gc_paused, headroom, interpreted
-from .codegen import Program, Sym, generating
+from .codegen import Program, flat, generating
 from .evaluate import EVAL
 from .terms import Term
 from .typecheck import infer
@@ -102,11 +102,7 @@ def split(term: Term, dom: Type) -> Split:
         dx = materialize(d(tangent(dy, cod)), dom)
     uses: list[str] = []
     prog.literal(dx, uses)
-    residuals = tuple(prog.residuals(mark, uses, {s.name for s in _leaves(dy)}))
+    residuals = tuple(prog.residuals(mark, uses, {s.name for s in flat(dy)}))
     forward = prog.function([x], (y, residuals), "forward")
     backward = prog.function([residuals, dy], dx, "backward", start=mark)
     return Split(forward, backward, sum(r.size * r.dtype.itemsize for r in residuals))
-
-
-def _leaves(v: Any) -> list[Sym]:
-    return [v] if isinstance(v, Sym) else [s for c in v for s in _leaves(c)]
