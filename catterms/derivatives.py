@@ -78,19 +78,19 @@ def vjp_term(term: Term, dom: Any) -> Term:
 
 def value_and_grad_term(term: Term, dom: Any) -> Term:
     """``x ↦ (f x, ∇f x)`` as a term of type ``a → b × a``, for a term with a float scalar output."""
-    return derivative(_scalar(term, dom, "value_and_grad_term"), spec(dom), "grad")
+    return derivative(term, _scalar(term, dom, "value_and_grad_term"), "grad")
 
 
 def grad_term(term: Term, dom: Any) -> Term:
     """``x ↦ ∇f x`` as a term of type ``a → a``, for a term with a float scalar output."""
-    return derivative(_scalar(term, dom, "grad_term"), spec(dom), "grad", "derivative")
+    return derivative(term, _scalar(term, dom, "grad_term"), "grad", "derivative")
 
 
 def hvp_term(term: Term, dom: Any) -> Term:
     """``(x, v) ↦ (∇f x, ∇²f x · v)``, forward mode over the gradient term, for a term with a float scalar
     output: a Hessian-vector product as an ordinary term (what an ``hvp`` job on a cluster runs)."""
-    t = spec(dom)
-    return derivative(derivative(_scalar(term, t, "hvp_term"), t, "grad", "derivative"), t, "jvp")
+    t = _scalar(term, dom, "hvp_term")
+    return derivative(derivative(term, t, "grad", "derivative"), t, "jvp")
 
 
 def nones(value: Any, ty: Type) -> Any:
@@ -106,9 +106,10 @@ def _term(term: Any, what: str) -> Term:
     return term
 
 
-def _scalar(term: Any, dom: Any, what: str) -> Term:
+def _scalar(term: Any, dom: Any, what: str) -> Type:
+    """``dom`` as a type, once ``term`` is checked to have a float scalar output on it."""
     from .api import require_scalar
 
     t = spec(dom)
     require_scalar(infer(_term(term, what), t), t)
-    return term
+    return t

@@ -47,11 +47,11 @@ from .bodies import term_bytes
 from .estimate import Rates, measure_rates
 from .graph import build_graph, term_uses
 from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
+from .report import Result, report
+from .wires import INPUT, Ref, leaves, pick
 
 #: What a job computes: the planner's modes, and ``hvp`` (a value job of the Hessian-vector-product term).
 JOB_MODES = MODES + ("hvp",)
-from .report import Result, report
-from .wires import INPUT, Ref, leaves, pick
 
 #: Task keys end in ``-{job}-{step}``; job ids start with this, so the plugin ignores other work.
 JOB_PREFIX = "ct"

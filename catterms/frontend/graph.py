@@ -90,8 +90,10 @@ class Graph:
     def constant(self, value: np.ndarray) -> Node:
         """An operand that is not traced: a constant, or for an array of one repeated value (the zeros a
         derivative pads with) that value broadcast, so a term does not carry a large array of one number."""
-        if value.size > 1 and value.ndim and not np.any(value.reshape(-1) != value.reshape(-1)[0]):
-            scalar = self.const(np.array(value.reshape(-1)[0]))
+        every = value.reshape(-1)
+        # the ends first: a data array (most constants) is told apart without a pass over it
+        if every.size > 1 and value.ndim and every[0] == every[-1] and not np.any(every != every[0]):
+            scalar = self.const(np.array(every[0]))
             return self.prim("broadcast_to", (("shape", value.shape),), (scalar,))
         return self.const(value)
 
