@@ -32,7 +32,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import tracemalloc  # noqa: E402
 import types  # noqa: E402
 from typing import Any, Callable  # noqa: E402
@@ -41,7 +40,7 @@ import numpy as np  # noqa: E402
 
 import catterms as ct  # noqa: E402
 from catterms.examples import gaussian_loglik, gmm_objective, mlp_loss, rosenbrock, softmax_cross_entropy  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import best_time, machine  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
 
@@ -184,8 +183,7 @@ def main() -> None:
     tuned = False if args.no_tune else tune_allocator()
     budget = 0.3 if args.quick else 1.0
     found = anchors()
-    print(f"# catterms AD cost ratios — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, numpy {np.__version__}, allocator tuned: {tuned}")
+    print(f"# catterms AD cost ratios — {machine()}, allocator tuned: {tuned}")
     head = (f"{'case':<26}{'f':>11}{'eval/f':>8}{'rev/f':>8}{'jvp/f':>8}{'fwd grad/f':>12}{'gterm/rev':>10}"
             f"{'hvp/rev':>9}{'mem':>7}")
     print(head + "".join(f"{name + '/f':>12}" for name in found))

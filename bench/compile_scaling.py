@@ -31,7 +31,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from typing import Any, NamedTuple  # noqa: E402
 
@@ -39,7 +38,7 @@ import numpy as np  # noqa: E402
 
 import catterms as ct  # noqa: E402
 from catterms.examples import recurrence  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import best_time, machine  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
 WIDTH = 7
@@ -107,9 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     tuned = False if args.no_tune else tune_allocator()
     jax_version = have_jax()
-    print(f"# catterms compile scaling — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"jax {jax_version or 'not installed'}, allocator tuned: {tuned}")
+    print(f"# catterms compile scaling — {machine()}, jax {jax_version or 'not installed'}, allocator tuned: {tuned}")
     print(f"# program: h ← tanh(h·w + x[t]) on R^{WIDTH}, unrolled; loss summed over the steps, or of the final "
           "state; gradient with respect to (w, xs)")
     head = (f"{'steps':>7} {'loss':<7}{'nodes':>9}{'nodes/step':>11}{'compile+1st':>13}{'µs/step':>9}"

@@ -34,7 +34,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
@@ -45,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import catterms as ct  # noqa: E402
 import catterms.numpy as cnp  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import best_time, machine  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
 
@@ -125,8 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     tuned = False if args.no_tune else tune_allocator()
     budget = 0.2 if args.quick else 1.0
-    print(f"# catterms batched Jacobians — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, numpy {np.__version__}, allocator tuned: {tuned}")
+    print(f"# catterms batched Jacobians — {machine()}, allocator tuned: {tuned}")
     head = (f"{'case':>5} {'in':>3} {'out':>3} {'jvp µs':>8} {'fwd µs':>8} {'rev µs':>8} {'loop fwd':>9} "
             f"{'loop rev':>9} {'fwd/jvp':>8} {'rev/jvp':>8} {'loop/fwd':>9} {'loop/rev':>9} "
             f"{'jax fwd/jvp':>12} {'jax rev/jvp':>12}")

@@ -3,8 +3,12 @@ can be divided (the machines are shared and noisy)."""
 
 from __future__ import annotations
 
+import os
+import platform
 import time
 from typing import Any, Callable
+
+import numpy as np
 
 
 def best_time(fn: Callable[[], Any], budget: float) -> float:
@@ -21,3 +25,9 @@ def best_time(fn: Callable[[], Any], budget: float) -> float:
             fn()
         best = min(best, (time.perf_counter() - t0) / calls)
     return best
+
+
+def machine() -> str:
+    """The machine a run reports: processor, cores, Python and numpy versions."""
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+            f"numpy {np.__version__}")
