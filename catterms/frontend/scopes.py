@@ -7,6 +7,11 @@ operands, and the values bound just there. The rules (DESIGN.md idea 5):
   It is bound at its **immediate dominator**, the innermost node that every path from the result to it
   passes through — the innermost point covering all of its uses. A value private to one branch is
   therefore bound inside that branch, and independent branches stay independent.
+* A tuple nested in the result is packaging, not a computation: what it would bind is bound at the
+  result's scope. Bound at the tuple, it would make the tuple a scope of its own, ready only as a whole:
+  in a reverse pass the gradient of a weight read at every step (one part of the tuple of the input's
+  cotangents) would wait, with every step's cotangent, for the end, instead of floating into the pass's
+  levels as a running total.
 * Every other computed node has one use and is written inline, inside its user. The private nodes
   reached from a scope's operands through private nodes are its *region*; a private node that binds values
   of its own is the scope of its own region (and floats, below, only as a whole).
@@ -270,7 +275,11 @@ class _Analyser:
                 for a in v.args:
                     users[a].append(v)
         self.shared = {v for v in nodes if v.computed and len(users[v]) > 1}
-        self.idom = _dominators(nodes, users)
+        self.idom = idom = _dominators(nodes, users)
+        for v, d in idom.items():  # a nested tuple of the result binds nothing (module docstring)
+            while d.kind == "tuple" and d is not root:
+                d = idom[d]
+            idom[v] = d
         self.bound_at: dict[Node, list[Node]] = {}  # the shared values bound at each scope
         for v in nodes:
             if v in self.shared:

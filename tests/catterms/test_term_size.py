@@ -278,8 +278,6 @@ def test_lstm_forward_mode_term_has_constant_nodes_per_step() -> None:
     assert abs((n40 - n20) - 2 * (n20 - n10)) <= 0.1 * 2 * (n20 - n10), (n10, n20, n40)
 
 
-@pytest.mark.xfail(strict=True, reason="open: the LSTM's reverse pass still reads some parked residuals out of "
-                   "order (extraction below the head), so its terms grow faster than linearly")
 @pytest.mark.parametrize("kind", ["value_and_grad_term", "vjp_term"])
 def test_lstm_reverse_mode_terms_have_constant_nodes_per_step(kind: str) -> None:
     n10, n20, n40 = (derivative_nodes("lstm", kind, T) for T in (10, 20, 40))
