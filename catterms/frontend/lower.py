@@ -45,18 +45,24 @@ from .scopes import Analysis, analyse
 Tree = Union[Node, tuple]
 
 
-class Layout:
-    """The environment's shape: a variable, or a tuple of layouts; ``paths`` locates every variable.
+Cells = Union[tuple, None]  # a parked list, head first, as linked cells ``(variable, rest)``
 
-    ``stack`` lists the *parked* variables, head first, when the environment ends in a cons-list
-    ``(p₁, (p₂, … (pₘ₋₁, pₘ)))`` at ``spath`` (see :class:`_Parking`); it is empty otherwise.
+
+class Layout:
+    """The environment's shape: a variable, or a tuple of layouts; ``paths`` locates its variables.
+
+    An environment may end in a cons-list of *parked* variables ``(p₁, (p₂, … (pₘ₋₁, pₘ)))`` at
+    ``spath`` (see :func:`_park`). ``cells`` is that list, head first, as linked cells ``(p, rest)``
+    that the layouts of consecutive levels share, ``size`` its length, and ``paths`` then covers only the
+    other, *active* variables: a level that pushes or pops k variables costs O(k), not O(m).
     """
 
-    __slots__ = ("paths", "depth", "stack", "spath")
+    __slots__ = ("paths", "depth", "cells", "size", "spath", "_depths")
 
-    def __init__(self, paths: dict[Node, tuple[tuple[int, int], ...]], depth: int,
-                 stack: tuple[Node, ...] = (), spath: tuple[tuple[int, int], ...] = ()) -> None:
-        self.paths, self.depth, self.stack, self.spath = paths, depth, stack, spath
+    def __init__(self, paths: dict[Node, tuple[tuple[int, int], ...]], depth: int, cells: Cells = None,
+                 size: int = 0, spath: tuple[tuple[int, int], ...] = ()) -> None:
+        self.paths, self.depth, self.cells, self.size, self.spath = paths, depth, cells, size, spath
+        self._depths: dict[Node, int] | None = None
 
     @classmethod
     def of(cls, tree: Tree) -> Layout:
@@ -82,32 +88,49 @@ class Layout:
         return cls({v: ((i, n),) for i, v in enumerate(variables)}, 1)
 
     @classmethod
-    def parked(cls, active: list[Node], stack: tuple[Node, ...]) -> Layout:
+    def parked(cls, active: list[Node], cells: Cells, size: int) -> Layout:
         """``(a₁, …, aₖ, (p₁, (p₂, … pₘ)))``, or the cons-list alone when nothing is active."""
-        if not stack:
+        if not size:
             return cls.flat(active)
         k = len(active)
         base = ((k, k + 1),) if k else ()
-        paths = {a: ((i, k + 1),) for i, a in enumerate(active)}
-        last = len(stack) - 1
-        for i, p in enumerate(stack):
-            paths[p] = base + ((1, 2),) * i + (((0, 2),) if i < last else ())
-        return cls(paths, len(base) + len(stack), stack, base)
+        return cls({a: ((i, k + 1),) for i, a in enumerate(active)}, len(base) + size, cells, size, base)
+
+    def active(self) -> Layout:
+        """The same environment, its parked list left unread (for a scope that reads nothing parked)."""
+        return Layout(self.paths, max(map(len, self.paths.values()), default=0))
 
     def extended(self, new: list[Node]) -> Layout:
         """``(self, new₁, …, newₖ)``: the environment that ``id △ new₁ △ … △ newₖ`` builds."""
         n = 1 + len(new)
         paths = {v: ((0, n),) + p for v, p in self.paths.items()}
         paths.update({v: ((1 + i, n),) for i, v in enumerate(new)})
-        return Layout(paths, self.depth + 1, self.stack, ((0, n),) + self.spath if self.stack else ())
+        return Layout(paths, self.depth + 1)
 
     @property
     def variables(self) -> list[Node]:
         return list(self.paths)
 
+    def parked_list(self) -> list[Node]:
+        """The parked variables, head first."""
+        out, cell = [], self.cells
+        while cell is not None:
+            out.append(cell[0])
+            cell = cell[1]
+        return out
+
     def access(self, v: Node) -> Term:
         """The projection chain that reads ``v``."""
-        return compose(*(proj(i, n) for i, n in reversed(self.paths[v])))
+        path = self.paths.get(v)
+        if path is None:  # parked: found by a walk of the list, once per layout that reads one in place
+            if self._depths is None:
+                self._depths = {p: i for i, p in enumerate(self.parked_list())}
+            return self.at(self._depths[v])
+        return compose(*(proj(i, n) for i, n in reversed(path)))
+
+    def at(self, i: int) -> Term:
+        """The projection chain that reads the ``i``-th parked variable."""
+        return compose(*(proj(a, n) for a, n in reversed(self.spath + ((1, 2),) * i + ((0, 2),) * (i < self.size - 1))))
 
     def tail(self, i: int) -> Term:
         """The projection chain that reads the cons-list from its ``i``-th cell on."""
@@ -164,21 +187,26 @@ def _fork(parts: list[Chain], kinds: list[str]) -> Chain:
 PARK_AFTER = 3  # a variable that no level of the next PARK_AFTER reads is parked (see _park)
 
 
-def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[tuple[int, int]], Chain | None] | None:
+Recipe = tuple[list[Node], list[bool], dict[Node, int]]  # a parking binder's: see _park
+
+
+def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[Recipe], Chain | None] | None:
     """The layouts of a scope that parks its long-lived variables, and per level the binder's recipe
-    ``(pushes, reused)``; ``None`` when it parks nothing (and inherits no parked list): the flat plan.
+    ``(pushed, kept, back)``; ``None`` when it parks nothing (and inherits no parked list): the flat plan.
 
     Once level ``j`` is bound, a variable still live that none of levels ``j+1 … j+PARK_AFTER`` reads is
     pushed onto the cons-list, soonest next use first, unless the body is that close; a parked variable
     comes back among the active ones when one of those levels reads it. A binder re-carries the active
-    variables, pushes the new parked ones (a pair each), and passes on the part of the old list it keeps
-    (``exr``s from its head); when a variable leaves the list from below its head, the cells above it are
-    rebuilt, at the cost of its depth. Lifetimes nested as in a reverse pass (the residual bound last is
-    needed first) always leave from the head: each level costs O(its own values + active variables).
-    The body reads what stays parked where it lies, and a scope nested in it takes the list over.
+    variables, pushes the new parked ones (a pair each), and passes on the list below the cells it walks:
+    from the head down to the deepest variable coming back, and on through dead variables (``kept`` says
+    which of the walked cells stay; ``back`` the depth each returning variable had). A variable leaving
+    from below the head costs its depth; lifetimes nested as in a reverse pass (the residual bound last
+    is needed first) always leave from the head: each level costs O(its own values + active variables),
+    in the term and in the work here. The body reads what stays parked where it lies, and a scope nested
+    in it takes the list over.
     """
     m, reads = len(scope.levels), scope.reads
-    if not entry.stack and m <= PARK_AFTER:
+    if not entry.size and m <= PARK_AFTER:
         return None
     uses: dict[Node, list[int]] = {}
     for j, r in enumerate(reads):
@@ -190,37 +218,50 @@ def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[tuple[int, int]
         k = bisect_left(u, i)
         return u[k] if k < len(u) else m
 
-    stack = entry.stack
-    parked = set(stack)
-    active = [x for x in entry.paths if x not in parked]
     prelude = None
-    if len(stack) > PARK_AFTER:  # read bottom first (a tangent pass after its primal): reversed, once
-        nu = [next_use(p, 0) for p in stack]
+    if entry.size > PARK_AFTER:  # read bottom first (a tangent pass after its primal): reversed, once
+        nu = [next_use(p, 0) for p in entry.parked_list()]
         down = sum(a > b for a, b in zip(nu, nu[1:]))
         if down > PARK_AFTER and down > sum(a < b for a, b in zip(nu, nu[1:])):
             prelude, entry = _reversal(entry)
-            stack = entry.stack
+    active, cells, size = list(entry.paths), entry.cells, entry.size
+    parked = set(entry.parked_list())
     layouts, recipes, pushed = [entry], [], False
     for j in range(m):
-        i, live = j + 1, scope.live[j]
+        i = j + 1
         soon = set().union(*reads[i:i + PARK_AFTER])
         far = i + PARK_AFTER <= m
         stay: list[Node] = []
         push: list[Node] = []
-        for x in [x for x in active if x in live] + scope.levels[j]:
+        for x in [x for x in active if scope.live(x, j)] + scope.levels[j]:
             (push if far and x not in soon else stay).append(x)
-        keep = [p in live and p not in soon for p in stack]
-        back = [p for p in stack if p in live and p in soon]
-        reused = len(stack)
-        while reused and keep[reused - 1]:
-            reused -= 1
+        wanted = sum(1 for x in soon if x in parked)
+        kept: list[bool] = []
+        back: dict[Node, int] = {}
+        top: list[Node] = []
+        while cells is not None and (len(back) < wanted or not scope.live(cells[0], j)):
+            x, cells = cells
+            keep = scope.live(x, j) and x not in soon
+            if x in soon:
+                back[x] = len(kept)
+            kept.append(keep)
+            if keep:
+                top.append(x)
+            else:
+                parked.discard(x)
+        size -= len(kept) - len(top)
+        for x in reversed(top):
+            cells = (x, cells)
         push.sort(key=lambda x: (next_use(x, i), -x.index))
+        for x in reversed(push):
+            cells = (x, cells)
+        parked.update(push)
+        size += len(push)
         pushed = pushed or bool(push)
-        stack = tuple(push) + tuple(p for p, k in zip(stack[:reused], keep) if k) + stack[reused:]
-        active = stay + back
-        layouts.append(Layout.parked(active, stack))
-        recipes.append((len(push), reused))
-    if not pushed and not entry.stack:
+        active = stay + list(back)
+        layouts.append(Layout.parked(active, cells, size))
+        recipes.append((push, kept, back))
+    if not pushed and not entry.size:
         return None
     return layouts, recipes, prelude
 
@@ -229,47 +270,52 @@ def _reversal(entry: Layout) -> tuple[Chain, Layout]:
     """Stages that reverse the parked list, one cell each: ``(E, acc, (p, rest)) ↦ (E, (p, acc), rest)``
     with ``E`` the whole old environment (which still holds the active variables); and the layout after."""
     ex = lambda i, n=3: proj(i, n)  # noqa: E731
-    old, m = entry.stack, len(entry.stack)
+    old = entry.parked_list()
     P = entry.tail(0)
     stages = Chain((fork(identity, compose(proj(0, 2), P), compose(proj(1, 2), P)),))
-    for _ in range(m - 2):
+    for _ in range(len(old) - 2):
         stages.append(fork(ex(0), fork(compose(proj(0, 2), ex(2)), ex(1)), compose(proj(1, 2), ex(2))))
     stages.append(fork(ex(0), fork(ex(2), ex(1))))
-    parked = set(old)
-    active = [x for x in entry.paths if x not in parked]
-    paths = {a: ((0, 2),) + entry.paths[a] for a in active}
-    stack = tuple(reversed(old))
-    for i, p in enumerate(stack):
-        paths[p] = ((1, 2),) + ((1, 2),) * i + (((0, 2),) if i < m - 1 else ())
-    return stages, Layout(paths, max((len(p) for p in paths.values()), default=0), stack, ((1, 2),))
+    paths = {a: ((0, 2),) + p for a, p in entry.paths.items()}
+    cells: Cells = None
+    for p in old:
+        cells = (p, cells)
+    return stages, Layout(paths, max(entry.depth + 1, 1 + len(old)), cells, len(old), ((1, 2),))
 
 
-def _parking_binder(before: Layout, after: Layout, made: dict[Node, Chain], pushes: int, reused: int) -> Chain:
+def _parking_binder(before: Layout, after: Layout, made: dict[Node, Chain], pushed: list[Node],
+                    kept: list[bool], back: dict[Node, int]) -> Chain:
     """The binder from ``before`` to ``after`` in a scope that parks (see :func:`_park`)."""
 
     def part(x: Node) -> Chain:
-        return made[x] if x in made else _stages(before.access(x))
+        if x in made:
+            return made[x]
+        return _stages(before.at(back[x]) if x in back else before.access(x))
 
-    k = len(after.paths) - len(after.stack)
-    parts = [part(x) for x in list(after.paths)[:k]]
-    if after.stack:
-        old, keep = before.stack, set(after.stack)
-        term: Term | None = identity if reused < len(old) else None
+    parts = [part(x) for x in after.paths]
+    if after.size:
+        walked = len(kept)
+        term: Term | None = identity if walked < before.size else None  # the list below the walked cells
         drop = 0
-        for i in reversed(range(reused)):
-            if i == len(old) - 1:
-                term = identity if old[i] in keep else None
-            elif old[i] in keep:
+        for i in reversed(range(walked)):
+            if i == before.size - 1:
+                term = identity if kept[i] else None
+            elif kept[i]:
                 rest = () if term is None else (compose(term, *(proj(1, 2) for _ in range(drop + 1))),)
                 term, drop = (fork(proj(0, 2), *rest) if rest else proj(0, 2)), 0
             elif term is not None:
                 drop += 1
         rest_term = None if term is None else compose(term, *(proj(1, 2) for _ in range(drop)), before.tail(0))
-        new = after.stack[:pushes]
-        for x in reversed(new):
+        for x in reversed(pushed):
             rest_term = _term(part(x)) if rest_term is None else fork(_term(part(x)), rest_term)
         parts.append(Chain((rest_term,)))
     return parts[0] if len(parts) == 1 else Chain((fork(*map(_term, parts)),))
+
+
+def _reads_parked(scope: Any, layout: Layout) -> bool:
+    """Whether ``scope`` reads a variable that ``layout`` holds parked."""
+    bound = {s for level in scope.levels for s in level}
+    return any(x not in layout.paths and x not in bound for x in scope.last)
 
 
 class _Emitter:
@@ -280,8 +326,8 @@ class _Emitter:
         self.layouts: dict[Node, list[Layout]] = {}
         self.extends: dict[Node, list[bool]] = {}
         self.chains: dict[Node, Chain] = {}
-        self.recipes: dict[Node, list[tuple[int, int]]] = {}
-        self.preludes: dict[Node, Chain] = {}  # stages that reverse an inherited parked list  # per parking scope: (pushes, reused) per level
+        self.recipes: dict[Node, list[Recipe]] = {}  # per parking scope, its binders' (see _park)
+        self.preludes: dict[Node, Chain] = {}  # stages that reverse an inherited parked list
         self._plan(inputs)
 
     def _plan(self, inputs: Layout) -> None:
@@ -289,6 +335,8 @@ class _Emitter:
         for v in reversed(self.an.order):
             scope = self.an.scopes[v]
             layout = env.pop(v)
+            if layout.size and scope.levels and not _reads_parked(scope, layout):
+                layout = layout.active()  # its first binder drops the list, unread
             parked = _park(scope, layout) if scope.levels else None
             if parked is not None:
                 layouts, self.recipes[v], prelude = parked
@@ -300,10 +348,10 @@ class _Emitter:
                 layout, extends = layouts[-1], [False] * len(scope.levels)
             else:
                 layouts, extends = [layout], []
-                for level, live in zip(scope.levels, scope.live):
+                for j, level in enumerate(scope.levels):
                     for s in level:
                         env[s] = layout
-                    kept = [x for x in layout.variables if x in live]
+                    kept = [x for x in layout.variables if scope.live(x, j)]
                     extend = bool(kept) and len(kept) == len(layout.paths) and layout.depth <= 1
                     layout = layout.extended(level) if extend else Layout.flat(kept + level)
                     layouts.append(layout)

@@ -58,8 +58,12 @@ class Scope:
 
     args: list[Node]  # the operands; for an n-ary sum, the flattened chain
     levels: list[list[Node]]  # the values bound here (shared and floated), level by level
-    live: list[set[Node]]  # live[j]: the variables still needed once level j is bound
+    last: dict[Node, int]  # the last level that reads each variable (len(levels) for the body)
     reads: list[set[Node]] | None = None  # reads[j]: the variables the values of level j read
+
+    def live(self, x: Node, j: int) -> bool:
+        """Whether ``x`` is still needed once level ``j`` is bound."""
+        return self.last.get(x, -1) > j
 
 
 @dataclass
@@ -375,19 +379,22 @@ class _Analyser:
         lets = self.bound_at.get(v, []) + self.floated_at.get(v, [])
         if not lets:
             free[v] = need
-            self.scopes[v] = Scope(args, [], [])
+            self.scopes[v] = Scope(args, [], {})
             return
         levels: list[list[Node]] = [[] for _ in range(1 + max(self.level[s] for s in lets))]
         for s in sorted(lets, key=lambda s: s.index):
             levels[self.level[s]].append(s)
-        live: list[set[Node]] = [set()] * len(levels)
-        reads: list[set[Node]] = [set()] * len(levels)
+        # last uses, not live sets per level: a reverse pass keeps O(n) residuals live over O(n) levels
+        last = dict.fromkeys(need, len(levels))
+        reads = [set().union(*(free[s] for s in level)) for level in levels]
         for j in reversed(range(len(levels))):
-            live[j] = need
-            reads[j] = set().union(*(free[s] for s in levels[j]))
-            need = need.difference(levels[j]) | reads[j]
+            for x in reads[j]:
+                last.setdefault(x, j)
+            need |= reads[j]
+        for level in levels:
+            need.difference_update(level)
         free[v] = need
-        self.scopes[v] = Scope(args, levels, live, reads)
+        self.scopes[v] = Scope(args, levels, last, reads)
 
 
 def analyse(root: Node) -> Analysis:
