@@ -136,6 +136,11 @@ def postorder(term: Term) -> tuple[list[Term], list[Location]]:
 
     Every interpretation of a term walks it in this order, so the walk is done once per term and shared:
     a job type-checks, plans and compiles the same term."""
+    with gc_paused():
+        return _postorder(term)
+
+
+def _postorder(term: Term) -> tuple[list[Term], list[Location]]:
     nodes: list[Term] = []
     where: list[Location] = []
     seen: set[int] = set()
@@ -244,11 +249,6 @@ def interpret(term: Term, cat: Category[M]) -> M:
 def folded(term: Term, cat: Category[M]) -> Fold[M]:
     """:func:`fold`, cached per (term, instance): terms are immutable and hash in O(1)."""
     return fold(term, cat)
-
-
-def interpreted(term: Term, cat: Category[M]) -> M:
-    """:func:`interpret`, cached per (term, instance)."""
-    return folded(term, cat).morphism
 
 
 def headroom(term: Term) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import batching
 from .ad import FORWARD, REVERSE
-from .category import gc_paused, headroom, interpreted
+from .category import gc_paused, headroom, interpret
 from .codegen import Program, flat, generating
 from .evaluate import EVAL
 from .terms import Term
@@ -59,11 +59,11 @@ def interpretation(term: Term, dom: Type, cod: Type, mode: Mode, args: tuple) ->
     symbols of generated code, or the tracers of a term being recorded (a derivative term)."""
     x = args[0]
     if mode == "value":
-        return interpreted(term, EVAL)(x)
+        return interpret(term, EVAL)(x)
     if mode == "jvp":
-        y, d = interpreted(term, FORWARD)(x)
+        y, d = interpret(term, FORWARD)(x)
         return y, materialize(d(tangent(args[1], dom)), cod)
-    y, d = interpreted(term, REVERSE)(x)
+    y, d = interpret(term, REVERSE)(x)
     if mode == "grad":
         # a known 1, not a placeholder: what the backward pass does to it folds when it is generated
         return y, materialize(d(np.ones((), cod.dtype)), dom)
@@ -78,9 +78,14 @@ def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
     mode it batches, at these (unbatched) types, and rewrites its tangent side (:mod:`catterms.batching`)."""
     cod = infer(term, dom)
     headroom(term)
+    with gc_paused():  # the collector resumes once the lines and symbols are freed: it never scans them
+        return _generated(term, dom, cod, mode)
+
+
+def _generated(term: Term, dom: Type, cod: Type, mode: Mode) -> Callable[..., Any]:
     prog = Program()
     base = BATCHED.get(mode, mode)
-    with generating(prog), gc_paused():
+    with generating(prog):
         args = [prog.inputs(t, p) for t, p in zip(signature(dom, cod, base), "xt" if base == "jvp" else "xc")]
         result = interpretation(term, dom, cod, base, tuple(args))
         if mode in BATCHED:
@@ -93,10 +98,15 @@ def split(term: Term, dom: Type) -> Split:
     """Reverse mode as a forward half that returns its residuals and a backward half that consumes them."""
     cod = infer(term, dom)
     headroom(term)
+    with gc_paused():
+        return _halves(term, dom, cod)
+
+
+def _halves(term: Term, dom: Type, cod: Type) -> Split:
     prog = Program()
-    with generating(prog), gc_paused():
+    with generating(prog):
         x = prog.inputs(dom)
-        y, d = interpreted(term, REVERSE)(x)
+        y, d = interpret(term, REVERSE)(x)
         mark = len(prog.lines)
         dy = prog.inputs(cod, "c")
         dx = materialize(d(tangent(dy, cod)), dom)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from .category import Category, Fold, Location, folded, gc_paused, headroom
+from .category import Category, Fold, Location, fold, folded, gc_paused, headroom
 from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
 from .prims import Rule
@@ -185,8 +185,11 @@ def checked(term: Term, dom: Type) -> Fold[Typed]:
 @lru_cache(maxsize=1024)
 def typing(term: Term, dom: Type) -> Typing:
     """The codomain of ``term`` on ``dom`` and its estimated cost; raises :class:`TermTypeError` if it is
-    ill-typed."""
-    return checked(term, dom).morphism.check(dom)
+    ill-typed. The nodes' checks are not kept (only :func:`checked`, for the planner, keeps them): freed
+    before the cycle collector resumes, a few objects per node are never scanned by it."""
+    headroom(term)
+    with gc_paused():
+        return fold(term, TYPES).morphism.check(dom)
 
 
 def infer(term: Term, dom: Type) -> Type:

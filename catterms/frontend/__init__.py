@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..category import gc_paused
 from ..errors import TraceError
 from ..terms import Term
 from .lower import lower
@@ -34,7 +35,8 @@ def compile(fn: Callable[..., Any], *specs: Any) -> Term:
     functions catterms does not support, mutation) and :class:`~catterms.errors.TermTypeError` for shape
     and dtype errors.
     """
-    traced = trace(fn, specs)
+    with gc_paused():  # the traced graph only grows until it is lowered: nothing for the collector
+        traced = trace(fn, specs)
     if traced.captures:
         raise TraceError("the function closes over values traced by an enclosing ct.compile call, which a term "
                          "cannot hold: pass them as arguments, or call ct.evaluate, ct.grad, ct.jvp… on the "

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import catterms as ct
 from catterms.ad import FORWARD, REVERSE
-from catterms.category import Category, interpreted, on_demand
+from catterms.category import Category, interpret, on_demand
 from catterms.cost import serial
 from catterms.typecheck import cost
 from catterms.evaluate import EVAL
@@ -160,14 +160,14 @@ def test_staged_code_equals_direct_interpretation(case: tuple[Term, Any]) -> Non
     """Generated code computes what the interpreters compute when run on arrays directly."""
     f, x = case
     x = ct.types.as_value(x)
-    assert close(ct.evaluate(f, x), interpreted(f, EVAL)(x))
+    assert close(ct.evaluate(f, x), interpret(f, EVAL)(x))
     rng = np.random.default_rng(3)
     t = random_like(x, rng)
-    y, d = interpreted(f, FORWARD)(x)
+    y, d = interpret(f, FORWARD)(x)
     cod = ct.infer(f, type_of(x))
     assert close(ct.jvp(f, x, t)[1], materialize(d(t), cod))
     c = random_like(y, rng)
-    _, d = interpreted(f, REVERSE)(x)
+    _, d = interpret(f, REVERSE)(x)
     assert close(ct.vjp(f, x, c)[1], materialize(d(c), type_of(x)))
 
 
@@ -192,7 +192,7 @@ def test_a_linear_primitive_on_a_tuple_of_zero_tangents_gives_zero() -> None:
     term = ct.compose(ct.prim("sin"), ct.prim("add"), ct.fork(ct.exl, ct.exl), ct.inr)
     assert ct.jvp(term, 0.5, 1.0) == (0.0, 0.0)
     assert ct.vjp(term, 0.5, 1.0) == (0.0, 0.0)
-    _, lin = interpreted(term, FORWARD)(np.asarray(0.5))
+    _, lin = interpret(term, FORWARD)(np.asarray(0.5))
     assert materialize(lin(np.asarray(1.0)), ct.Array(())) == 0.0
 
 
