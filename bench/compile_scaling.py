@@ -15,6 +15,11 @@ and by its term of the loss — the case that used to make the term quadratic, i
   program (about 17 s at 300 steps and more than 3 minutes at 1,000 on a 2-core machine), so jax runs only at
   the step counts of ``--jax-steps`` (default 100); the others print a dash.
 
+A second table takes the issue's other case, an LSTM-like cell of width 4 (``catterms.examples.lstm``: four
+weight matrices read at every step) at ``--lstm-steps`` (default 128 and 1,024): term nodes, compile + first
+``ct.grad``, and the time and node count of its derivative *term* ``ct.value_and_grad_term`` (the reverse
+pass as a term, which parks every step's residuals).
+
 Targets checked at the end: nodes per step constant; compile+1st per step within ±30 % from 10³ to 10⁴
 steps; at most 100 µs of compile+1st per term node. The compile+1st column is one measurement per row
 (``--repeat`` takes the best of several), so on a shared machine expect noise of ±20 %. BLAS is pinned to
@@ -37,7 +42,7 @@ from typing import Any, NamedTuple  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catterms as ct  # noqa: E402
-from catterms.examples import recurrence  # noqa: E402
+from catterms.examples import lstm, recurrence  # noqa: E402
 from timing import best_time, machine  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
@@ -100,6 +105,8 @@ def main() -> None:
     parser.add_argument("--steps", type=steps_list, default=[100, 1_000, 10_000], help="step counts, e.g. 100,1000")
     parser.add_argument("--jax-steps", type=steps_list, default=[100],
                         help="the step counts at which jax runs too ('' for none)")
+    parser.add_argument("--lstm-steps", type=steps_list, default=[128, 1_024],
+                        help="step counts of the LSTM table ('' for none)")
     parser.add_argument("--repeat", type=int, default=1, help="best of this many compile+1st measurements")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per steady timing")
     parser.add_argument("--no-tune", action="store_true", help="keep glibc's default malloc thresholds")
@@ -134,6 +141,33 @@ def main() -> None:
         print(f"# jax not run at {', '.join(f'{s:,}' for s in skipped)} steps: XLA's compile time grows faster than "
               "linearly in an unrolled program's length (pass --jax-steps to include them)")
     targets(rows)
+    if args.lstm_steps:
+        lstm_table(args.lstm_steps)
+
+
+def lstm_table(steps_counts: list[int]) -> None:
+    """Compile + first gradient, and the derivative term, of the LSTM at each step count."""
+    width = 4
+    print(f"# LSTM-like cell, width {width}, loss sum(h²) of the last step; gradient with respect to the weights and xs")
+    head = (f"{'steps':>7}{'nodes':>9}{'compile+1st':>13}{'µs/node':>9}{'vg term nodes':>15}{'nodes/step':>11}"
+            f"{'made in':>9}{'µs/node':>9}")
+    print(head)
+    print("-" * len(head))
+    rng = np.random.default_rng(1)
+    for steps in steps_counts:
+        specs = ((ct.Array((width, width)),) * 4, ct.Array((steps, width)))
+        x = (tuple(rng.uniform(-0.5, 0.5, (width, width)) for _ in range(4)), rng.uniform(-0.8, 0.8, (steps, width)))
+        t0 = time.perf_counter()
+        term = ct.compile(lstm(steps), *specs)
+        ct.grad(term, x)
+        first = time.perf_counter() - t0
+        nodes = sum(1 for _ in term.nodes())
+        t0 = time.perf_counter()
+        vgt = ct.value_and_grad_term(term, specs)
+        made = time.perf_counter() - t0
+        dnodes = sum(1 for _ in vgt.nodes())
+        print(f"{steps:>7}{nodes:>9,}{first:>12.2f}s{first / nodes * 1e6:>9.1f}{dnodes:>15,}{dnodes / steps:>11.0f}"
+              f"{made:>8.2f}s{made / dnodes * 1e6:>9.1f}", flush=True)
 
 
 def targets(rows: list[Row]) -> None:

@@ -57,6 +57,29 @@ def recurrence(steps: int, summed: bool, xp: Any = np) -> Callable[[Any, Any], A
     return f
 
 
+def lstm(steps: int, summed: bool = False, xp: Any = np) -> Callable[[Any, Any], Any]:
+    """An LSTM-like cell unrolled over ``steps`` rows of ``xs``: four weight matrices ``(Wi, Wg, Wo, U)`` read
+    at every step, the state ``h`` and cell ``c`` carried; the loss is ``sum(h²)`` of the last step, or summed
+    over the steps. An input reused at every step is what made its gradient's term quadratic (issue 11)."""
+
+    def sigmoid(z: Any) -> Any:
+        return 1 / (1 + xp.exp(-z))
+
+    def f(p: Any, xs: Any) -> Any:
+        Wi, Wg, Wo, U = p
+        h, c, tot = xs[0], xs[0] * 0.5, 0.0
+        for t in range(steps):
+            z = h @ U + xs[t]
+            i, g, o = sigmoid(z @ Wi), xp.tanh(z @ Wg), sigmoid(z @ Wo)
+            c = c * (1 - i) + i * g
+            h = o * xp.tanh(c)
+            if summed:
+                tot = tot + xp.sum(h * h)
+        return tot if summed else xp.sum(h * h)
+
+    return f
+
+
 def _mlp(params: tuple, X: np.ndarray, y: np.ndarray, xp: Any) -> Any:
     """Mean squared error of a 2-layer tanh MLP; the residual is used twice, so it is shared."""
     W1, b1, W2, b2 = params

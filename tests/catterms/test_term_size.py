@@ -17,34 +17,13 @@ import pytest
 
 import catterms as ct
 import catterms.numpy as cnp
-from catterms.examples import recurrence
+from catterms.examples import lstm, recurrence
 from catterms.frontend.scopes import analyse
 from catterms.frontend.trace import trace
 from catterms.terms import Term
 
 RNG_SEED = 1234
 D = 4  # the state's width
-
-
-def lstm(steps: int, summed: bool = False) -> Callable[..., Any]:
-    """An LSTM-like cell: four weight matrices read at every step, ``h`` and ``c`` carried."""
-
-    def sigmoid(z: Any) -> Any:
-        return 1 / (1 + np.exp(-z))
-
-    def f(p: Any, xs: Any) -> Any:
-        Wi, Wg, Wo, U = p
-        h, c, tot = xs[0], xs[0] * 0.5, 0.0
-        for t in range(steps):
-            z = h @ U + xs[t]
-            i, g, o = sigmoid(z @ Wi), np.tanh(z @ Wg), sigmoid(z @ Wo)
-            c = c * (1 - i) + i * g
-            h = o * np.tanh(c)
-            if summed:
-                tot = tot + np.sum(h * h)
-        return tot if summed else np.sum(h * h)
-
-    return f
 
 
 PROGRAMS: dict[str, tuple[Callable[[int], Callable[..., Any]], Callable[[int], tuple]]] = {
