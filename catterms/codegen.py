@@ -5,7 +5,7 @@ once, over values. Fed ndarrays they compute; fed :class:`Sym` placeholders insi
 :class:`Program`, every array operation they perform is *emitted* instead, as one line
 ``v7 = f(v3, v5)``, while everything that is only structure — plumbing, tuples, symbolic zeros, the
 choice of which linear map to apply, shapes — happens once, at generation time, and leaves no trace.
-That is DESIGN.md's "plumbing is free" made literal, and it is why a gradient costs a few numpy calls
+That is "plumbing is free" made literal, and it is why a gradient costs a few numpy calls
 per primitive and nothing per combinator. The generated function has no loops and no recursion, so a
 term far deeper than Python's recursion limit runs in one flat frame.
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from .buffers import Line, render
 from .errors import CattermsError, EvaluationError
-from .types import Array
+from .types import Array, broadcast_shapes
 
 class Staged:
     """A value of a term under construction (the front end's tracer). Interpretations run on staged values
@@ -91,7 +91,7 @@ class Sym:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method != "__call__" or kwargs:
             return NotImplemented
-        shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
+        shape = broadcast_shapes(*(np.shape(i) for i in inputs))
         return emit(ufunc, inputs, {}, (shape, _result_dtype(ufunc, inputs)))
 
     def astype(self, dtype: Any) -> Sym:

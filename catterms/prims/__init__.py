@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import TermTypeError, WireFormatError
-from ..types import Array, Type, show
+from ..types import Array, Type, broadcast_shapes, show
 
 TABLE: dict[str, "Rule"] = {}
 
@@ -186,7 +186,7 @@ def want_float(name: str, dom: Type) -> Array:
 def broadcast_shape(name: str, parts: Sequence[Array]) -> tuple[int, ...]:
     """The shape ``parts`` broadcast to, with numpy's rules; else the error naming ``name`` and the shapes."""
     try:
-        return np.broadcast_shapes(*(a.shape for a in parts))
+        return broadcast_shapes(*(a.shape for a in parts))
     except ValueError:
         raise TermTypeError(f"{name}: shapes {', '.join(map(str, parts))} do not broadcast") from None
 

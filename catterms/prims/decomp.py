@@ -37,7 +37,7 @@ import scipy.linalg
 
 from ..codegen import apply
 from ..errors import EvaluationError, TermTypeError
-from ..types import Array, Type
+from ..types import Array, Type, broadcast_shapes
 from . import TABLE, Rule, applied, p_bool, register, want_arrays, want_float
 from .elementwise import scaled
 
@@ -49,7 +49,7 @@ def _mT(x: Any) -> Any:
 
 
 def _mm(a: Any, b: Any) -> Any:
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    shape = broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
     return apply(np.matmul, (a, b), {}, lambda: (shape, np.result_type(a.dtype, b.dtype)))
 
 
@@ -235,7 +235,7 @@ def _solve_shape(name: str, dom: Type) -> Array:
     if b.shape[-2] != m:
         raise TermTypeError(f"{name}: the rows of {b} do not match the {m}×{m} matrices of {a}")
     try:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise TermTypeError(f"{name}: batch dimensions of {a} and {b} do not broadcast") from None
     return Array(batch + b.shape[-2:], np.result_type(a.dtype, b.dtype))

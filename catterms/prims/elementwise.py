@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..codegen import staged
-from ..types import Array, Type
+from ..types import Array, Type, broadcast_shapes
 from . import (ANY, CHEAP, FLOAT, NUMERIC, TRANSCENDENTAL, TABLE, Rule, broadcast_shape, no_derivative, of_kind,
                p_float, p_int, register, want_array, want_arrays)
 
@@ -48,7 +48,7 @@ def diagonal(lin: Any, s: Any, x: Any, cod: tuple[int, ...]) -> Any:
     if x.dtype.kind != "f":
         return lin.zero()
     unit = isinstance(s, float) and s == 1.0
-    if np.broadcast_shapes(x.shape, np.shape(s)) == cod:
+    if broadcast_shapes(x.shape, np.shape(s)) == cod:
         return lin.id() if unit else scaled(lin, s, x.shape)
     widen = lin.linear(TABLE["broadcast_to"], {"shape": cod}, x.shape)
     return widen if unit else lin.compose([widen, scaled(lin, s, cod)])
@@ -173,11 +173,11 @@ def _scale_type(dom: Type, s: Any) -> Type:
     a = want_array("scale", dom)
     if type(s) is float:  # a Python scalar changes neither shape nor dtype (NEP 50: it promotes weakly)
         return a
-    return Array(np.broadcast_shapes(a.shape, np.shape(s)), np.result_type(a.dtype, getattr(s, "dtype", s)))
+    return Array(broadcast_shapes(a.shape, np.shape(s)), np.result_type(a.dtype, getattr(s, "dtype", s)))
 
 
 def _scale_transpose(lin: Any, dom: tuple[int, ...], s: Any) -> Any:
-    cod = np.broadcast_shapes(dom, np.shape(s))
+    cod = broadcast_shapes(dom, np.shape(s))
     m = scaled(lin, s, cod)
     return m if cod == dom else lin.compose([m, lin.linear(TABLE["sum_to"], {"shape": dom}, cod)])
 
@@ -289,7 +289,7 @@ def _sum_back(lin: Any, cod: tuple[int, ...], dom: tuple[int, ...]) -> Any:
 
 def _add_transpose(lin: Any, dom: tuple, sign: float) -> Any:
     (sa, sb) = dom
-    cod = np.broadcast_shapes(sa, sb)
+    cod = broadcast_shapes(sa, sb)
     second = _sum_back(lin, cod, sb)
     if sign < 0:
         second = lin.compose([lin.linear(TABLE["neg"], {}, cod), second])

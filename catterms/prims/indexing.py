@@ -38,7 +38,7 @@ import numpy as np
 from ..buffers import FRESH, OVER_OPERAND
 from ..codegen import apply, staged
 from ..errors import TermTypeError
-from ..types import Array, Type
+from ..types import Array, Type, broadcast_shapes
 from ..vectors import Scatter
 from . import CHEAP, TABLE, Rule, applied, p_int, p_ints, register, want_array, want_arrays
 from .elementwise import scaled
@@ -314,7 +314,7 @@ def _update_type(dom: Type, idx: tuple, how: str) -> Type:
         raise TermTypeError(f"update: the values {v} must have the array's dtype {x.dtype}; convert them first "
                             "(astype)")
     try:
-        fits = np.broadcast_shapes(v.shape, shape) == shape
+        fits = broadcast_shapes(v.shape, shape) == shape
     except ValueError:
         fits = False
     if not fits:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import TermTypeError
-from ..types import Array, Type
+from ..types import Array, Type, broadcast_shapes
 from . import TABLE, Rule, register, want_arrays
 from .structure import sum_to_shape
 
@@ -34,7 +34,7 @@ def _as_matrix(shape: tuple[int, ...], left: bool) -> tuple[int, ...]:
 def _product_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     """The shape of ``C`` in ``C = A @ B`` before 1-d axes are dropped again."""
     A, B = _as_matrix(a, True), _as_matrix(b, False)
-    return np.broadcast_shapes(A[:-2], B[:-2]) + (A[-2], B[-1])
+    return broadcast_shapes(A[:-2], B[:-2]) + (A[-2], B[-1])
 
 
 def _matmul_type(dom: Type) -> Type:

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.special as sc
 
 from ..errors import TermTypeError
-from ..types import Array, Type
+from ..types import Array, Type, broadcast_shapes
 from . import (FLOAT, TABLE, TRANSCENDENTAL, Rule, applied, norm_axes, of_kind, p_float, p_int, register, want_arrays,
                want_float)
 from .elementwise import SLOW, binary, diagonal, piecewise, scaled, unary
@@ -132,7 +132,7 @@ def _ordered_type(name: str, ufunc: Any, orders: tuple[str, ...]) -> Callable[..
         x = want_float(name, dom)
         vs = [_value(params[o]) for o in orders]
         try:
-            shape = np.broadcast_shapes(*(np.shape(v) for v in vs), x.shape)
+            shape = broadcast_shapes(*(np.shape(v) for v in vs), x.shape)
         except ValueError:
             raise TermTypeError(f"{name}: the shapes of {', '.join(orders)} {[np.shape(v) for v in vs]} and of x "
                                 f"{x} do not broadcast") from None
@@ -220,7 +220,7 @@ def _broadcast_reduced(dom: Type, axis: Any, keepdims: bool) -> tuple[tuple[int,
     """The shape ``a`` and ``b`` broadcast to, and the axes reduced over it."""
     a, b = (of_kind("weighted_logsumexp", p, FLOAT) for p in want_arrays("weighted_logsumexp", dom, 2))
     try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
+        shape = broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise TermTypeError(f"weighted_logsumexp: shapes {a} and {b} do not broadcast") from None
     axes = norm_axes("weighted_logsumexp", axis, len(shape))
@@ -230,7 +230,7 @@ def _broadcast_reduced(dom: Type, axis: Any, keepdims: bool) -> tuple[tuple[int,
 
 
 def _weighted_logsumexp(a: Any, b: Any, axis: Any, keepdims: bool) -> Any:
-    shape = np.broadcast_shapes(a.shape, b.shape)
+    shape = broadcast_shapes(a.shape, b.shape)
     a = np.broadcast_to(a, shape)
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: avoid inf - inf

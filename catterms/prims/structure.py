@@ -15,7 +15,7 @@ import numpy as np
 
 from ..codegen import staged
 from ..errors import TermTypeError
-from ..types import Array, Type
+from ..types import Array, Type, broadcast_shapes
 from . import CHEAP, TABLE, Rule, applied, norm_axes, p_float, p_int, p_ints, p_opt_ints, register, want_array, want_arrays
 
 
@@ -88,7 +88,7 @@ register(Rule(
 def _broadcast_to_type(dom: Type, shape: tuple[int, ...]) -> Type:
     a = want_array("broadcast_to", dom)
     try:
-        if np.broadcast_shapes(a.shape, shape) != shape:
+        if broadcast_shapes(a.shape, shape) != shape:
             raise ValueError
     except ValueError:
         raise TermTypeError(f"broadcast_to: {a} does not broadcast to {shape}") from None
@@ -105,7 +105,7 @@ register(Rule(
 def _sum_to_type(dom: Type, shape: tuple[int, ...]) -> Type:
     a = want_array("sum_to", dom)
     try:
-        if np.broadcast_shapes(a.shape, shape) != a.shape:
+        if broadcast_shapes(a.shape, shape) != a.shape:
             raise ValueError
     except ValueError:
         raise TermTypeError(f"sum_to: {a} does not sum down to {shape}") from None
