@@ -52,13 +52,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2,4,8,16")
     ap.add_argument("--branches", type=int, default=4, help="K: branches of the wide, data-parallel and tree terms")
-    ap.add_argument("--families", default=",".join(FAMILIES))
-    ap.add_argument("--modes", default="value,grad")
+    ap.add_argument("--families", nargs="+", default=list(FAMILIES), help="comma- or space-separated, as for "
+                    "catterms bench (default: all)")
+    ap.add_argument("--modes", nargs="+", default=["value", "grad"],
+                    help="comma- or space-separated (default value,grad)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threshold", type=float, default=None, help="fusion threshold in seconds (default: planner's)")
     args = ap.parse_args()
-    families = [FAMILIES[name](args.branches) for name in args.families.split(",")]
-    modes = args.modes.split(",")
+    # the same spellings as catterms bench (service.cli.names, which this script, beside bench/service.py, cannot
+    # import): "wide,tree", "wide tree", "wide, tree"
+    families = [FAMILIES[name](args.branches) for name in " ".join(args.families).replace(",", " ").split()]
+    modes = " ".join(args.modes).replace(",", " ").split()
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
     plan_rates = planning()
     print(f"planning: {plan_rates['plan_ms_per_1k']:.1f} ms per 1,000 nodes (first plan of a {plan_rates['nodes']}-node "
@@ -71,7 +75,7 @@ def main() -> None:
         kw = {} if args.threshold is None else {"threshold_s": args.threshold}
         with Executor(n_workers=P, dashboard_address=None, **kw) as ex:
             a = anchor(ex, reps=args.reps)
-            print(f"P={P}: anchor (ref/dask.md: 8 x 200 ms matmul loops, client.map): serial {a['serial_s']:.2f} s, "
+            print(f"P={P}: anchor (8 x 200 ms matmul loops, client.map): serial {a['serial_s']:.2f} s, "
                   f"Dask {a['wall_s']:.2f} s, efficiency {a['efficiency']:.2f}")
             serial, alone, back_to_back = tiny_overhead(ex, max(5, 3 * args.reps))
             print(f"P={P}: tiny term (grad): serial {serial * 1e3:.2f} ms, on Dask {alone * 1e3:.2f} ms "

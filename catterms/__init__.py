@@ -13,6 +13,7 @@ rendering are interpretations of that one term (see :mod:`catterms.category`). Q
 """
 
 from .api import evaluate, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .caches import cache_limit, set_cache_limit
 from .derivatives import grad_term, jvp_term, value_and_grad_term, vjp_term
 from .cost import Cost
 from .errors import CattermsError, EvaluationError, MissingRuleError, TermTypeError, TraceError, WireFormatError
@@ -32,6 +33,6 @@ __all__ = [
     "exl", "exr", "fork", "grad", "grad_term", "hessian", "hvp", "identity", "infer", "inj", "inl", "inr", "jacobian", "jam", "jamn", "join",
     "jvp", "jvp_term", "pretty", "prim", "proj", "scale", "value_and_grad", "value_and_grad_term", "vjp",
     "vjp_term",
-    "Limits", "dumps", "loads",
+    "Limits", "dumps", "loads", "cache_limit", "set_cache_limit",
     "compile",
 ]

@@ -17,11 +17,11 @@ over the gradient term, ``hessian`` the Jacobian of the gradient term.
 from __future__ import annotations
 
 import inspect
-from functools import lru_cache
 from typing import Any, Callable, Literal, NamedTuple, Union
 
 import numpy as np
 
+from .caches import cached
 from .compiler import Mode, interpretation, program
 from .derivatives import derivative
 from .errors import TermTypeError
@@ -99,7 +99,7 @@ def _spread(fn: Callable[..., Any], x: Any) -> bool:
     return True
 
 
-@lru_cache(maxsize=256)
+@cached(entries=256)
 def compiled(fn: Callable[..., Any], dom: Type, spread: bool) -> Term:
     """``fn``'s term at ``dom`` (``spread``: one argument per component), compiled once per function."""
     from .frontend import compile

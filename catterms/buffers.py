@@ -7,7 +7,7 @@ line it looks for an input whose buffer the program allocated itself (``FRESH`` 
 output's shape and dtype, and is dead afterwards (no name aliasing it is read later); the line then
 writes its result there with ``out=``. Names are also deleted after their last use, so large
 temporaries are freed as early as numpy would free them. At 10⁵–10⁶ elements this, not Python
-overhead, decides what a gradient costs relative to the function (DESIGN.md, "numpy facts").
+overhead, decides what a gradient costs relative to the function (see workers/alloc.py).
 """
 
 from __future__ import annotations

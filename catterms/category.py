@@ -17,9 +17,9 @@ from __future__ import annotations
 import gc
 import sys
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
+from .caches import cached
 from .errors import MissingRuleError
 from .prims import Rule, lookup
 from .terms import Term
@@ -130,7 +130,7 @@ _GENERATORS: dict[str, Callable[[Category[Any], Term, list[Any]], Any]] = {
 }
 
 
-@lru_cache(maxsize=64)
+@cached(entries=64)
 def postorder(term: Term) -> tuple[list[Term], list[Location]]:
     """The distinct nodes of ``term``, children before parents, each with its (first) location.
 
@@ -245,7 +245,7 @@ def interpret(term: Term, cat: Category[M]) -> M:
     return fold(term, cat).morphism
 
 
-@lru_cache(maxsize=512)
+@cached(entries=512)
 def folded(term: Term, cat: Category[M]) -> Fold[M]:
     """:func:`fold`, cached per (term, instance): terms are immutable and hash in O(1)."""
     return fold(term, cat)

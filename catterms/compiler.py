@@ -20,13 +20,13 @@ are cached per (term, input type, mode).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Callable, Literal, NamedTuple
 
 import numpy as np
 
 from . import batching
 from .ad import FORWARD, REVERSE
+from .caches import cached
 from .category import gc_paused, headroom, interpret
 from .codegen import Program, flat, generating
 from .evaluate import EVAL
@@ -72,7 +72,7 @@ def interpretation(term: Term, dom: Type, cod: Type, mode: Mode, args: tuple) ->
     raise ValueError(f"unknown mode {mode!r}")
 
 
-@lru_cache(maxsize=512)
+@cached(entries=512)
 def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
     """The compiled ``mode`` interpretation of ``term`` on inputs of type ``dom``. A batched mode generates the
     mode it batches, at these (unbatched) types, and rewrites its tangent side (:mod:`catterms.batching`)."""
@@ -93,7 +93,7 @@ def _generated(term: Term, dom: Type, cod: Type, mode: Mode) -> Callable[..., An
         return prog.function(args, result, mode)
 
 
-@lru_cache(maxsize=512)
+@cached(entries=512)
 def split(term: Term, dom: Type) -> Split:
     """Reverse mode as a forward half that returns its residuals and a backward half that consumes them."""
     cod = infer(term, dom)

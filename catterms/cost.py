@@ -2,7 +2,7 @@
 
 Work is the estimated number of element operations of every primitive; span is the same along the
 longest dependent path, where the branches of ``×``, ``△`` and ``▽`` run side by side. Plumbing is free
-(DESIGN.md idea 6). ``work / span`` bounds the speedup any parallel evaluation of the term can reach.
+(it costs nothing). ``work / span`` bounds the speedup any parallel evaluation of the term can reach.
 
 Costs are part of a term's typing (:mod:`catterms.typecheck`): the check visits every node with its
 input type anyway, so it prices each node on the way, and a job pays one pass over its term for both.

@@ -18,11 +18,11 @@ derivative, is a zero array of its type in the term (``None`` at the API).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 
+from .caches import cached
 from .category import gc_paused, headroom
 from .compiler import Mode, interpretation, signature
 from .terms import Term
@@ -39,7 +39,7 @@ def filled(value: Any, ty: Type) -> Any:
     return np.zeros(ty.shape, ty.dtype) if value is None else value
 
 
-@lru_cache(maxsize=256)
+@cached(entries=256)
 def derivative(term: Term, dom: Type, mode: Mode, part: Part = "both") -> Term:
     """The term of ``mode`` (:mod:`catterms.compiler`) of ``term`` on inputs of type ``dom``: for ``jvp``
     ``(x, dx) ↦ (f x, 𝒟f x · dx)``, for ``vjp`` ``(x, dy) ↦ (f x, 𝒟f xᵀ · dy)``, for ``grad``

@@ -12,9 +12,9 @@ cost from the check a job has already paid for instead of walking the term again
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Callable, Sequence
 
+from .caches import cached
 from .category import Category, Fold, Location, fold, folded, gc_paused, headroom
 from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
@@ -182,7 +182,7 @@ def checked(term: Term, dom: Type) -> Fold[Typed]:
     return fold
 
 
-@lru_cache(maxsize=1024)
+@cached(entries=1024)
 def typing(term: Term, dom: Type) -> Typing:
     """The codomain of ``term`` on ``dom`` and its estimated cost; raises :class:`TermTypeError` if it is
     ill-typed. The nodes' checks are not kept (only :func:`checked`, for the planner, keeps them): freed

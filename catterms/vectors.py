@@ -6,7 +6,7 @@ Besides ndarrays and tuples, four lazy forms keep derivative work and memory dow
   with zeros; a linear map sends ``ZERO`` to ``ZERO`` without touching memory.
 * :class:`Scatter` — the transpose of indexing: "these slices of a zero array of this shape". Sums of
   scatters accumulate into one buffer in place instead of zero-padding every slice (the fused reverse
-  mode of DESIGN.md, obtained by the vector space rather than by hand).
+  mode, obtained by the vector space rather than by hand).
 * :class:`Broadcast` — "this array, broadcast to that shape": the transpose of a sum. An elementwise
   linear map (``scale``, ``neg``) acts on the small array and lets numpy broadcast in the next product,
   so the cotangent of ``sum`` — often a single number — is never written out at full size.

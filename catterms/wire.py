@@ -106,7 +106,8 @@ def _pack(body_name: str, fmt: str, body: Any) -> bytes:
 
 def _array_fields(arr: np.ndarray) -> dict[str, Any]:
     little = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
-    return {"dtype": arr.dtype.name, "shape": list(arr.shape), "data": little.tobytes()}
+    # the array's own bytes, which msgpack copies once into the message (``tobytes`` would copy them first)
+    return {"dtype": arr.dtype.name, "shape": list(arr.shape), "data": memoryview(little.reshape(-1).view(np.uint8))}
 
 
 def encode_type(t: Type) -> Any:

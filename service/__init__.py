@@ -9,12 +9,12 @@ imported by ``catterms serve``.
 
 from .client import AsyncClient, Client, Job, JobResult
 from .errors import (
-    BadRequest, Conflict, JobCancelled, JobFailed, NonFinite, NotFound, NotReady, RemoteTermTypeError,
+    BadRequest, Conflict, JobCancelled, JobFailed, NonFinite, NotFound, NotReady, OverLimit, RemoteTermTypeError,
     RemoteWireFormatError, ServiceError, TooLarge, Unauthorized, Unavailable,
 )
 
 __all__ = [
     "AsyncClient", "BadRequest", "Client", "Conflict", "Job", "JobCancelled", "JobFailed", "JobResult", "NonFinite",
-    "NotFound", "NotReady", "RemoteTermTypeError", "RemoteWireFormatError", "ServiceError", "TooLarge",
+    "NotFound", "NotReady", "OverLimit", "RemoteTermTypeError", "RemoteWireFormatError", "ServiceError", "TooLarge",
     "Unauthorized", "Unavailable",
 ]

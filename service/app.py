@@ -9,9 +9,13 @@ GET      /v1/jobs/{id}                the job: state, progress ``{done, total}``
 GET      /v1/jobs/{id}/result?wait=s  ``{value, derivative}`` (wire bytes); waits up to ``s`` seconds
 GET      /v1/jobs/{id}/report         the parallel-efficiency report
 POST     /v1/jobs/{id}/cancel         the job, cancelled
-GET      /v1/health                   ``{status, version, max_body}``; never needs the token
+GET      /v1/health                   ``{status, version, max_body}``; never needs a token
 GET      /metrics                     Prometheus exposition
 =======  ===========================  ======================================================================
+
+Each job belongs to the owner of the token that submitted it (:mod:`service.owners`): the job endpoints
+show a caller its own jobs only, and another owner's job is answered exactly as a missing one (404),
+except to an admin, who sees all.
 
 Request bodies are msgpack or JSON (by Content-Type); responses are msgpack when the Accept header asks for
 it and JSON otherwise (:mod:`service.codec`); errors are always
@@ -24,15 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, AsyncIterator
 
 from catterms import wire
+from workers.admission import JobLimits
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -44,18 +46,27 @@ from . import codec
 from .dispatcher import Dispatcher
 from .errors import ServiceError, error
 from .metrics import Metrics
+from .owners import ANONYMOUS, Caller, Tokens
 from .store import CANCELLED, DONE, FAILED, STATES, TERMINAL, AsyncStore, JobRow, Store, Stored
-from .submission import Submission, check
+from .submission import Submission
+from .version import installed
 
 log = logging.getLogger("catterms.service")
 
 #: Paths anyone may call, token or not (liveness probes).
 OPEN_PATHS = frozenset({"/v1/health"})
 
+#: The largest integer a cursor or a Content-Length may be: SQLite's (and a signed 64-bit) maximum.
+MAX_INTEGER = (1 << 63) - 1
+
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the API and dispatcher need to know; the CLI's ``serve`` options fill it."""
+    """Everything the API and dispatcher need to know; the CLI's ``serve`` options fill it.
+
+    ``tokens`` (several owners, :mod:`service.owners`) or ``token`` (one owner) require a bearer token on
+    every path but :data:`OPEN_PATHS`; with neither, every caller is the one anonymous owner.
+    """
 
     token: str | None = None
     max_body: int = 32 << 20
@@ -64,35 +75,37 @@ class Settings:
     runners: int = 4
     timeout: float = 600.0
     max_wait: float = 30.0
-
-
-def _version() -> str:
-    try:
-        return version("catterms")
-    except PackageNotFoundError:
-        return "unknown"
+    tokens: Tokens | None = None
+    job_limits: JobLimits = field(default_factory=JobLimits)  # a job's cost: --max-work-s, --max-array-mb, …
 
 
 class BearerAuth:
-    """ASGI middleware: every path but :data:`OPEN_PATHS` needs ``Authorization: Bearer <token>``.
+    """ASGI middleware: every path but :data:`OPEN_PATHS` needs ``Authorization: Bearer <token>`` with a
+    token of ``tokens`` (compared in constant time, see :meth:`Tokens.caller`); the request's
+    ``state.caller`` says whose it is."""
 
-    Tokens are compared as SHA-256 digests with :func:`hmac.compare_digest`: constant time, and no leak of
-    the token's length.
-    """
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.expected = hashlib.sha256(f"Bearer {token}".encode()).digest()
+    def __init__(self, app: ASGIApp, tokens: Tokens) -> None:
+        self.app, self.tokens = app, tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(hashlib.sha256(given).digest(), self.expected):
+            caller = self.tokens.caller(dict(scope["headers"]).get(b"authorization", b""))
+            if caller is None:
                 err = error("unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)")
                 response = JSONResponse(err.to_dict(), err.status, headers={"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)
                 return
+            scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)
+
+
+def _integer(text: str) -> int | None:
+    """``text`` as a decimal integer from 0 to :data:`MAX_INTEGER`, or None: ASCII digits only (``"²"``
+    passes :meth:`str.isdigit` but not :func:`int`)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_INTEGER)):
+        return None
+    value = int(text)
+    return value if value <= MAX_INTEGER else None
 
 
 class Service:
@@ -105,7 +118,7 @@ class Service:
         self.settings, self.db, self.metrics = settings, AsyncStore(store), Metrics()
         self.dispatcher = Dispatcher(
             self.db, executor, self.metrics, limits=settings.limits, queue_size=settings.queue_size,
-            runners=settings.runners, timeout=settings.timeout,
+            runners=settings.runners, timeout=settings.timeout, job_limits=settings.job_limits,
         )
         routes = [
             Route("/v1/health", self.health, methods=["GET"]),
@@ -119,7 +132,8 @@ class Service:
         ]
         handlers = {ServiceError: self._service_error, HTTPException: self._http_error, Exception: self._crash}
         app: ASGIApp = Starlette(routes=routes, exception_handlers=handlers, lifespan=self._lifespan)
-        self.app = BearerAuth(app, settings.token) if settings.token else app
+        self.tokens = settings.tokens or (Tokens.single(settings.token) if settings.token else None)
+        self.app = BearerAuth(app, self.tokens) if self.tokens else app
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -143,33 +157,50 @@ class Service:
         kind = codec.preferred(request.headers.get("accept"))
         return Response(codec.encode(body, kind), status, media_type=kind)
 
+    def _too_large(self, size: int | None) -> ServiceError:
+        limit = self.settings.max_body
+        received = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        return error("too_large", f"the request body ({received}) is over this service's limit of {limit} bytes "
+                     f"({limit / (1 << 20):g} MiB); a service started with a larger --max-body-mb takes it",
+                     limit=limit, **({} if size is None else {"size": size}))
+
     async def _read(self, request: Request) -> bytes:
         """The body, refused with 413 as soon as it is known to exceed the limit."""
         limit = self.settings.max_body
-        too_large = error("too_large", f"the request body exceeds the service's limit of {limit} bytes")
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise too_large
+        if declared is not None:
+            size = _integer(declared)
+            if size is None:
+                raise error("malformed_body", f"Content-Length must be a number of bytes, got {declared[:40]!r}")
+            if size > limit:
+                raise self._too_large(size)
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise too_large
+                raise self._too_large(None)
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _caller(self, request: Request) -> Caller:
+        """Whom the request speaks for (set by :class:`BearerAuth`; without tokens, the anonymous owner)."""
+        return ANONYMOUS if self.tokens is None else request.state.caller
+
     async def _row(self, request: Request) -> JobRow:
+        """The job the path names, if the caller may see it; another owner's job is as missing as no job."""
         job_id = request.path_params["job_id"]
         row = await self.db.get(job_id)
-        if row is None:
-            raise error("not_found", f"no job {job_id!r}")
+        if row is None or not self._caller(request).sees(row.owner):
+            raise error("not_found", f"no job {job_id[:64]!r}")
         return row
 
     async def _view(self, row: JobRow) -> dict[str, Any]:
-        """A job as the API shows it: the stored row plus live progress."""
+        """A job as the API shows it: the stored row plus live progress and phase (``planning``, ``running``,
+        ``baseline``; None when this process is not running it)."""
         live = await self.dispatcher.progress(row.id)
         done, total = (row.tasks, row.tasks) if row.state == DONE else live or (0, None)
-        return {**row.to_dict(), "progress": {"done": done, "total": total}}
+        phase = self.dispatcher.phase(row.id)
+        return {**row.to_dict(), "progress": {"done": done, "total": total}, "phase": phase}
 
     async def _finished(self, row: JobRow) -> Stored:
         """A done job's result and report; for any other job, the error that says why there is none."""
@@ -180,7 +211,8 @@ class Service:
         if row.state == CANCELLED:
             raise error("job_cancelled", f"job {row.id} was cancelled")
         view = await self._view(row)
-        raise error("not_ready", f"job {row.id} is {row.state}", state=row.state, progress=view["progress"])
+        raise error("not_ready", f"job {row.id} is {row.state}", state=row.state, progress=view["progress"],
+                    phase=view["phase"])
 
     @staticmethod
     def _number(request: Request, name: str, default: float, low: float, high: float) -> float:
@@ -190,19 +222,21 @@ class Service:
         except ValueError:
             value = float("nan")
         if not low <= value <= high:
-            raise error("bad_field", f"{name} must be a number from {low:g} to {high:g}, got {raw!r}", field=name)
+            raise error("bad_field", f"{name} must be a number from {low:g} to {high:g}, got {raw[:40]!r}",
+                        field=name)
         return value
 
     # --- endpoints -------------------------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
-        return self._reply(request, {"status": "ok", "version": _version(), "max_body": self.settings.max_body})
+        return self._reply(request, {"status": "ok", "version": installed(), "max_body": self.settings.max_body})
 
     async def submit(self, request: Request) -> Response:
-        sub = Submission.from_body(codec.decode(await self._read(request), request.headers.get("content-type")))
+        body = codec.decode(await self._read(request), request.headers.get("content-type"), plain=True)
+        sub = Submission.from_body(body)
         with self.dispatcher.admit():
-            job = await asyncio.to_thread(check, sub, self.settings.limits)
-            row, created = await self.db.add(sub)
+            job = await asyncio.to_thread(self.dispatcher.check, sub)  # the wire limits, the type, the cost
+            row, created = await self.db.add(sub, owner=self._caller(request).owner)
             if created:
                 self.dispatcher.enqueue(row, job, sub.nbytes)
         self.metrics.submitted.labels(str(not created).lower()).inc()
@@ -211,12 +245,15 @@ class Service:
     async def list_jobs(self, request: Request) -> Response:
         limit = int(self._number(request, "limit", 50, 1, 500))
         cursor = request.query_params.get("cursor")
-        if cursor is not None and not cursor.isdigit():
-            raise error("bad_field", f"cursor must be the 'next' of an earlier page, got {cursor!r}", field="cursor")
+        before = None if cursor is None else _integer(cursor)
+        if cursor is not None and before is None:
+            raise error("bad_field", f"cursor must be the 'next' of an earlier page, got {cursor[:40]!r}",
+                        field="cursor")
         state = request.query_params.get("state")
         if state is not None and state not in STATES:
-            raise error("bad_field", f"state must be one of {', '.join(STATES)}, got {state!r}", field="state")
-        rows = await self.db.page(limit, None if cursor is None else int(cursor), state)
+            raise error("bad_field", f"state must be one of {', '.join(STATES)}, got {state[:40]!r}", field="state")
+        caller = self._caller(request)
+        rows = await self.db.page(limit, before, state, None if caller.admin else caller.owner)
         nxt = str(rows[-1].seq) if len(rows) == limit else None
         return self._reply(request, {"jobs": [await self._view(r) for r in rows], "next": nxt})
 

@@ -147,7 +147,7 @@ def _await_result(job_id: str, timeout: float | None, show: bool) -> Steps:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(f"job {job_id} did not finish within {timeout:g} s") from None
                 if show:
-                    bar = _show_progress(bar, job_id, e.extra.get("progress") or {})
+                    bar = _show_progress(bar, job_id, e.extra.get("progress") or {}, e.extra.get("phase"))
                 continue
             if bar is not None:
                 bar.n = bar.total or bar.n
@@ -159,7 +159,8 @@ def _await_result(job_id: str, timeout: float | None, show: bool) -> Steps:
             bar.close()
 
 
-def _show_progress(bar: Any, job_id: str, progress: dict[str, Any]) -> Any:
+def _show_progress(bar: Any, job_id: str, progress: dict[str, Any], phase: str | None = None) -> Any:
+    """Tasks done of total, and the phase (``baseline``: all tasks are done, and the serial run is timed)."""
     from tqdm import tqdm
 
     if bar is None:
@@ -167,6 +168,7 @@ def _show_progress(bar: Any, job_id: str, progress: dict[str, Any]) -> Any:
     if progress.get("total") is not None:
         bar.total = progress["total"]
     bar.n = progress.get("done") or 0
+    bar.set_description_str(f"job {job_id}" + (f" ({phase})" if phase else ""), refresh=False)
     bar.refresh()
     return bar
 
@@ -197,11 +199,15 @@ class _Base(abc.ABC):
         self, term: ct.Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
         baseline: bool = False,
     ) -> Any:
-        """Submit ``term`` at ``x`` (mode ``value``, ``grad``, ``jvp`` with ``tangent`` or ``vjp`` with
+        """Submit ``term`` at ``x`` (mode ``value``, ``grad``, ``jvp`` or ``hvp`` with ``tangent``, ``vjp`` with
         ``cotangent``; ``baseline=True`` also times the job serially for the efficiency report) → :class:`Job`.
+
+        The fields are checked here as the service checks them (a missing tangent raises
+        :class:`~service.errors.BadRequest` before anything is sent).
         """
-        body = codec.encode(Submission.build(term, x, mode, tangent, cotangent, baseline).to_body())
-        return self._drive(self._job_from(Call("POST", "/v1/jobs", body=body)))
+        fields = Submission.build(term, x, mode, tangent, cotangent, baseline).to_body()
+        Submission.from_body(fields)
+        return self._drive(self._job_from(Call("POST", "/v1/jobs", body=codec.encode(fields))))
 
     def job(self, job_id: str) -> Any:
         """Reattach to a job by id (e.g. after a restart) → :class:`Job`; an unknown id raises NotFound."""

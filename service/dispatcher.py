@@ -1,10 +1,17 @@
 """The dispatcher: moves jobs from the store's queue onto the cluster and their results back.
 
+A submission is admitted by :meth:`Dispatcher.check`: decoded and type-checked
+(:func:`service.submission.check`), then its cost — result size, largest array, estimated work, planned
+tasks — compared with the service's :class:`~workers.admission.JobLimits` (``Executor.check``), all before
+it is stored, so a job over them is refused (``over_limit``) and never runs.
+
 A bounded number of asyncio runners each take the oldest queued job, hand it to the executor
 (``Executor.submit``, which sends the job's whole plan to Dask at once), wait for it on a thread with the
 per-job timeout, and write the result, report or failure to the store *before* anyone is told it ended.
-Cancelling a job moves it to ``cancelled`` in the store first and then cancels its Dask futures, so a
-result that arrives late is dropped by the store's conditional update.
+Cancelling a job moves it to ``cancelled`` in the store first and then cancels its Dask work; a job past
+its timeout is cancelled the same way and fails with code ``timeout``. Either way a task of it that is
+already running is stopped (its worker is restarted: ``Executor.stop``), so the workers are free again
+within seconds, and a result that arrives late is dropped by the store's conditional update.
 
 On start the dispatcher takes up what a previous process left: queued jobs are queued again, and jobs
 that were running are run again, up to :data:`MAX_ATTEMPTS` starts; after that they fail with the
@@ -23,6 +30,7 @@ from typing import Any, Iterator
 
 import catterms as ct
 from catterms import wire
+from workers.admission import JobLimits, OverLimit
 
 from . import redact
 from .errors import ServiceError, error
@@ -65,16 +73,19 @@ class Live:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     handle: Any = None
     cancelled: bool = False
+    started: bool = False  # a runner has taken it: planning until the executor hands back its handle
 
 
 class Dispatcher:
-    """Runs queued jobs on ``executor`` with at most ``runners`` in flight and ``queue_size`` waiting."""
+    """Runs queued jobs on ``executor`` with at most ``runners`` in flight and ``queue_size`` waiting; admits
+    only jobs within ``limits`` (the wire format's) and ``job_limits`` (their cost)."""
 
     def __init__(
         self, db: AsyncStore, executor: Any, metrics: Metrics, *, limits: wire.Limits, queue_size: int = 1000,
-        runners: int = 4, timeout: float = 600.0,
+        runners: int = 4, timeout: float = 600.0, job_limits: JobLimits | None = None,
     ) -> None:
         self.db, self.executor, self.metrics, self.limits = db, executor, metrics, limits
+        self.job_limits = job_limits or JobLimits()
         self.queue_size, self.runners, self.timeout = queue_size, runners, timeout
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._waiting: set[str] = set()
@@ -111,6 +122,18 @@ class Dispatcher:
 
     # --- admission -------------------------------------------------------------------------------------
 
+    def check(self, sub: Submission) -> Job:
+        """Decode and type-check ``sub`` and compare its cost with :attr:`job_limits` (on a thread: it reads
+        the whole term); the refusal names the limit, the estimate, the maximum and the node."""
+        job = check(sub, self.limits)
+        try:
+            self.executor.check(job.term, job.x, job.mode, self.job_limits)
+        except OverLimit as e:
+            option = "--max-" + e.limit.replace("_", "-")
+            raise error("over_limit", f"{e} (this service's {option})", node=e.node, limit=e.limit,
+                        value=e.value, max=e.max) from None
+        return job
+
     @property
     def queued(self) -> int:
         return len(self._waiting)
@@ -139,6 +162,15 @@ class Dispatcher:
         """An event set when the job ends, or None when this process is not running it (it has ended)."""
         live = self._live.get(job_id)
         return None if live is None else live.ended
+
+    def phase(self, job_id: str) -> str | None:
+        """What a job this process is running is doing: ``"planning"`` (checked, planned and sent to the
+        cluster), ``"running"`` (its tasks), ``"baseline"`` (the serial baseline, on a worker); None for a
+        job it is not running (queued, ended, or another process's)."""
+        live = self._live.get(job_id)
+        if live is None or not live.started:
+            return None
+        return "planning" if live.handle is None else live.handle.phase
 
     async def progress(self, job_id: str) -> tuple[int, int | None] | None:
         """Tasks done and total of a job this process holds; total is None until the job is planned."""
@@ -188,6 +220,7 @@ class Dispatcher:
     async def _run(self, job_id: str, live: Live) -> None:
         if not await self.db.start(job_id):
             return
+        live.started = True
         sub = None if live.job is not None else await self.db.submission(job_id)
         outcome = await asyncio.get_running_loop().run_in_executor(self._threads, self._execute, live, sub)
         if isinstance(outcome, Stored):
@@ -205,17 +238,20 @@ class Dispatcher:
         """
         deadline = time.monotonic() + self.timeout
         try:
-            job = live.job if sub is None else check(sub, self.limits)
+            job = live.job if sub is None else self.check(sub)
             live.handle = self.executor.submit(job.term, job.x, **job.run_kwargs())
             if live.cancelled:
                 _cancel(live.handle)
-            return _stored(live.handle.result(timeout=max(0.0, deadline - time.monotonic())))
+            result = live.handle.result(timeout=max(0.0, deadline - time.monotonic()))
+            live.handle.forget()
+            return _stored(result)
         except ServiceError as e:  # a stored job that no longer passes the checks (e.g. stricter limits)
             return e.code, e.message
         except TimeoutError:
             if live.handle is not None:
                 _cancel(live.handle)
-            return "timeout", f"the job ran longer than the per-job timeout of {self.timeout:g} s and was cancelled"
+            return "timeout", (f"the job ran past the per-job timeout of {self.timeout:g} s (catterms serve "
+                               "--timeout): it was cancelled and its running tasks stopped")
         except Exception as e:  # noqa: BLE001 - whatever the cluster raised, the job ends with its reason
             return failure(e)
 
@@ -237,6 +273,12 @@ def _cancel(handle: Any) -> None:
 
 
 def _stored(result: Any) -> Stored:
-    """Encode an executor Result for the store (on a thread: arrays may be large)."""
-    derivative = None if result.derivative is None else wire.dumps_value(result.derivative)
-    return Stored(wire.dumps_value(result.value), derivative, redact.report(result.report))
+    """Encode an executor Result for the store (on a thread: arrays may be large). The result is this
+    function's alone (the handle has forgotten it): each part is dropped as soon as it is encoded, so the
+    arrays and their bytes coexist for one part at a time, not for the whole result."""
+    report = redact.report(result.report)
+    value, result.value = result.value, None
+    value = wire.dumps_value(value)
+    derivative, result.derivative = result.derivative, None
+    derivative = None if derivative is None else wire.dumps_value(derivative)
+    return Stored(value, derivative, report)

@@ -56,6 +56,12 @@ class NonFinite(RemoteWireFormatError):
     """An input holds NaN or infinity."""
 
 
+class OverLimit(ServiceError, ValueError):
+    """The job would cost more than the service allows (``catterms serve --max-work-s`` and the like),
+    found from its type before it ran; ``extra`` carries ``limit`` (``work_s``, ``array_mb``,
+    ``result_mb`` or ``tasks``), ``value`` (the estimate) and ``max``, and ``node`` where it arises."""
+
+
 class RemoteTermTypeError(ServiceError, TermTypeError):
     """The term does not accept the input (or tangent, cotangent) it was sent with."""
 
@@ -104,6 +110,7 @@ CODES: dict[str, tuple[int, type[ServiceError]]] = {
     "unsupported_media_type": (415, BadRequest),
     "ill_typed": (422, RemoteTermTypeError),
     "non_finite": (422, NonFinite),
+    "over_limit": (422, OverLimit),
     "queue_full": (503, Unavailable),
     "unavailable": (503, Unavailable),
     "internal": (500, ServiceError),

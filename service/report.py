@@ -3,13 +3,14 @@
 Pure functions over the report dict that the executor writes (``tasks``, ``workers``, ``wall_s``,
 ``work_s``, ``span_s``, ``parallelism``, ``utilisation``, ``est_work_s``, ``est_span_s``, ``tasks_detail``
 and, with a baseline, ``serial_s``, ``speedup``, ``efficiency``) and over benchmark rows. Efficiency is
-``serial / (P · wall)`` with the serial time measured in-process without Dask; the task stream's
+``serial / (P · wall)`` with the serial time measured in one process without Dask; the task stream's
 ``work / (P · wall)`` is shown as *utilisation* and only explains the gap.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -25,10 +26,20 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("utilisation (work / P·wall)", "utilisation", "{:.2f}"),
     ("estimated work", "est_work_s", "{:.3f} s"),
     ("estimated span", "est_span_s", "{:.3f} s"),
-    ("serial, in-process", "serial_s", "{:.3f} s"),
+    ("serial, one process", "serial_s", "{:.3f} s"),
     ("speedup (serial / wall)", "speedup", "{:.2f}x"),
     ("efficiency (serial / P·wall)", "efficiency", "{:.2f}"),
 )
+
+
+def natural(name: str) -> tuple[Any, ...]:
+    """A sort key that orders the numbers in names by value: ``w2`` before ``w10``."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """``1 worker``, ``2 workers``; ``nouns`` where the plural is not ``noun + "s"`` (``1 branch, 2 branches``)."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
 
 
 def _cell(fmt: str, value: Any) -> str:
@@ -59,7 +70,7 @@ def per_worker(report: dict[str, Any]) -> dict[str, tuple[int, float]]:
     for task in _tasks(report):
         out[task["worker"]][0] += 1
         out[task["worker"]][1] += task["stop"] - task["start"]
-    return {w: (int(n), t) for w, (n, t) in sorted(out.items())}
+    return {w: (int(n), t) for w, (n, t) in sorted(out.items(), key=lambda item: natural(item[0]))}
 
 
 def _tasks(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -85,7 +96,7 @@ def gantt(report: dict[str, Any], path: str | Path, title: str = "task timeline"
     """A Gantt chart of tasks per worker over the job's wall time, coloured by phase; written as PNG."""
     plt = _pyplot()
     tasks = _tasks(report)
-    workers = sorted({t["worker"] for t in tasks})
+    workers = sorted({t["worker"] for t in tasks}, key=natural)
     phases = sorted({str(t.get("phase")) for t in tasks})
     colours = {p: plt.get_cmap("tab10")(i % 10) for i, p in enumerate(phases)}
     t0 = min((t["start"] for t in tasks), default=0.0)

@@ -1,7 +1,8 @@
 """Running the service: the listening socket, uvicorn, and the rules for where it may listen.
 
-:func:`serve` is ``catterms serve``: it refuses a non-loopback address without a token, opens (and locks)
-the store before starting any cluster, starts the executor, and serves until SIGINT/SIGTERM.
+``catterms serve`` (:func:`service.cli.cmd_serve`) refuses a non-loopback address without a token
+(:func:`check_exposure`), opens (and locks) the store before starting any cluster, starts the executor, and
+serves until SIGINT/SIGTERM; a tokens file is read again on SIGHUP (:func:`reload_on_sighup`).
 :func:`running` serves the same app from a background thread, for ``catterms demo`` and tests.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import signal
 import socket
 import threading
 import time
@@ -18,6 +20,7 @@ from typing import Any, Iterator
 import uvicorn
 
 from .app import Service
+from .owners import Tokens
 
 
 def is_loopback(host: str) -> bool:
@@ -30,13 +33,18 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve anywhere
 
 
-def check_exposure(host: str, token: str | None) -> None:
-    """Refuse to listen beyond this machine without a bearer token."""
-    if not token and not is_loopback(host):
+def check_exposure(host: str, guarded: bool) -> None:
+    """Refuse to listen beyond this machine unless callers need a token (``guarded``)."""
+    if not guarded and not is_loopback(host):
         raise SystemExit(
-            f"catterms serve: refusing to listen on {host} without a token; set --token or CATTERMS_TOKEN "
-            "(a token is optional only on loopback addresses)"
+            f"catterms serve: refusing to listen on {host} without a token; set --token (or CATTERMS_TOKEN) or "
+            "--tokens FILE (tokens are optional only on loopback addresses)"
         )
+
+
+def reload_on_sighup(tokens: Tokens) -> None:
+    """Read the tokens file again on SIGHUP (``kill -HUP``); a bad file keeps the old tokens, and says why."""
+    signal.signal(signal.SIGHUP, lambda *_: tokens.reload())
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -70,7 +70,8 @@ class Submission:
                 raise error("bad_field", f"{name} must be binary (wire-format bytes)", field=name)
             if given != (_NEEDS.get(mode) == name):
                 if not given:
-                    raise error("bad_field", f"{name} needs mode {mode!r}", field=name)
+                    raise error("bad_field", f"mode {mode!r} needs a {name}: pass {name}= to Client.submit, "
+                                f"--{name} FILE to catterms submit, or the {name!r} field over HTTP", field=name)
                 owners = " and ".join(repr(m) for m, n in _NEEDS.items() if n == name)
                 raise error("bad_field", f"{name} is only for mode {owners}", field=name)
         baseline = body.get("baseline", False)

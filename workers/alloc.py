@@ -1,10 +1,10 @@
 """The process settings our workers run with, and helpers that give a serial baseline the same ones.
 
-Allocator (DESIGN.md, "numpy facts"):
+Allocator:
 
 glibc serves every allocation over 128 KiB with a fresh ``mmap`` and returns it on ``free``, so each
 large temporary costs page faults; Dask's Nanny makes it worse by setting ``MALLOC_TRIM_THRESHOLD_`` to
-64 KiB, which also freezes the dynamic mmap threshold (task bodies 35–40% slower, ref/dask.md §8).
+64 KiB, which also freezes the dynamic mmap threshold (task bodies 35–40% slower, measured).
 Workers get large thresholds through their environment, read by glibc when the process starts;
 :func:`tune_allocator` applies the same settings to a running process, so serial baselines measured
 in-process are fair.

@@ -224,7 +224,7 @@ def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
 
 
 def matmul_loop(n: int) -> float:
-    """ref/dask.md's anchor task: ``n`` products of a 256×256 matrix (about 200 ms for n = 238)."""
+    """The anchor task: ``n`` products of a 256×256 matrix (about 200 ms for n = 238)."""
     a = np.linspace(-1.0, 1.0, 256 * 256).reshape(256, 256)
     for _ in range(n):
         a = a @ a
@@ -233,8 +233,8 @@ def matmul_loop(n: int) -> float:
 
 
 def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, float]:
-    """Dask's ceiling on this machine today, as ref/dask.md measured it: ``tasks`` independent matmul
-    loops with ``client.map`` against the same loops run serially here (0.88–0.91 at P = 2 there)."""
+    """Dask's ceiling on this machine today, measured as Dask's own anchor: ``tasks`` independent matmul
+    loops with ``client.map`` against the same loops run serially here (0.88–0.91 at P = 2 on a quiet host)."""
     like_a_worker()
 
     def serial() -> list[float]:

@@ -42,8 +42,8 @@ class Rates:
     reverse: float = 2.5
 
     def factor(self, mode: str) -> float:
-        """A job's time in ``mode`` over its value's time."""
-        return {"value": 1.0, "jvp": self.forward}.get(mode, self.reverse)
+        """A job's time in ``mode`` over its value's time; hvp is forward mode over the gradient."""
+        return {"value": 1.0, "jvp": self.forward, "hvp": self.forward * self.reverse}.get(mode, self.reverse)
 
     def pricing(self, factor: float = 1.0) -> Pricing:
         """Seconds of ``(element operations, of which BLAS flops, calls)``, ``factor`` × the value's (see

@@ -16,14 +16,15 @@ each task's worker and compute interval per job.
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import threading
 import time
 import uuid
 from collections import Counter, OrderedDict
 from concurrent.futures import CancelledError
 from dataclasses import fields
-from functools import lru_cache
 from statistics import median
 from typing import Any
 
@@ -35,15 +36,17 @@ from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 from distributed.protocol import serialize
 
 from catterms.api import prepare, require_scalar
-from catterms.derivatives import filled, hvp_term, nones
+from catterms.caches import LRU, cached, constant_bytes
+from catterms.derivatives import filled, nones
 from catterms.compiler import program
 from catterms.errors import CattermsError, TermTypeError
 from catterms.terms import Term, prim
 from catterms.types import Array, Type, as_tangent
 
 from . import assemble
+from .admission import Estimate, JobLimits, check_limits, planned
 from .alloc import WORKER_ENV
-from .bodies import term_bytes
+from .bodies import serial_time, term_bytes
 from .estimate import Rates, measure_rates
 from .graph import build_graph, term_uses
 from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
@@ -64,6 +67,11 @@ SHIPPED_TERMS = 256
 
 #: Arrays and subterms embedded in one job's graph weigh at most this (Dask warns about graphs over 10 MB).
 GRAPH_BYTES = 8 << 20
+
+#: :meth:`Executor.stop` looks this many times, this far apart, for workers running a cancelled job's tasks.
+STOP_LOOKS, STOP_PAUSE_S = 3, 0.1
+
+log = logging.getLogger("workers.executor")
 
 
 class ClusterError(CattermsError, RuntimeError):
@@ -117,6 +125,18 @@ def _done(job: str, dask_scheduler: Any = None) -> int:
     return len(dask_scheduler.plugins[JobRecorder.name].jobs.get(job, ()))
 
 
+def _stop_running(job: str, dask_worker: Any = None) -> str | None:
+    """On a worker: if it is running a task of ``job`` (a released task runs on until it returns), kill
+    this process now, before it answers — its Nanny starts a fresh one, as after a crash; ``"no nanny"``
+    when there is none to do that (the task is left to finish); None when it runs no task of ``job``."""
+    if not any(job_of(ts.key) == job for ts in dask_worker.state.executing):
+        return None
+    if dask_worker.nanny is None:
+        return "no nanny"
+    os.kill(os.getpid(), signal.SIGKILL)
+    return None  # not reached
+
+
 class Warm(WorkerPlugin):
     """Every worker, including one that joins or is restarted later: import catterms and compile once
     before its first task, so no job pays for it."""
@@ -137,7 +157,8 @@ class JobHandle:
     """A submitted job: progress, completion, result, cancellation.
 
     If the cluster loses an input that was scattered (scattered data cannot be recomputed), the job is
-    scattered and submitted again, once.
+    scattered and submitted again, once. :attr:`phase` is ``"running"``, then ``"baseline"`` while the
+    serial baseline runs (``baseline=True``).
     """
 
     def __init__(self, executor: Executor, plan: Plan, x: Any, direction: Any, seeds: dict[int, tuple[list, tuple]],
@@ -146,9 +167,12 @@ class JobHandle:
         self.seeds, self.parts, self.started, self.baseline = seeds, parts, started, baseline
         self.hvp = hvp  # a value job of hvp_term: its value is the pair (∇f x, ∇²f x · v)
         self._result: Result | None = None
-        self._cancelled = False
+        self._cancelled = self._forgotten = False
         self._lock, self._all_done = threading.Lock(), threading.Event()
         self.relaunches = 0
+        self.phase = "running"
+        self.stopped: list[str] = []  # workers restarted to stop this job's running tasks
+        self._baseline: list[Future] = []
         self._launch()
 
     def _launch(self) -> None:
@@ -197,23 +221,26 @@ class JobHandle:
         return self._all_done.is_set()
 
     def cancel(self) -> None:
-        """Stop the job: its futures are released, so Dask drops every task of it that nobody else needs
-        (a task already running finishes, its result discarded).
+        """Stop the job: its futures are released, so Dask drops every task of it that nobody else needs,
+        and a task of it already running is stopped by restarting its worker (:meth:`Executor.stop`).
 
         Releasing, rather than ``Client.cancel``: that one walks the dependents of each key it cancels and
         asserts on a key it has already dropped, which kills the client's connection when the keys cancelled
         together depend on each other — as a job's outputs do (distributed 2026.8)."""
         self._cancelled = True
-        for f in self.futures:
+        for f in self.futures + self._baseline:
             f.release()
-        self.futures, self.scattered = [], []
+        self.futures, self.scattered, self._baseline = [], [], []
         self._arriving.clear()
         self._all_done.set()
+        self.stopped = self.executor.stop(self.id)
         self.executor.client.run_on_scheduler(_records, self.id, True)
 
     def result(self, timeout: float | None = None) -> Result:
         """Wait for the job (``TimeoutError`` after ``timeout`` seconds, the job still running) and
         return its value, derivative and report; a failed task raises its catterms error."""
+        if self._forgotten:
+            raise RuntimeError(f"job {self.id}: its result was handed over (JobHandle.forget)")
         if self._result is None:
             self._wait(timeout)
             if self._cancelled:
@@ -236,11 +263,11 @@ class JobHandle:
             client = self.executor.client
             value, derivative = self._assemble(fetched)
             wall = (self.finished - self.started) + (time.perf_counter() - t0)
-            records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures
+            serial = self._serial(None if timeout is None else timeout - (time.perf_counter() - self.started))
+            records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures or self.baseline
                                 else ({}, self.executor.workers))
             self.executor.seen_workers = workers
-            serial = self._serial() if self.baseline else None
-            self.futures, self.scattered = [], []
+            self.futures, self.scattered, self._baseline = [], [], []
             self._arriving.clear()
             summary = report(self.plan, self.graph, records, workers, wall, serial)
             if self.hvp:
@@ -248,6 +275,12 @@ class JobHandle:
                 value, derivative = (nones(v, self.plan.dom[0]) for v in (value, derivative))
             self._result = Result(value, derivative, summary)
         return self._result
+
+    def forget(self) -> None:
+        """Hand the result over: the handle drops its reference, so whoever called :meth:`result` holds
+        the only one and can free its arrays as soon as it has used them (the service encodes them part
+        by part). :meth:`result` may not be called again."""
+        self._result, self._forgotten = None, True
 
     def _fetch(self) -> dict[str, Any]:
         """The outputs, by key: those fetched as they finished, and any other (a failed task's) gathered
@@ -284,16 +317,23 @@ class JobHandle:
             return out
         return out, assemble.cotangent(self.plan, self.graph, fetched, self.parts)
 
-    def _serial(self) -> float:
-        """The same computation in this process, without Dask, compiled and run once before it is timed,
-        as the workers are warm: a first run also pays for growing this process's heap, page by page."""
-        p = self.plan
-        run = program(p.term, p.dom, p.mode)
+    def _serial(self, timeout: float | None) -> float | None:
+        """With ``baseline=True``, the same computation without Dask, timed as one task on a worker
+        (:func:`workers.bodies.serial_time`): the caller's process does no heavy work, and the baseline
+        runs on a machine and with settings like those of the tasks it is compared with. Its key belongs
+        to the job, so cancelling the job stops it too."""
+        if not self.baseline:
+            return None
+        self.phase = "baseline"
+        p, ex = self.plan, self.executor
         args = (self.x,) if p.mode in ("value", "grad") else (self.x, self.direction)
-        run(*args)
-        t0 = time.perf_counter()
-        run(*args)
-        return time.perf_counter() - t0
+        term = ex.ship([p.term])[p.term]
+        placed, scattered = ex.place({"args": args}, {"args": 1})
+        task = ex.client.submit(serial_time, term, p.dom, p.mode, placed["args"], key=f"baseline-serial-{self.id}-0")
+        self._baseline = [task, *scattered]
+        if self._cancelled:  # cancelled while the baseline was being sent
+            task.release()
+        return task.result(None if timeout is None else max(0.0, timeout))
 
 
 class Executor:
@@ -305,15 +345,18 @@ class Executor:
     ``threshold_s`` and ``inline_s`` go to the planner; ``rates`` replaces the rates measured on the
     workers; ``scatter_bytes`` is where arrays and subterms start to travel by scatter rather than inside
     tasks; a job fails with :class:`ClusterError` after ``no_workers_timeout`` seconds without workers.
+    With ``limits`` (:class:`~workers.admission.JobLimits`), :meth:`submit` refuses a job over them before
+    anything runs (:meth:`check`), raising :class:`~workers.admission.OverLimit`.
     """
 
     def __init__(self, address: str | None = None, *, n_workers: int | None = None, security: Security | None = None,
                  threshold_s: float = THRESHOLD_S, inline_s: float = INLINE_S, rates: Rates | None = None,
                  scatter_bytes: int = 1 << 20, no_workers_timeout: float = 60.0,
-                 dashboard_address: str | None = "127.0.0.1:0", queuing: bool = False) -> None:
-        self.threshold_s, self.inline_s = threshold_s, inline_s
+                 dashboard_address: str | None = "127.0.0.1:0", queuing: bool = False,
+                 limits: JobLimits | None = None) -> None:
+        self.threshold_s, self.inline_s, self.limits = threshold_s, inline_s, limits
         self.scatter_bytes, self.no_workers_timeout = scatter_bytes, no_workers_timeout
-        self._shipped: OrderedDict[Term, Future] = OrderedDict()
+        self._shipped = LRU(SHIPPED_TERMS)  # term → its scattered future; bounded by bytes like any term cache
         self._lock = threading.Lock()
         self.cluster: LocalCluster | None = None
         self._dashboard = address is not None or dashboard_address is not None
@@ -338,7 +381,7 @@ class Executor:
         measured = self.client.run(measure_rates)
         self.rates = rates or (Rates(*(median(getattr(r, f.name) for r in measured.values()) for f in fields(Rates)))
                                if measured else Rates())
-        self._plan = lru_cache(maxsize=256)(self._make_plan)
+        self._plan = cached(entries=256)(self._make_plan)
         # the worker count plans are made for: asked once here, then refreshed by every job's records
         # (an elastic cluster is planned for as it was at the last job; no round trip per submission)
         self.seen_workers = self.workers
@@ -374,6 +417,40 @@ class Executor:
         _, dom, _ = prepare(term, x)
         return self._plan(term, dom, mode, self._planning_for())
 
+    def check(self, term: Term, x: Any, mode: str = "grad", limits: JobLimits | None = None) -> Estimate:
+        """:func:`workers.admission.check_limits` at this cluster's rates, with the plan the job will run
+        (so a job admitted here is not planned again): its :class:`~workers.admission.Estimate`, or
+        :class:`~workers.admission.OverLimit`. ``limits``: this Executor's, or the defaults."""
+        return check_limits(term, x, mode, limits or self.limits, rates=self.rates,
+                            planner=lambda t, d, m: self._plan(t, d, m, self._planning_for()))
+
+    def stop(self, job: str) -> list[str]:
+        """Stop the tasks of ``job`` that workers are running (after its futures were released): each such
+        worker process kills itself when asked, and its Nanny starts a fresh one; Dask recomputes the other
+        jobs' tasks that were on it. Returns the workers restarted.
+
+        Dask cannot interrupt a task, and catterms' generated code has no point at which to look for a
+        cancellation flag, so the process goes. The Nanny's own restart (``Client.restart_workers``) first
+        waits 4 s for the task to finish before it kills it (4.6 s from cancel to a free worker, measured
+        on a LocalCluster); asking the Nanny to SIGKILL it took 3–3.5 s to answer (the Nanny starts the new
+        process before it replies); the worker killing itself as it is asked frees it at once, and the
+        call returns in 0.15 s (the fresh worker registered 0.8–1.2 s after it, here). A released task stays
+        in its worker's executing set until it returns, so each look finds it; a few looks, since a task of
+        the job may start on a worker that the release has not reached yet. A worker without a Nanny cannot
+        be restarted: its task runs to its end."""
+        stopped: list[str] = []
+        for look in range(STOP_LOOKS):
+            answers = self.client.run(_stop_running, job, on_error="return")
+            gone = [w for w, a in answers.items() if isinstance(a, BaseException) and w not in stopped]
+            alone = [w for w, a in answers.items() if a == "no nanny"]
+            if alone:
+                log.warning("job %s: %d worker(s) without a Nanny keep running its task", job, len(alone))
+            stopped += gone
+            if look and not gone:
+                break
+            time.sleep(STOP_PAUSE_S)
+        return stopped
+
     def submit(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
                baseline: bool = False) -> JobHandle:
         """Start a job and return at once. ``tangent`` is required for jvp and hvp (the vector ``v``: the
@@ -387,8 +464,11 @@ class Executor:
         if hvp:  # a value job of the term (x, v) ↦ (∇f x, ∇²f x · v), planned and split like any term
             require_scalar(cod, dom)
             v = filled(as_tangent(_required(tangent, "tangent", mode), dom), dom)
-            term, x, mode = hvp_term(term, dom), (x, v), "value"
-            x, dom, cod = prepare(term, x)
+        if self.limits is not None:
+            self.check(term, x, "hvp" if hvp else mode)
+        if hvp:
+            term, dom, mode = planned(term, dom, "hvp")
+            x, dom, cod = prepare(term, (x, v))
         if mode == "jvp":
             direction = as_tangent(_required(tangent, "tangent", mode), dom)
         elif mode == "vjp":
@@ -457,11 +537,11 @@ class Executor:
         apart = set(_spill(small, budget))
         with self._lock:
             for t in unique:
-                known = self._shipped.get(t)
                 if t in small and t not in apart:
                     out[t] = t
-                elif known is not None and known.status == "finished":
-                    self._shipped.move_to_end(t)
+                    continue
+                known = self._shipped.get(t)
+                if known is not None and known.status == "finished":
                     out[t] = known
                 else:
                     new.append(t)
@@ -470,13 +550,13 @@ class Executor:
                 # run where they are) spread evenly
                 new.sort(key=term_bytes, reverse=True)
                 for t, f in zip(new, self.client.scatter(new, hash=False)):
-                    self._shipped[t] = out[t] = f
-            while len(self._shipped) > SHIPPED_TERMS:
-                self._shipped.popitem(last=False)
+                    self._shipped.put(t, f, constant_bytes(t))
+                    out[t] = f
         return out
 
     def close(self) -> None:
         self._shipped.clear()
+        self._plan.cache_clear()
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()

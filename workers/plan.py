@@ -39,7 +39,7 @@ from catterms.cost import summed
 from catterms.prims import Rule, lookup
 from catterms.terms import Term, compose, cross, fork, jamn
 from catterms.typecheck import Typed, checked
-from catterms.types import Array, Type
+from catterms.types import Array, Type, leaves as type_leaves
 
 from .estimate import Rates, Seconds, priced
 from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, origins, union
@@ -47,11 +47,16 @@ from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leav
 MODES = ("value", "jvp", "vjp", "grad")
 
 #: Default fusion threshold: tasks of at least this long pay for Dask's per-task and per-hop costs
-#: (1–3 ms and 6–7 ms measured on small machines; see ref/dask.md).
+#: (1–3 ms and 6–7 ms measured on small machines).
 THRESHOLD_S = 0.05
 
 #: Steps this light (and affine, at the output) run in the Executor instead of on the cluster.
 INLINE_S = 0.002
+
+#: ... and reading at most this many arrays: compiling a step costs in proportion to the arrays it
+#: touches, which its estimate does not count (a 100,000-way ``jam`` took 18 s and 1 GB to compile), and
+#: the Executor's process (a service's) must not do heavy work on user data.
+INLINE_ARRAYS = 256
 
 
 @dataclass
@@ -454,7 +459,7 @@ def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: flo
     reverse = mode in ("vjp", "grad")
     for s in reversed(list(steps.values())):
         at_output = all(steps[c].role == "tail" for c in s.consumers)
-        if at_output and s.affine and s.est_s <= inline_s:
+        if at_output and s.affine and s.est_s <= inline_s and len(type_leaves(s.dom)) <= INLINE_ARRAYS:
             s.role = "tail"
         elif reverse:
             s.role = "vjp" if at_output else "split"

@@ -4,7 +4,7 @@
 task graph under those durations; ``parallelism = work / span`` bounds what more workers could give;
 ``utilisation = work / (workers × wall)`` says how busy the workers were. Only ``efficiency = serial /
 (workers × wall)``, against the same computation in-process without Dask, says what the split bought:
-utilisation also counts the slowdown of task bodies inside workers (ref/dask.md §5), efficiency does not.
+utilisation also counts the slowdown of task bodies inside workers (see workers/alloc.py), efficiency does not.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Stage 2, analysis: where each shared value is bound, and which variables each scope reads.
 
 The traced DAG becomes a term by giving every computed node a *scope*: the node's own operation, its
-operands, and the values bound just there. The rules (DESIGN.md idea 5):
+operands, and the values bound just there. The rules (sharing is explicit):
 
 * A computed node with two or more uses is *shared*: it becomes a variable, computed once and copied.
   It is bound at its **immediate dominator**, the innermost node that every path from the result to it

@@ -22,3 +22,14 @@ def test_demo_runs_checks_and_shuts_down():
     for row in ("value", "gradient norm", "efficiency (serial / P·wall)", "speedup (serial / wall)", "tasks"):
         assert row in out
     assert "Traceback" not in done.stderr, done.stderr
+    readme = (REPO / "README.md").read_text()
+    sample = re.search(r"The demo prints.*?```text\n(.*?)```", readme, re.S).group(1)
+    printed = out.splitlines()
+    for line in filter(None, sample.splitlines()):
+        assert any(_sample_line(line).fullmatch(p) for p in printed), f"the README's demo line {line!r} is not printed"
+
+
+def _sample_line(line: str) -> re.Pattern:
+    """A line of the README's demo sample with what changes from run to run (ids, URLs, numbers) as wildcards."""
+    parts = re.split(r"(https?://\S+|\b[0-9a-f]{16}\b|\d[\d.,]*(?:e[+-]\d+)?)", line)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else r"\S+?" for i, p in enumerate(parts)))
