@@ -127,10 +127,10 @@ def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
                 size = _array_bytes(a)
                 if size > largest:
                     largest, largest_type, largest_at = size, a, typed.where
-            if node.op == "prim" and secs(cost[0], cost[2], cost[3]) > costliest:
-                costliest, costliest_at = secs(cost[0], cost[2], cost[3]), typed.where
+            if node.op == "prim" and secs(cost.work, cost.flops, cost.calls) > costliest:
+                costliest, costliest_at = secs(cost.work, cost.flops, cost.calls), typed.where
     return Estimate(result_bytes(dom, cod, mode) / MiB, largest / MiB, show(largest_type) if largest_type else "-",
-                    None if largest_at is None else str(largest_at), secs(total[0], total[2], total[3]),
+                    None if largest_at is None else str(largest_at), secs(total.work, total.flops, total.calls),
                     None if costliest_at is None else str(costliest_at), str(root.where))
 
 
