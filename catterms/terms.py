@@ -39,18 +39,28 @@ SIZE_CAP = 1 << 62
 
 
 class Term:
-    """One node of a term; build terms with the functions below rather than this constructor."""
+    """One node of a term; build terms with the functions below rather than this constructor.
+
+    Immutable, as :class:`~catterms.types.Array` is: its hash is computed once, from its children's, and
+    every cache of the library is keyed by terms."""
 
     __slots__ = ("op", "data", "args", "value", "depth", "size", "_hash")
 
     def __init__(self, op: str, data: tuple = (), args: tuple[Term, ...] = (), value: Any = None) -> None:
-        self.op = op
-        self.data = data
-        self.args = args
-        self.value = value  # the array of a const node, else None
-        self.depth = 1 + max((a.depth for a in args), default=0)
-        self.size = min(SIZE_CAP, 1 + sum(a.size for a in args))
-        self._hash = hash((op, data, tuple(a._hash for a in args)))
+        put = object.__setattr__
+        put(self, "op", op)
+        put(self, "data", data)
+        put(self, "args", args)
+        put(self, "value", value)  # the array of a const node, else None
+        put(self, "depth", 1 + max((a.depth for a in args), default=0))
+        put(self, "size", min(SIZE_CAP, 1 + sum(a.size for a in args)))
+        put(self, "_hash", hash((op, data, tuple(a._hash for a in args))))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Term is immutable; cannot set {name} (build a new term instead)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Term is immutable; cannot delete {name}")
 
     def __hash__(self) -> int:
         return self._hash

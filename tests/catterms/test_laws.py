@@ -10,6 +10,7 @@ import pickle
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -207,6 +208,19 @@ def test_types_hash_once_and_pickle_without_their_hash() -> None:
         pass
     else:
         raise AssertionError("Array is mutable")
+
+
+@pytest.mark.parametrize("name", ["op", "data", "args", "value", "depth", "size", "_hash"])
+def test_terms_are_immutable(name: str) -> None:
+    """A term is a cache key everywhere: changing a node in place would leave its hash, and every cache
+    holding it, stale."""
+    t = ct.compose(ct.prim("sin"), ct.prim("exp"))
+    before = (hash(t), ct.pretty(t))
+    with pytest.raises(AttributeError, match="immutable"):
+        setattr(t, name, getattr(t, name))
+    with pytest.raises(AttributeError, match="immutable"):
+        delattr(t, name)
+    assert (hash(t), ct.pretty(t)) == before
 
 
 def test_equal_terms_built_apart_share_one_walk_and_mean_the_same() -> None:
