@@ -268,7 +268,11 @@ def headroom(term: Term) -> None:
 def gc_paused() -> Iterator[None]:
     """Python's cycle collector off for the duration: folding a term allocates a few objects per node
     and frees none, so the collector's full scans, triggered by allocation counts, would make a fold of
-    n nodes cost O(n²) (three quarters of a 30,000-node type check). Folds create no cycles to collect."""
+    n nodes cost O(n²) (three quarters of a 30,000-node type check). Folds create no cycles to collect.
+
+    The switch is process-wide. With threads (the service compiles on several), a pause that ends while
+    another is still on turns the collector back on early — a cost, never a leak — and the collector is
+    never left off: only a pause that found it on turns it on again."""
     collecting = gc.isenabled()
     gc.disable()
     try:
