@@ -9,7 +9,7 @@ GET      /v1/jobs/{id}                the job: state, progress ``{done, total}``
 GET      /v1/jobs/{id}/result?wait=s  ``{value, derivative}`` (wire bytes); waits up to ``s`` seconds
 GET      /v1/jobs/{id}/report         the parallel-efficiency report
 POST     /v1/jobs/{id}/cancel         the job, cancelled
-GET      /v1/health                   ``{status, version, max_body}``; never needs a token
+GET      /v1/health                   ``{status, version, max_body, cluster, workers}``; never needs a token
 GET      /metrics                     Prometheus exposition
 =======  ===========================  ======================================================================
 
@@ -229,7 +229,13 @@ class Service:
     # --- endpoints -------------------------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
-        return self._reply(request, {"status": "ok", "version": installed(), "max_body": self.settings.max_body})
+        """``status`` is ``degraded`` while the cluster is away (``cluster``: the executor's state, read
+        without asking the scheduler) or has no workers; the service still answers and keeps jobs queued."""
+        executor = self.dispatcher.executor
+        cluster, workers = executor.state, executor.seen_workers
+        status = "ok" if cluster == "connected" and workers > 0 else "degraded"
+        return self._reply(request, {"status": status, "version": installed(), "max_body": self.settings.max_body,
+                                     "cluster": cluster, "workers": workers})
 
     async def submit(self, request: Request) -> Response:
         body = codec.decode(await self._read(request), request.headers.get("content-type"), plain=True)
@@ -278,7 +284,9 @@ class Service:
         return self._reply(request, await self._view(await self.dispatcher.cancel(await self._row(request))))
 
     async def prometheus(self, request: Request) -> Response:
-        text = self.metrics.render(await self.db.counts(), self.dispatcher.queued)
+        executor = self.dispatcher.executor
+        text = self.metrics.render(await self.db.counts(), self.dispatcher.queued, executor.connected,
+                                   executor.seen_workers)
         return Response(text, media_type="text/plain; version=0.0.4")
 
     # --- errors ----------------------------------------------------------------------------------------

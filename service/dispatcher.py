@@ -16,13 +16,23 @@ within seconds, and a result that arrives late is dropped by the store's conditi
 On start the dispatcher takes up what a previous process left: queued jobs are queued again, and jobs
 that were running are run again, up to :data:`MAX_ATTEMPTS` starts; after that they fail with the
 reason. Nothing a job needs lives only in memory.
+
+The cluster may go away under a running service (a scheduler restart, a partition): the executor
+reconnects by itself (``Executor.connected``), runners take no job while it is away, and a job that the
+loss interrupted is queued again and re-run — the same :data:`MAX_ATTEMPTS` bound — with what is left of
+its time limit. The limit holds whatever the cluster does: a runner stops waiting for a job's thread at
+its deadline (the thread may be stuck in a call to a scheduler that does not answer), and the job ends
+``timeout``. Progress is asked of the scheduler for a moment only (:data:`PROGRESS_WAIT_S`, one query per
+job at a time), so status requests answer at once while the cluster is away.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +54,13 @@ MAX_ATTEMPTS = 3
 #: A queued job whose wire bytes are at most this size waits decoded in memory (it starts at once);
 #: a bigger one waits in the store only, so a full queue holds at most ``queue_size`` × this in memory.
 KEEP_DECODED = 1 << 20
+
+#: How long a status request waits for the scheduler's count of a job's finished tasks before it answers
+#: with the last count known; how often a runner looks whether the cluster is back.
+PROGRESS_WAIT_S, CLUSTER_POLL_S = 0.5, 0.2
+
+#: What :meth:`Dispatcher._execute` returns for a job that a loss of the cluster interrupted.
+LOST = "lost"
 
 log = logging.getLogger("catterms.service")
 
@@ -74,6 +91,9 @@ class Live:
     handle: Any = None
     cancelled: bool = False
     started: bool = False  # a runner has taken it: planning until the executor hands back its handle
+    deadline: float | None = None  # monotonic; set at its first start here, kept when it is re-run
+    seen: tuple[int, int | None] = (0, None)  # the last progress the scheduler gave
+    asking: asyncio.Future | None = None  # the progress query in flight
 
 
 class Dispatcher:
@@ -92,7 +112,9 @@ class Dispatcher:
         self._reserved = 0
         self._live: dict[str, Live] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._threads = ThreadPoolExecutor(runners, thread_name_prefix="catterms-run")
+        # twice the runners: a thread stuck on a scheduler that does not answer (its job already ended as a
+        # timeout) leaves room for the next job's
+        self._threads = ThreadPoolExecutor(2 * runners, thread_name_prefix="catterms-run")
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -115,7 +137,7 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for job_id, live in list(self._live.items()):
-            if live.handle is not None:
+            if live.handle is not None and self.executor.connected:  # an absent cluster has nothing to stop
                 _cancel(live.handle)
             await self.db.requeue(job_id)  # running → queued; a no-op for a job still queued
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -177,12 +199,17 @@ class Dispatcher:
         live = self._live.get(job_id)
         if live is None:
             return None
-        if live.handle is None:
+        handle = live.handle
+        if handle is None:
             return 0, None
-        try:
-            return await asyncio.to_thread(live.handle.progress)  # asks the scheduler: not on the event loop
-        except Exception:  # noqa: BLE001 - progress is advisory; the job's own outcome reports any failure
-            return 0, None
+        if live.asking is None and self.executor.connected:
+            # on a thread (it asks the scheduler); requests that arrive meanwhile share this one query
+            live.asking = asyncio.ensure_future(asyncio.to_thread(handle.progress))
+            live.asking.add_done_callback(functools.partial(_asked, live))
+        if live.asking is not None:
+            with contextlib.suppress(Exception):  # advisory: the job's own outcome reports any failure
+                await asyncio.wait_for(asyncio.shield(live.asking), PROGRESS_WAIT_S)
+        return live.seen if live.seen[1] is not None else (0, handle.total)
 
     async def cancel(self, row: JobRow) -> JobRow:
         """Cancel a queued or running job; a finished job is a conflict (a cancelled one is left as is)."""
@@ -195,8 +222,10 @@ class Dispatcher:
             self._waiting.discard(row.id)
             if live is not None:
                 live.cancelled = True  # seen by a runner that is still submitting the job
-                if live.handle is not None:
+                if live.handle is not None and self.executor.connected:
                     await asyncio.to_thread(_cancel, live.handle)
+                elif live.handle is not None:  # nothing answers now: stop what can be stopped, without waiting
+                    threading.Thread(target=_cancel, args=(live.handle,), daemon=True).start()
             self._end(row.id, True, row.created, "cancelled")
         return await self.db.get(row.id)
 
@@ -207,9 +236,11 @@ class Dispatcher:
             job_id = await self._queue.get()
             if job_id not in self._waiting:  # it was cancelled while it waited
                 continue
-            self._waiting.discard(job_id)
             live = self._live[job_id]
             try:
+                if not await self._cluster_back(job_id, live):
+                    continue
+                self._waiting.discard(job_id)
                 await self._run(job_id, live)
             except Exception:  # noqa: BLE001 - e.g. the disk is full: fail this job, keep the runner
                 log.exception("job %s could not be run", job_id)
@@ -217,26 +248,79 @@ class Dispatcher:
                     self._end(job_id, await self.db.fail(job_id, "internal", "the service failed running this job; "
                                                          "see its log"), live.created, "failed")
 
+    async def _cluster_back(self, job_id: str, live: Live) -> bool:
+        """Wait (still queued) until the executor is connected; False if the job ended meanwhile: cancelled,
+        or — a job being re-run — past its deadline."""
+        while not self.executor.connected:
+            if job_id not in self._waiting:
+                return False
+            if live.deadline is not None and time.monotonic() >= live.deadline:
+                self._waiting.discard(job_id)
+                reason = self._timed_out()
+                self._failed(job_id, live, await self.db.fail(job_id, "timeout", reason), "timeout", reason)
+                return False
+            await asyncio.sleep(CLUSTER_POLL_S)
+        return job_id in self._waiting
+
+    def _timed_out(self) -> str:
+        return (f"the job ran past the per-job timeout of {self.timeout:g} s (catterms serve --timeout): it was "
+                "cancelled and its running tasks stopped")
+
     async def _run(self, job_id: str, live: Live) -> None:
         if not await self.db.start(job_id):
             return
         live.started = True
+        if live.deadline is None:
+            live.deadline = time.monotonic() + self.timeout
         sub = None if live.job is not None else await self.db.submission(job_id)
-        outcome = await asyncio.get_running_loop().run_in_executor(self._threads, self._execute, live, sub)
+        running = asyncio.get_running_loop().run_in_executor(self._threads, self._execute, live, sub, live.deadline)
+        try:
+            # a moment past the deadline: the thread's own wait ends there, unless a call to the cluster
+            # blocks it; then the job ends here, and its late outcome is dropped
+            outcome = await asyncio.wait_for(asyncio.shield(running), max(0.0, live.deadline - time.monotonic()) + 1)
+        except TimeoutError:
+            if live.handle is not None:
+                threading.Thread(target=_cancel, args=(live.handle,), daemon=True).start()
+            outcome = "timeout", self._timed_out()
         if isinstance(outcome, Stored):
             if await self.db.finish(job_id, outcome):
                 self.metrics.tasks.inc(outcome.report.get("tasks") or 0)
                 self._end(job_id, True, live.created, DONE)
+        elif outcome == LOST:
+            await self._rerun(job_id, live)
         else:
-            self._end(job_id, await self.db.fail(job_id, *outcome), live.created, "failed")
+            self._failed(job_id, live, await self.db.fail(job_id, *outcome), *outcome)
 
-    def _execute(self, live: Live, sub: Submission | None) -> Stored | tuple[str, str]:
-        """On a runner thread: run the job to its end and return its result, or ``(code, reason)``.
+    async def _rerun(self, job_id: str, live: Live) -> None:
+        """Queue a job that a loss of the cluster interrupted again, or fail it after :data:`MAX_ATTEMPTS`."""
+        row = await self.db.get(job_id)
+        if row is None or row.state != RUNNING:  # cancelled meanwhile
+            return
+        if row.attempts >= MAX_ATTEMPTS:
+            reason = f"the cluster was lost while running this job, {row.attempts} times; not retrying it"
+            self._failed(job_id, live, await self.db.fail(job_id, "interrupted", reason), "interrupted", reason)
+            return
+        if await self.db.requeue(job_id):
+            log.warning("job %s: the cluster was lost while it ran (attempt %d); it runs again when the cluster "
+                        "is back", job_id, row.attempts)
+            live.handle, live.started, live.seen = None, False, (0, None)
+            self._waiting.add(job_id)
+            self._queue.put_nowait(job_id)
+
+    def _failed(self, job_id: str, live: Live, moved: bool, code: str, reason: str) -> None:
+        """End a failed job, and say so in the log (if this process moved it)."""
+        if moved:
+            log.warning("job %s failed (%s): %s", job_id, code, reason)
+        self._end(job_id, moved, live.created, "failed")
+
+    def _execute(self, live: Live, sub: Submission | None, deadline: float) -> Stored | tuple[str, str] | str:
+        """On a runner thread: run the job to its end and return its result, ``(code, reason)``, or
+        :data:`LOST` when the cluster went away under it.
 
         Everything that can go wrong is caught here, on the thread: a Dask future's cancellation error
         would otherwise cross into asyncio as a task cancellation.
         """
-        deadline = time.monotonic() + self.timeout
+        generation = self.executor.generation
         try:
             job = live.job if sub is None else self.check(sub)
             live.handle = self.executor.submit(job.term, job.x, **job.run_kwargs())
@@ -250,9 +334,11 @@ class Dispatcher:
         except TimeoutError:
             if live.handle is not None:
                 _cancel(live.handle)
-            return "timeout", (f"the job ran past the per-job timeout of {self.timeout:g} s (catterms serve "
-                               "--timeout): it was cancelled and its running tasks stopped")
+            return "timeout", self._timed_out()
         except Exception as e:  # noqa: BLE001 - whatever the cluster raised, the job ends with its reason
+            if not isinstance(e, tuple(FAILURE_CODES)) and (
+                    not self.executor.connected or self.executor.generation != generation):
+                return LOST
             return failure(e)
 
     def _end(self, job_id: str, moved: bool, created: float, state: str) -> None:
@@ -262,6 +348,13 @@ class Dispatcher:
         live = self._live.pop(job_id, None)
         if live is not None:
             live.ended.set()
+
+
+def _asked(live: Live, query: asyncio.Future) -> None:
+    """Keep the answer of a progress query (none if it failed) and let the next request ask again."""
+    live.asking = None
+    if not query.cancelled() and query.exception() is None:
+        live.seen = query.result()
 
 
 def _cancel(handle: Any) -> None:

@@ -9,7 +9,7 @@ LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300
 
 
 class Metrics:
-    """Jobs by state, job latency, tasks run, submissions and errors."""
+    """Jobs by state, job latency, tasks run, submissions and errors, and the cluster's connection."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -25,10 +25,16 @@ class Metrics:
             registry=self.registry,
         )
         self.errors = Counter("catterms_http_errors", "Error responses, by code", ["code"], registry=self.registry)
+        self.connected = Gauge("catterms_cluster_connected", "1 while the scheduler answers, 0 while it is away",
+                               registry=self.registry)
+        self.workers = Gauge("catterms_cluster_workers", "Worker threads last counted on the cluster",
+                             registry=self.registry)
 
-    def render(self, counts: dict[str, int], queued: int) -> bytes:
-        """The exposition text, with the gauges read fresh from the store and dispatcher."""
+    def render(self, counts: dict[str, int], queued: int, connected: bool, workers: int) -> bytes:
+        """The exposition text, with the gauges read fresh from the store, dispatcher and executor."""
         for state, n in counts.items():
             self.jobs.labels(state).set(n)
         self.queue.set(queued)
+        self.connected.set(int(connected))
+        self.workers.set(workers)
         return generate_latest(self.registry)

@@ -16,6 +16,7 @@ each task's worker and compute interval per job.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -68,6 +69,13 @@ SHIPPED_TERMS = 256
 #: Arrays and subterms embedded in one job's graph weigh at most this (Dask warns about graphs over 10 MB).
 GRAPH_BYTES = 8 << 20
 
+#: How often an Executor's watch thread looks at its connection to the scheduler and counts the workers (s).
+WATCH_S = 0.5
+
+#: A scheduler that has not answered the watch thread for this long is ``unreachable`` (a partition: no
+#: connection breaks, calls just wait).
+UNANSWERED_S = 5.0
+
 #: :meth:`Executor.stop` looks this many times, this far apart, for workers running a cancelled job's tasks.
 STOP_LOOKS, STOP_PAUSE_S = 3, 0.1
 
@@ -111,8 +119,15 @@ class JobRecorder(SchedulerPlugin):
         }
 
 
+def _jobs(dask_scheduler: Any) -> OrderedDict[str, dict[str, dict[str, Any]]]:
+    """The recorder's jobs; none on a scheduler that restarted since the Executor last registered it (the
+    watch thread registers it again within :data:`WATCH_S`): a job caught in between reports no tasks."""
+    recorder = dask_scheduler.plugins.get(JobRecorder.name)
+    return OrderedDict() if recorder is None else recorder.jobs
+
+
 def _records(job: str, forget: bool, dask_scheduler: Any = None) -> dict[str, dict[str, Any]]:
-    jobs = dask_scheduler.plugins[JobRecorder.name].jobs
+    jobs = _jobs(dask_scheduler)
     return jobs.pop(job, {}) if forget else dict(jobs.get(job, {}))
 
 
@@ -122,7 +137,7 @@ def _finished(job: str, dask_scheduler: Any = None) -> tuple[dict[str, dict[str,
 
 
 def _done(job: str, dask_scheduler: Any = None) -> int:
-    return len(dask_scheduler.plugins[JobRecorder.name].jobs.get(job, ()))
+    return len(_jobs(dask_scheduler).get(job, ()))
 
 
 def _stop_running(job: str, dask_worker: Any = None) -> str | None:
@@ -247,6 +262,8 @@ class JobHandle:
                 raise CancelledError(f"job {self.id} was cancelled")
             while True:
                 while any(f.cancelled() for f in self.futures):
+                    if self.executor.client.status != "running":  # Dask cancels every future when it happens
+                        raise ClusterError(f"job {self.id}: the connection to the scheduler was lost")
                     if self.relaunches or not any(f.cancelled() for f in self.scattered):
                         raise ClusterError(f"job {self.id}: the cluster lost its tasks")
                     self.relaunches += 1
@@ -299,7 +316,7 @@ class JobHandle:
                 raise TimeoutError(f"job {self.id} did not finish within {timeout} s; it is still running")
             if self._cancelled:
                 return
-            if self.executor.client.nthreads():
+            if self.executor.seen_workers:  # counted by the watch thread: no round trip per look
                 idle_since = None
             elif idle_since is None:
                 idle_since = time.monotonic()
@@ -347,6 +364,13 @@ class Executor:
     tasks; a job fails with :class:`ClusterError` after ``no_workers_timeout`` seconds without workers.
     With ``limits`` (:class:`~workers.admission.JobLimits`), :meth:`submit` refuses a job over them before
     anything runs (:meth:`check`), raising :class:`~workers.admission.OverLimit`.
+
+    A watch thread keeps the connection: every :data:`WATCH_S` it counts the workers present (the count
+    plans are made for), registers the scheduler plugins again on a scheduler that restarted (Dask's client
+    reconnects by itself, but a fresh scheduler has none of them), and replaces a client that gave up
+    reconnecting (after ``distributed.comm.timeouts.connect``) with a new one, as often as it takes.
+    :attr:`state` says how it stands, without asking the scheduler; :attr:`generation` counts the
+    schedulers it has registered its plugins on, so a job can tell that the one it ran on went away.
     """
 
     def __init__(self, address: str | None = None, *, n_workers: int | None = None, security: Security | None = None,
@@ -359,6 +383,9 @@ class Executor:
         self._shipped = LRU(SHIPPED_TERMS)  # term → its scattered future; bounded by bytes like any term cache
         self._lock = threading.Lock()
         self.cluster: LocalCluster | None = None
+        self.address, self.security = address, security
+        self.generation, self._scheduler_id, self._state = 0, None, "connected"
+        self._answered = time.monotonic()
         self._dashboard = address is not None or dashboard_address is not None
         if address is None:
             config = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}
@@ -369,22 +396,93 @@ class Executor:
                     n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                     host="127.0.0.1", dashboard_address=dashboard_address, security=security,
                 )
-            # data goes to and comes from the workers directly on our own loopback cluster (the scheduler
-            # would relay every byte: gathering 8 cotangents of 2 MB took twice as long); on a remote
-            # cluster the client may not reach the workers: Dask's ``direct-to-workers`` setting decides
-            self.client = Client(self.cluster, set_as_default=False, security=security, direct_to_workers=True)
+        self.client = self._connect()
+        if self.cluster is not None:
             self.client.wait_for_workers(len(self.cluster.workers))
-        else:
-            self.client = Client(address, security=security, set_as_default=False)
-        self.client.register_plugin(JobRecorder())
-        self.client.register_plugin(Warm())
         measured = self.client.run(measure_rates)
         self.rates = rates or (Rates(*(median(getattr(r, f.name) for r in measured.values()) for f in fields(Rates)))
                                if measured else Rates())
         self._plan = cached(entries=256)(self._make_plan)
-        # the worker count plans are made for: asked once here, then refreshed by every job's records
-        # (an elastic cluster is planned for as it was at the last job; no round trip per submission)
+        # the worker count plans are made for: refreshed by the watch thread and by every job's records,
+        # so a plan is for the workers present now, with no round trip per submission
         self.seen_workers = self.workers
+        self._closing = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="catterms-watch", daemon=True)
+        self._watcher.start()
+
+    def _connect(self) -> Client:
+        """A client of the cluster, with the scheduler plugins registered on it."""
+        if self.cluster is not None:
+            # data goes to and comes from the workers directly on our own loopback cluster (the scheduler
+            # would relay every byte: gathering 8 cotangents of 2 MB took twice as long); on a remote
+            # cluster the client may not reach the workers: Dask's ``direct-to-workers`` setting decides
+            client = Client(self.cluster, set_as_default=False, security=self.security, direct_to_workers=True)
+        else:
+            client = Client(self.address, security=self.security, set_as_default=False)
+        self._register(client)
+        return client
+
+    def _register(self, client: Client) -> None:
+        client.register_plugin(JobRecorder())
+        client.register_plugin(Warm())
+        self._scheduler_id = client.scheduler_info(n_workers=0).get("id")
+        self.generation += 1
+
+    @property
+    def state(self) -> str:
+        """``connected``; ``reconnecting`` (the connection broke, or the client gave up and is being
+        replaced); ``unreachable`` (connected, but the scheduler has not answered for :data:`UNANSWERED_S`)."""
+        if self._state != "connected" or self.client.status != "running":
+            return "reconnecting"
+        return "connected" if time.monotonic() - self._answered < UNANSWERED_S else "unreachable"
+
+    @property
+    def connected(self) -> bool:
+        """Whether jobs can be sent now: the scheduler answers and has the plugins."""
+        return self.state == "connected"
+
+    def _watch(self) -> None:
+        while not self._closing.wait(WATCH_S):
+            try:
+                self._look()
+            except Exception as e:  # noqa: BLE001 - a call that failed as the cluster went away: look again
+                self._lost(f"{type(e).__name__}: {e}")
+
+    def _look(self) -> None:
+        """One look at the connection (on the watch thread; each call here may wait for the scheduler)."""
+        status = self.client.status
+        if status in ("closing", "closed", "failed"):
+            self._lost(f"the Dask client {status} (it gave up reconnecting)")
+            self._replace()
+            return
+        if status != "running":  # Dask's client is reconnecting by itself
+            self._lost("the connection to the scheduler broke")
+            return
+        info = self.client.scheduler_info(n_workers=-1)
+        if info.get("id") != self._scheduler_id:  # a restarted scheduler, reached again by the same client
+            self._lost("the scheduler restarted")
+            self._register(self.client)
+        self.seen_workers = sum(w.get("nthreads", 0) for w in info.get("workers", {}).values())
+        self._answered = time.monotonic()
+        if self._state != "connected":
+            self._state = "connected"
+            log.warning("cluster regained: connected to the scheduler again, %d worker thread(s)", self.seen_workers)
+
+    def _lost(self, why: str) -> None:
+        if self._state == "connected":
+            self._state = "reconnecting"
+            log.warning("cluster lost: %s; reconnecting", why)
+
+    def _replace(self) -> None:
+        """A new client in place of one that closed; raises (and is tried again) while the scheduler is away."""
+        if self.cluster is not None or self._closing.is_set():
+            return
+        client = self._connect()
+        old, self.client = self.client, client
+        log.warning("cluster: the Dask client had given up reconnecting; a new one is connected")
+        self._shipped.clear()  # its futures belonged to the old client
+        with contextlib.suppress(Exception):
+            old.close(timeout=1)
 
     @property
     def dashboard_link(self) -> str | None:
@@ -555,6 +653,8 @@ class Executor:
         return out
 
     def close(self) -> None:
+        self._closing.set()
+        self._watcher.join(timeout=10)
         self._shipped.clear()
         self._plan.cache_clear()
         self.client.close()
