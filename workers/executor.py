@@ -50,6 +50,7 @@ from .alloc import WORKER_ENV
 from .bodies import serial_time, term_bytes
 from .estimate import Rates, measure_rates
 from .graph import build_graph, term_uses
+from .guard import require_main_guard
 from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
 from .report import Result, report
 from .wires import INPUT, Ref, leaves, pick
@@ -388,6 +389,7 @@ class Executor:
         self._answered = time.monotonic()
         self._dashboard = address is not None or dashboard_address is not None
         if address is None:
+            require_main_guard()  # before any process starts: one clear error, not a Nanny per worker failing
             config = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}
             if not queuing:
                 config["distributed.scheduler.worker-saturation"] = float("inf")

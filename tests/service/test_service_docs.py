@@ -24,8 +24,8 @@ def _python_blocks(path: Path, after: str) -> list[str]:
 
 def test_the_in_process_service_of_docs_service_md_runs(executor, tmp_path):
     block = next(b for b in _python_blocks(REPO / "docs/service.md", "## Python client") if "ASGITransport" in b)
-    definitions, _, use = block.partition("\nwith Executor(")
-    assert use, "the example ends by starting an Executor"
+    definitions, _, use = block.partition('\nif __name__ == "__main__":')
+    assert "with Executor(" in use, "the example ends by starting an Executor, under the __main__ guard"
     namespace: dict = {}
     exec(compile(definitions, "docs/service.md", "exec"), namespace)  # noqa: S102 (our own docs)
     # the example's own last lines start a cluster; the shared one stands in for it
