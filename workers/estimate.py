@@ -58,7 +58,7 @@ class Rates:
 
 def priced(pricing: Pricing, c: Cost) -> Seconds:
     """``c``'s work and span at ``pricing`` (:meth:`Rates.pricing`)."""
-    return Seconds(pricing(c[0], c[2], c[3]), pricing(c[1], c[4], c[5]))
+    return Seconds(pricing(c.work, c.flops, c.calls), pricing(c.span, c.span_flops, c.span_calls))
 
 
 def _best(f: Any, reps: int) -> float:
