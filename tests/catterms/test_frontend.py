@@ -19,6 +19,8 @@ from catterms import examples
 from catterms.terms import Term
 from catterms.types import Array, type_of
 
+from oracles import finite_difference_grad, leaves_of
+
 RNG_SEED = 1234
 
 
@@ -51,35 +53,6 @@ def random_input(specs: tuple, rng: np.random.Generator, low: float = 0.5, high:
 
 def as_args(x: Any, n: int) -> tuple:
     return (x,) if n == 1 else x
-
-
-def leaves_of(x: Any) -> list[np.ndarray]:
-    return [a for c in x for a in leaves_of(c)] if isinstance(x, tuple) else [x]
-
-
-def rebuild(x: Any, new: list[np.ndarray]) -> Any:
-    it = iter(new)
-
-    def go(v: Any) -> Any:
-        return tuple(go(c) for c in v) if isinstance(v, tuple) else next(it)
-
-    return go(x)
-
-
-def finite_difference_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6) -> list[np.ndarray]:
-    """Central differences of a scalar function of a (nested tuple of) arrays, leaf by leaf."""
-    base = [np.array(a, dtype=np.float64) for a in leaves_of(x)]
-    grads = []
-    for li, leaf in enumerate(base):
-        g = np.zeros_like(leaf)
-        for k in range(leaf.size):
-            plus = [a.copy() for a in base]
-            minus = [a.copy() for a in base]
-            plus[li].flat[k] += eps
-            minus[li].flat[k] -= eps
-            g.flat[k] = (f(rebuild(x, plus)) - f(rebuild(x, minus))) / (2 * eps)
-        grads.append(g)
-    return grads
 
 
 # --- the paper's examples ------------------------------------------------------------------------------

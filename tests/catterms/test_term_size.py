@@ -22,6 +22,8 @@ from catterms.frontend.scopes import analyse
 from catterms.frontend.trace import trace
 from catterms.terms import Term
 
+from oracles import finite_difference_grad, leaves_of
+
 RNG_SEED = 1234
 D = 4  # the state's width
 
@@ -48,33 +50,6 @@ def example(specs: tuple, rng: np.random.Generator) -> Any:
         return tuple(one(s) for s in spec) if isinstance(spec, tuple) else rng.uniform(-0.8, 0.8, spec.shape)
 
     return tuple(one(s) for s in specs)
-
-
-def leaves(x: Any) -> list[np.ndarray]:
-    return [a for c in x for a in leaves(c)] if isinstance(x, tuple) else [x]
-
-
-def rebuilt(x: Any, new: list[np.ndarray]) -> Any:
-    it = iter(new)
-
-    def go(v: Any) -> Any:
-        return tuple(go(c) for c in v) if isinstance(v, tuple) else next(it)
-
-    return go(x)
-
-
-def central_differences(f: Callable[[Any], float], x: Any, eps: float = 1e-6) -> list[np.ndarray]:
-    base = leaves(x)
-    out = []
-    for i, leaf in enumerate(base):
-        g = np.zeros_like(leaf)
-        for k in range(leaf.size):
-            plus, minus = [a.copy() for a in base], [a.copy() for a in base]
-            plus[i].flat[k] += eps
-            minus[i].flat[k] -= eps
-            g.flat[k] = (f(rebuilt(x, plus)) - f(rebuilt(x, minus))) / (2 * eps)
-        out.append(g)
-    return out
 
 
 # --- size: constant per step -------------------------------------------------------------------------
@@ -147,7 +122,7 @@ def test_recurrences_evaluate_and_differentiate_like_numpy(name: str, steps: int
     value, grad = ct.value_and_grad(term, x)
     assert np.allclose(value, f(*x), rtol=1e-12, atol=1e-12)
     assert np.allclose(ct.evaluate(term, x), f(*x), rtol=1e-12, atol=1e-12)
-    for g, want in zip(leaves(grad), central_differences(lambda p: float(f(*p)), x)):
+    for g, want in zip(leaves_of(grad), finite_difference_grad(lambda p: float(f(*p)), x)):
         assert np.allclose(g, want, rtol=1e-5, atol=1e-7)
 
 
@@ -161,11 +136,11 @@ def test_long_recurrences_differentiate_like_numpy(name: str) -> None:
     x = example(specs(steps), np.random.default_rng(RNG_SEED))
     value, (gw, gxs) = ct.value_and_grad(term, x)
     assert np.allclose(value, f(*x), rtol=1e-12)
-    want = central_differences(lambda w: float(f(w, x[1])), x[0])
-    for g, w in zip(leaves(gw), want):
+    want = finite_difference_grad(lambda w: float(f(w, x[1])), x[0])
+    for g, w in zip(leaves_of(gw), want):
         assert np.allclose(g, w, rtol=1e-5, atol=1e-7)
     # and one input step, the first (it reaches every later state)
-    first = central_differences(lambda x0: float(f(x[0], np.concatenate([x0[None], x[1][1:]]))), x[1][0])[0]
+    first = finite_difference_grad(lambda x0: float(f(x[0], np.concatenate([x0[None], x[1][1:]]))), x[1][0])[0]
     assert np.allclose(gxs[0], first, rtol=1e-5, atol=1e-7)
 
 
@@ -224,7 +199,7 @@ def test_shared_value_heavy_random_programs() -> None:
         assert np.allclose(ct.evaluate(term, x), program(np, *x), rtol=1e-12, atol=1e-12), seed
         if seed % 4 == 0:
             grads = ct.grad(term, x)
-            want = central_differences(lambda p, program=program: float(program(np, *p)), x)
+            want = finite_difference_grad(lambda p, program=program: float(program(np, *p)), x)
             for g, w in zip(grads, want):
                 assert np.allclose(g, w, rtol=1e-5, atol=1e-6), seed
     assert floated > 20  # the programs exercise float-in
@@ -277,7 +252,7 @@ def test_hvp_of_four_hundred_steps_is_quick() -> None:
     eps = 1e-6  # against central differences of the gradient along v
     plus = ct.grad(term, tuple(a + eps * b for a, b in zip(x, v)))
     minus = ct.grad(term, tuple(a - eps * b for a, b in zip(x, v)))
-    for h, p, m in zip(leaves(hv), leaves(plus), leaves(minus)):
+    for h, p, m in zip(leaves_of(hv), leaves_of(plus), leaves_of(minus)):
         assert np.allclose(h, (p - m) / (2 * eps), rtol=1e-4, atol=1e-6)
 
 
@@ -291,9 +266,9 @@ def test_derivative_terms_evaluate_like_the_derivatives(name: str, steps: int) -
     value, grad = ct.value_and_grad(term, x)
     got_value, got_grad = ct.evaluate(ct.value_and_grad_term(term, dom), x)
     assert abs(got_value - value) <= 1e-10 * max(1.0, abs(value))
-    for g, w in zip(leaves(got_grad), leaves(grad)):
+    for g, w in zip(leaves_of(got_grad), leaves_of(grad)):
         assert np.allclose(g, w, rtol=1e-10, atol=1e-12)
-    for g, w in zip(leaves(ct.evaluate(ct.grad_term(term, dom), x)), leaves(grad)):
+    for g, w in zip(leaves_of(ct.evaluate(ct.grad_term(term, dom), x)), leaves_of(grad)):
         assert np.allclose(g, w, rtol=1e-10, atol=1e-12)
     y, dy = ct.jvp(term, x, dx)
     got_y, got_dy = ct.evaluate(ct.jvp_term(term, dom), (x, dx))
@@ -301,7 +276,7 @@ def test_derivative_terms_evaluate_like_the_derivatives(name: str, steps: int) -
     y, ct_x = ct.vjp(term, x, np.float64(0.7))
     got_y, got_ct = ct.evaluate(ct.vjp_term(term, dom), (x, np.float64(0.7)))
     assert np.allclose(got_y, y, rtol=1e-10)
-    for g, w in zip(leaves(got_ct), leaves(ct_x)):
+    for g, w in zip(leaves_of(got_ct), leaves_of(ct_x)):
         assert np.allclose(g, w, rtol=1e-10, atol=1e-12)
 
 
