@@ -130,7 +130,7 @@ class Layout:
 
     def at(self, i: int) -> Term:
         """The projection chain that reads the ``i``-th parked variable."""
-        return compose(*(proj(a, n) for a, n in reversed(self.spath + ((1, 2),) * i + ((0, 2),) * (i < self.size - 1))))
+        return compose(proj(0, 2), self.tail(i)) if i < self.size - 1 else self.tail(i)  # the last cell is bare
 
     def tail(self, i: int) -> Term:
         """The projection chain that reads the cons-list from its ``i``-th cell on."""
