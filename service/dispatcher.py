@@ -225,7 +225,7 @@ class Dispatcher:
                 if live.handle is not None and self.executor.connected:
                     await asyncio.to_thread(_cancel, live.handle)
                 elif live.handle is not None:  # nothing answers now: stop what can be stopped, without waiting
-                    threading.Thread(target=_cancel, args=(live.handle,), daemon=True).start()
+                    _cancel_unwaited(live.handle)
             self._end(row.id, True, row.created, "cancelled")
         return await self.db.get(row.id)
 
@@ -280,7 +280,7 @@ class Dispatcher:
             outcome = await asyncio.wait_for(asyncio.shield(running), max(0.0, live.deadline - time.monotonic()) + 1)
         except TimeoutError:
             if live.handle is not None:
-                threading.Thread(target=_cancel, args=(live.handle,), daemon=True).start()
+                _cancel_unwaited(live.handle)
             outcome = "timeout", self._timed_out()
         if isinstance(outcome, Stored):
             if await self.db.finish(job_id, outcome):
@@ -363,6 +363,11 @@ def _cancel(handle: Any) -> None:
         handle.cancel()
     except Exception:  # noqa: BLE001
         log.warning("could not cancel a job's Dask work", exc_info=True)
+
+
+def _cancel_unwaited(handle: Any) -> None:
+    """:func:`_cancel` on a thread of its own, not waited for: a cluster that does not answer may hold it."""
+    threading.Thread(target=_cancel, args=(handle,), daemon=True).start()
 
 
 def _stored(result: Any) -> Stored:
