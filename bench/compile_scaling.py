@@ -25,7 +25,14 @@ steps; at most 100 µs of compile+1st per term node. The compile+1st column is o
 (``--repeat`` takes the best of several), so on a shared machine expect noise of ±20 %. BLAS is pinned to
 one thread and the allocator tuned as in our workers (``workers.alloc``), for catterms and jax alike.
 
-Run: ``python bench/compile_scaling.py [--steps 100,1000,10000] [--jax-steps 100] [--repeat 1]``.
+A third table writes both programs as one ``ct.scan`` (issue 12) at ``--scan-steps`` (default 10², 10⁴, 10⁶
+for the recurrence; the LSTM at those up to 10⁴ and at 1,024): term nodes (bodies included), compile + first
+gradient, the compile overhead (that minus one steady gradient), the steady gradient per step beside the
+unrolled program's (up to 10⁴ steps) and, where jax is installed, ``jax.lax.scan`` under ``jax.jit``. Targets:
+overhead ≤ 0.5 s whatever the step count; steady gradient per step ≤ 2 × the unrolled program's; the LSTM
+gradient compiles in under 2 s.
+
+Run: ``python bench/compile_scaling.py [--steps 100,1000,10000] [--jax-steps 100] [--scan-steps …] [--repeat 1]``.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from typing import Any, NamedTuple  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catterms as ct  # noqa: E402
-from catterms.examples import lstm, recurrence  # noqa: E402
+from catterms.examples import lstm, lstm_loop, recurrence, recurrence_loop  # noqa: E402
 from timing import best_time, machine  # noqa: E402
 from workers.alloc import tune_allocator  # noqa: E402
 
@@ -107,6 +114,8 @@ def main() -> None:
                         help="the step counts at which jax runs too ('' for none)")
     parser.add_argument("--lstm-steps", type=steps_list, default=[128, 1_024],
                         help="step counts of the LSTM table ('' for none)")
+    parser.add_argument("--scan-steps", type=steps_list, default=[100, 10_000, 1_000_000],
+                        help="step counts of the ct.scan table ('' for none)")
     parser.add_argument("--repeat", type=int, default=1, help="best of this many compile+1st measurements")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per steady timing")
     parser.add_argument("--no-tune", action="store_true", help="keep glibc's default malloc thresholds")
@@ -143,6 +152,81 @@ def main() -> None:
     targets(rows)
     if args.lstm_steps:
         lstm_table(args.lstm_steps)
+    if args.scan_steps:
+        scan_table(args.scan_steps, jax_version is not None)
+
+
+def _timed(fn: Any) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _loop_times(f: Any, specs: tuple, x: tuple) -> tuple[float, float, Any]:
+    """(compile + first gradient, steady gradient: the better of two, the gradient) of a function."""
+    t0 = time.perf_counter()
+    term = ct.compile(f, *specs)
+    grad = ct.grad(term, x)
+    first = time.perf_counter() - t0
+    return first, min(_timed(lambda: ct.grad(term, x)) for _ in range(2)), grad
+
+
+def _jax_loop(f: Any, x: tuple, want: Any) -> tuple[float, float]:
+    import jax
+
+    vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1)))
+    first = _timed(lambda: jax.block_until_ready(vg(*x)))
+    grad = vg(*x)[1]
+    for a, b in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(want)):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-8, atol=1e-10)
+    return first, min(_timed(lambda: jax.block_until_ready(vg(*x))) for _ in range(2))
+
+
+def scan_table(steps_counts: list[int], with_jax: bool) -> None:
+    """The recurrence (summed loss) and the LSTM as one ``ct.scan``: compile overhead (compile + first
+    gradient − one steady gradient) and the steady gradient per step, beside the unrolled program (up to
+    10⁴ steps) and ``jax.lax.scan``."""
+    print("# the same programs as one loop: ct.scan (issue 12), beside the unrolled program and jax.lax.scan")
+    head = (f"{'program':<12}{'steps':>9}{'nodes':>7}{'compile+1st':>13}{'overhead':>10}{'µs/step':>9}"
+            f"{'unrolled µs/step':>18}{'scan/unrolled':>15}{'jax overhead':>14}{'jax µs/step':>13}")
+    print(head)
+    print("-" * len(head))
+    rng = np.random.default_rng(2)
+    lx = rng.uniform(-0.5, 0.5, (4, WIDTH, WIDTH))
+    rows = []
+    for name, make, unrolled in (("recurrence", recurrence_loop, recurrence), ("lstm", lstm_loop, lstm)):
+        for steps in steps_counts if name == "recurrence" else [s for s in steps_counts if s <= 10_000] + [1_024]:
+            xs = rng.standard_normal((steps, WIDTH)) * 0.5
+            p = rng.uniform(-0.9, 0.9, WIDTH) if name == "recurrence" else tuple(lx)
+            pspec = ct.Array((WIDTH,)) if name == "recurrence" else (ct.Array((WIDTH, WIDTH)),) * 4
+            x, specs = (p, xs), (pspec, ct.Array((steps, WIDTH)))
+            first, steady, grad = _loop_times(make(True), specs, x)
+            nodes = sum(1 for _ in ct.compile(make(True), *specs).nodes(bodies=True))
+            un = ratio = "—"
+            if steps <= 10_000:
+                _, u_steady, u_grad = _loop_times(unrolled(steps, True), specs, x)
+                np.testing.assert_allclose(np.concatenate([np.ravel(v) for v in _leaves(grad)]),
+                                           np.concatenate([np.ravel(v) for v in _leaves(u_grad)]), rtol=1e-8,
+                                           atol=1e-10, err_msg=f"{name}, {steps} steps")
+                un, ratio = f"{u_steady / steps * 1e6:.1f}", f"{steady / u_steady:.2f}"
+            rows.append((name, make, steps, x, grad, nodes, first, steady, un, ratio))
+    # jax last: once it is imported, numpy code compiled afterwards in this process ran 1.4–4 × slower here
+    for name, make, steps, x, grad, nodes, first, steady, un, ratio in rows:
+        jcols = f"{'—':>14}{'—':>13}"
+        if with_jax and steps <= 10_000:
+            import jax
+            import jax.numpy as jnp
+
+            jf, js = _jax_loop(make(True, jax.lax.scan, jnp), x, grad)
+            jcols = f"{jf - js:>13.2f}s{js / steps * 1e6:>13.2f}"
+        print(f"{name:<12}{steps:>9,}{nodes:>7}{first:>12.2f}s{first - steady:>9.2f}s{steady / steps * 1e6:>9.1f}"
+              f"{un:>18}{ratio:>15}{jcols}", flush=True)
+    print("targets: overhead ≤ 0.5 s whatever the step count; scan/unrolled (steady gradient per step) ≤ 2; "
+          "the LSTM's compile + first gradient < 2 s at 1,024 steps")
+
+
+def _leaves(v: Any) -> list[Any]:
+    return [a for c in v for a in _leaves(c)] if isinstance(v, tuple) else [v]
 
 
 def lstm_table(steps_counts: list[int]) -> None:

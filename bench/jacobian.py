@@ -23,6 +23,10 @@ ratios ``fwd/jvp``, ``rev/jvp`` and ``loop/batched`` (each loop over its own mod
 
 Every ratio divides timings taken back to back in this run (best of several repeats), because the
 machines are shared and noisy; BLAS is pinned to one thread and the allocator tuned as in our workers.
+A second table takes the same Jacobians inside ``ct.compile`` (a Newton step, a Gauss–Newton model): the
+batched pass recorded once, against one recorded ``ct.jvp``/``ct.vjp`` per basis vector — term sizes, and
+evaluation times over the concrete ``ct.jacobian``.
+
 Run: ``python bench/jacobian.py [--quick]``.
 """
 
@@ -128,7 +132,7 @@ def main() -> None:
     head = (f"{'case':>5} {'in':>3} {'out':>3} {'jvp µs':>8} {'fwd µs':>8} {'rev µs':>8} {'loop fwd':>9} "
             f"{'loop rev':>9} {'fwd/jvp':>8} {'rev/jvp':>8} {'loop/fwd':>9} {'loop/rev':>9} "
             f"{'jax fwd/jvp':>12} {'jax rev/jvp':>12}")
-    print(head)
+    rows = []
     for name, (fn, n) in CASES.items():
         x = np.random.default_rng(1).uniform(-1, 1, n)
         term = ct.compile(lambda v, fn=fn: fn(cnp, v), ct.Array((n,)))
@@ -142,14 +146,55 @@ def main() -> None:
         rev = best_time(lambda: ct.jacobian(term, x, "rev"), budget)
         loop_fwd = best_time(lambda: loop_jacobian(term, x, "fwd"), budget)
         loop_rev = best_time(lambda: loop_jacobian(term, x, "rev"), budget)
+        rows.append((name, fn, x, want.shape[0], jvp, fwd, rev, loop_fwd, loop_rev))
+    inside = traced(budget)
+    # jax last: once it is imported, numpy code compiled afterwards in this process ran 1.4–4 × slower here
+    print(head)
+    for name, fn, x, m, jvp, fwd, rev, loop_fwd, loop_rev in rows:
         jx = jax_times(fn, x, budget)
         anchor = f"{jx[1] / jx[0]:>12.2f} {jx[2] / jx[0]:>12.2f}" if jx else f"{'—':>12} {'—':>12}"
-        print(f"{name:>5} {n:>3} {want.shape[0]:>3} {jvp * 1e6:>8.1f} {fwd * 1e6:>8.1f} {rev * 1e6:>8.1f} "
+        print(f"{name:>5} {x.size:>3} {m:>3} {jvp * 1e6:>8.1f} {fwd * 1e6:>8.1f} {rev * 1e6:>8.1f} "
               f"{loop_fwd * 1e6:>9.1f} {loop_rev * 1e6:>9.1f} {fwd / jvp:>8.2f} {rev / jvp:>8.2f} "
               f"{loop_fwd / fwd:>9.1f} {loop_rev / rev:>9.1f} {anchor}", flush=True)
         if jx:
             print(f"{'':>5} jax µs: jvp {jx[0] * 1e6:.1f}, jacfwd {jx[1] * 1e6:.1f}, jacrev {jx[2] * 1e6:.1f}")
     print("target: the batched Jacobian (fwd or rev) ≤ 5 × one value+jvp on hand (28 inputs; the loop is 28 passes)")
+    print("\n# inside ct.compile: ct.jacobian recorded as one batched pass vs one traced pass per basis vector")
+    print(f"{'case':>5} {'mode':>4} {'nodes':>7} {'loop nodes':>10} {'µs':>8} {'loop µs':>8} {'/concrete':>9} "
+          f"{'loop/batched':>12}")
+    for line in inside:
+        print(line)
+
+
+def traced_loop(fn: Callable[..., Any], v: Any, n: int, mode: str) -> Any:
+    """Inside ``ct.compile``, the old way: one traced ``ct.jvp`` per input, or ``ct.vjp`` per output."""
+    if mode == "fwd":
+        return cnp.stack([ct.jvp(fn, v, e)[1] for e in np.eye(n)], axis=-1)
+    m = ct.evaluate(fn, v).shape[0]
+    return cnp.stack([ct.vjp(fn, v, e)[1] for e in np.eye(m)])
+
+
+def traced(budget: float) -> list[str]:
+    """A Jacobian taken inside a compiled function: recorded as one batched pass (the term does not grow with
+    the basis) against one recorded pass per basis vector; both timed as evaluations of their terms, over the
+    concrete ``ct.jacobian`` of the same function. The table's rows."""
+    rows = []
+    for name, (fn, n) in CASES.items():
+        x = np.random.default_rng(1).uniform(-1, 1, n)
+        inner = ct.compile(lambda v, fn=fn: fn(cnp, v), ct.Array((n,)))
+        for mode in ("fwd", "rev"):
+            # timed before the loop's big term exists: the collector's scans of it would slow the others
+            want = ct.jacobian(inner, x, mode)
+            concrete = best_time(lambda m=mode: ct.jacobian(inner, x, m), budget)
+            one = ct.compile(lambda v, m=mode: ct.jacobian(inner, v, m), ct.Array((n,)))
+            np.testing.assert_allclose(ct.evaluate(one, x), want, rtol=1e-10, atol=1e-12)
+            t_one = best_time(lambda: ct.evaluate(one, x), budget)
+            loop = ct.compile(lambda v, m=mode: traced_loop(inner, v, n, m), ct.Array((n,)))
+            np.testing.assert_allclose(ct.evaluate(loop, x), want, rtol=1e-10, atol=1e-12)
+            t_loop = best_time(lambda: ct.evaluate(loop, x), budget)
+            rows.append(f"{name:>5} {mode:>4} {one.size:>7} {loop.size:>10} {t_one * 1e6:>8.1f} {t_loop * 1e6:>8.1f} "
+                        f"{t_one / concrete:>9.2f} {t_loop / t_one:>12.1f}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any, Callable, Literal, NamedTuple, Union
 import numpy as np
 
 from .caches import cached
-from .compiler import Mode, interpretation, program
+from .compiler import BATCHED, Mode, batched_now, interpretation, program
 from .derivatives import derivative
 from .errors import TermTypeError
 from .terms import Term
@@ -68,9 +68,14 @@ class Target(NamedTuple):
     captured: bool
 
     def run(self, mode: Mode, *args: Any) -> Any:
-        """``mode``'s result; a tangent or cotangent in ``args`` is for ``x`` alone (zero for the captures)."""
-        if self.captured and mode == "jvp":
+        """``mode``'s result; a tangent or cotangent in ``args`` is for ``x`` alone (zero for the captures).
+        A batched mode takes the stack of basis vectors :func:`_jacobian` makes, as it is."""
+        if self.captured and mode in ("jvp", "jvp_batch"):
             args = ((args[0], ZERO),)
+        if mode in BATCHED:
+            if self.traced:
+                return batched_now(self.term, self.dom, self.cod, mode, self.x, _lifted(args[0]))
+            return program(self.term, self.dom, mode)(self.x, args[0])
         types = (self.dom,) if mode == "jvp" else (self.cod,)
         if self.traced:
             args = tuple(_traced_tangent(a, ty) for a, ty in zip(args, types))
@@ -111,15 +116,19 @@ def target(f: Fn, x: Any, what: str) -> Target:
     """The term ``f`` stands for at ``x``, and ``x`` as it runs (see the module docstring)."""
     from .frontend.trace import trace
     from .frontend.lower import lower
-    from .frontend.tracer import holds_tracer, operand_type
+    from .frontend.tracer import current, holds_tracer, operand_type
 
     if not isinstance(f, Term) and not callable(f):
         raise TypeError(f"ct.{what} takes a Term or a function as its first argument, got {type(f).__name__}")
-    if not holds_tracer(x):
+    traced_x = holds_tracer(x)
+    if not traced_x:
         x = as_value(x)
         dom = type_of(x)
-        term = f if isinstance(f, Term) else compiled(f, dom, _spread(f, x))
-        return Target(term, x, dom, infer(term, dom), False, False)
+        if isinstance(f, Term) or current() is None:
+            term = f if isinstance(f, Term) else compiled(f, dom, _spread(f, x))
+            return Target(term, x, dom, infer(term, dom), False, False)
+        # inside ct.compile a function of constants may still read the enclosing function's traced values:
+        # it is traced here, and its input joins the trace (as constants) only if it does
     x = tuple(x) if isinstance(x, list) else x
     dom = _traced_type(x, operand_type)
     if isinstance(f, Term):
@@ -128,9 +137,9 @@ def target(f: Fn, x: Any, what: str) -> Target:
     traced = trace(f, tuple(dom) if spread else (dom,))
     term = lower(traced.inputs, traced.root)
     if not traced.captures:
-        return Target(term, x, dom, infer(term, dom), True, False)
+        return Target(term, x, dom, infer(term, dom), traced_x, False)
     caps = traced.captures
-    whole = (x, caps[0] if len(caps) == 1 else tuple(caps))
+    whole = (x if traced_x else _lifted(x), caps[0] if len(caps) == 1 else tuple(caps))
     dom = (dom, _traced_type(whole[1], operand_type))
     return Target(term, whole, dom, infer(term, dom), True, True)
 
@@ -151,6 +160,15 @@ def _traced_tangent(t: Any, ty: Type) -> Any:
     if tuple(value.shape) != ty.shape:
         raise TermTypeError(f"a tangent for {show(ty)} has shape {tuple(value.shape)}")
     return value
+
+
+def _lifted(stack: Any) -> Any:
+    """A stack of basis vectors as traced constants of the enclosing ``ct.compile``."""
+    from .frontend.tracer import lifted
+
+    if isinstance(stack, tuple):
+        return tuple(_lifted(p) for p in stack)
+    return stack if stack is None or stack is ZERO else lifted(stack)
 
 
 def _traced_type(x: Any, operand_type: Callable[[Any], Array]) -> Type:
@@ -248,15 +266,6 @@ def _flat_leaves(value: Any, t: Type, batched: bool = False) -> list[Any]:
     return [a for v, c in zip(value, t) for a in _flat_leaves(v, c, batched)]
 
 
-def _basis(t: Type) -> list[tuple[int, Any]]:
-    """The standard basis of an object's tangent space, one vector at a time: (leaf, vector); parts without
-    a tangent are ``None`` in every vector and have no basis vectors."""
-    ls = leaves(t)
-    rows = _basis_rows(ls, 0, sum(a.size for a in ls if a.differentiable))
-    owner = [li for li, leaf in enumerate(ls) if leaf.differentiable for _ in range(leaf.size)]
-    return [(li, _unflatten(t, [None if r is None else r[j] for r in rows])) for j, li in enumerate(owner)]
-
-
 #: Elements of batched tangent values one pass may hold (summed over the program's tangent-side values,
 #: per basis vector): a Jacobian with more basis vectors than fit runs in several batches.
 BATCH_ELEMENTS = 1 << 24
@@ -289,9 +298,13 @@ def _offsets(ls: list[Array]) -> list[int]:
     return out
 
 
-def _batched(t: Target, mode: str, ins_t: Type, outs_t: Type) -> Any:
-    """The Jacobian of a concrete target by one batched pass: forward mode on every input basis vector at
-    once (columns), or reverse mode on every output basis vector (rows)."""
+def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool = False) -> Any:
+    """The Jacobian of ``t`` from ``ins_t`` (``x``'s type) to ``outs_t`` by one batched pass: forward mode on
+    every input basis vector at once (columns), or reverse mode on every output basis vector (rows). On
+    values the pass is a compiled batched program, run in several batches only when one would hold more
+    than :data:`BATCH_ELEMENTS`; on tracers it is recorded once, for the whole basis (the program it is
+    recorded into holds every batch at once anyway). ``own_output``: the output is ``x``'s part of a
+    tangent of the whole input (a gradient term's, under captures)."""
     ins, outs = leaves(ins_t), leaves(outs_t)
     fwd = mode == "fwd"
     seed_t, other_t = (ins_t, outs_t) if fwd else (outs_t, ins_t)
@@ -299,12 +312,14 @@ def _batched(t: Target, mode: str, ins_t: Type, outs_t: Type) -> Any:
     n = sum(a.size for a in seeds if a.differentiable)
     got: list[Any] = [None] * len(others)  # per leaf of the other side: (n,) + its shape
     if n and any(a.differentiable for a in others):
-        run = program(t.term, t.dom, "jvp_batch" if fwd else "vjp_batch")
-        step = max(1, BATCH_ELEMENTS // max(run.__catterms_width__, 1))
+        batch: Mode = "jvp_batch" if fwd else "vjp_batch"
+        width = 0 if t.traced else program(t.term, t.dom, batch).__catterms_width__
+        step = n if t.traced else max(1, BATCH_ELEMENTS // max(width, 1))
         chunks = []
         for start in range(0, n, step):
             basis = _unflatten(seed_t, _basis_rows(seeds, start, min(n, start + step)))
-            chunks.append(_flat_leaves(run(t.x, basis)[1], other_t, batched=True))
+            out = t.run(batch, basis)[1]
+            chunks.append(_flat_leaves(t.own(out) if own_output or not fwd else out, other_t, batched=True))
         got = [None if parts[0] is None else parts[0] if len(parts) == 1 else np.concatenate(parts)
                for parts in zip(*chunks)]
     offsets = _offsets(seeds)
@@ -322,40 +337,4 @@ def _batched(t: Target, mode: str, ins_t: Type, outs_t: Type) -> Any:
         return rows.reshape(o.shape + i.shape) if o.size == n else rows.reshape(o.shape + i.shape).copy()
 
     shaped = [_unflatten(ins_t, [block(oi, li) for li in range(len(ins))]) for oi in range(len(outs))]
-    return _unflatten(outs_t, shaped)
-
-
-def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool = False) -> Any:
-    """The Jacobian of ``t`` from ``ins_t`` (``x``'s type) to ``outs_t``: on values one batched pass
-    (:func:`_batched`); on tracers column by column (``fwd``) or row by row (``rev``), stacked with
-    catterms.numpy."""
-    from . import numpy as cnp
-
-    if not t.traced:
-        assert not t.captured  # captures are traced values of an enclosing compile
-        return _batched(t, mode, ins_t, outs_t)
-
-    stack = cnp.stack
-    ins, outs = leaves(ins_t), leaves(outs_t)
-    lines: list[list[list[Any]]] = [[[] for _ in ins] for _ in outs]  # per block, its columns or rows
-    if mode == "fwd":
-        for li, e in _basis(ins_t):
-            dy = t.run("jvp", e)[1]
-            for oi, col in enumerate(_flat_leaves(t.own(dy) if own_output else dy, outs_t)):
-                if col is not None:
-                    lines[oi][li].append(col)
-    else:
-        for oi, e in _basis(outs_t):
-            for li, row in enumerate(_flat_leaves(t.own(t.run("vjp", e)[1]), ins_t)):
-                if row is not None:
-                    lines[oi][li].append(row)
-
-    def block(o: Array, i: Array, parts: list[Any]) -> Any:
-        if not (o.differentiable and i.differentiable):
-            return None
-        if not parts:  # an empty side: nothing to stack
-            return np.zeros(o.shape + i.shape, np.result_type(o.dtype, i.dtype))
-        return stack(parts, axis=1 if mode == "fwd" else 0).reshape(o.shape + i.shape)
-
-    shaped = [_unflatten(ins_t, [block(o, i, p) for i, p in zip(ins, row)]) for row, o in zip(lines, outs)]
     return _unflatten(outs_t, shaped)

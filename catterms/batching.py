@@ -31,6 +31,12 @@ unbatched operands: ``np.stack([fn(args[b]) for b in range(B)])`` (tuples of res
 componentwise). A compiled function lists the callables that took it in ``__catterms_looped__`` (today
 only the Sylvester solve of ``sqrtm``'s and ``solve_sylvester``'s derivatives).
 
+Inside ``ct.compile`` there is no program to generate: the primal side of a derivative records term nodes
+as it runs on the tracers. There :class:`Now`, a program that runs each line as it is emitted, gives each
+tangent-side line the same batched form and runs it at once, so the tracers record one operation per line
+for the whole batch (:func:`catterms.compiler.batched_now`): a Jacobian inside a compiled function is one
+pass of its term, as on values.
+
 Values without tangents stay as they are: integer and boolean parts are ``None`` in and out. A tangent
 output that does not depend on the tangent input (a zero, made real) is broadcast to the batch when
 returned. Entry points: the ``jvp_batch`` and ``vjp_batch`` modes of :func:`catterms.compiler.program`;
@@ -46,12 +52,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .buffers import Line
-from .codegen import Program, Sym, flat
+from .codegen import Program, Staged, Sym, flat
 from .errors import TermTypeError
 from .prims import TABLE
 from .prims.indexing import resolve
 from .prims.linalg import _LETTERS, _as_matrix, _product_shape
-from .vectors import _accumulate, _own
+from .vectors import _accumulate, _copy, _own
 
 
 class Src(str):
@@ -194,7 +200,10 @@ def _batch_axis(shape: tuple[int, ...], index: tuple) -> int:
 
 
 def _spread(v: Any, n: int) -> np.ndarray:
-    """An unbatched value repeated over a batch of ``n``: a new, writeable array."""
+    """An unbatched value repeated over a batch of ``n``: a new, writeable array (a traced value, which is
+    never written, as a broadcast)."""
+    if isinstance(v, Staged):
+        return np.broadcast_to(v, (n,) + tuple(v.shape))
     v = np.asarray(v)
     out = np.empty((n,) + v.shape, v.dtype)
     out[...] = v
@@ -597,7 +606,7 @@ FORMS: dict[Any, Form] = {
     _impl("matmul_left_t"): _matmul_onto(True),
     _impl("matmul_right_t"): _matmul_onto(False),
     _own: _same,
-    np.array: _same,
+    _copy: _same,
     np.asarray: _same,
     _impl("convert"): _same,
     _impl("sym"): _same,
@@ -666,6 +675,50 @@ class Batcher:
         if v is None or (type(v) is Sym and v.name in batched):
             return prog.literal(v, [])
         return f"{prog.const(_spread, 'f')}({prog.literal(v, [])}, B)"
+
+
+class Now(Program):
+    """A program that runs each line as it is emitted instead of keeping it: the batched tangent side of a
+    derivative taken on traced values (inside ``ct.compile``). There the primal side records term nodes as
+    it runs, and so must the tangent side; a line that reads a batched value runs in its batched form (the
+    same :func:`form_of` the generated code uses), so the tracers record one operation per line for the
+    whole batch. Values live in the program's namespace, by the names of the Syms that stand for them."""
+
+    def __init__(self, batch: int) -> None:
+        super().__init__()
+        self.env["B"] = batch
+        self.batched: set[str] = set()
+
+    def seed(self, value: Any) -> Sym:
+        """A batched input: a Sym of one row's shape standing for ``value`` (of shape ``(B,) + row``)."""
+        s = self.sym(self.name("t"), value.shape[1:], value.dtype)
+        self.env[s.name] = value
+        self.batched.add(s.name)
+        return s
+
+    def lift(self, value: Any) -> Any:
+        return value  # values run now: a constant is itself, as on the primal side
+
+    def add(self, line: Line) -> None:
+        text = line.call
+        if any(u in self.batched for u in line.uses):
+            c = Call(self, line, self.batched)
+            form = form_of(line.fn)
+            text = (form(c) if form is not None else None) or _looped(c)
+            self.batched.update(line.outs)
+        exec(f"{line.lhs} = {text}", self.env)
+
+    def value(self, v: Any) -> Any:
+        """The value a result stands for (Syms, constants, tuples; None as it is), every part batched."""
+        if isinstance(v, tuple):
+            return tuple(self.value(p) for p in v)
+        if v is None:
+            return None
+        if type(v) is Sym:
+            if v.name in self.batched:
+                return self.env[v.name]
+            v = self.env[v.name]
+        return _spread(v, self.env["B"])
 
 
 def compile(prog: Program, params: list[Any], result: tuple, mode: str) -> Callable[..., Any]:

@@ -17,7 +17,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 #: Callables known to return a newly allocated array (never a view of an argument).
-FRESH: set[Any] = {np.zeros, np.array}
+FRESH: set[Any] = {np.zeros}
 
 
 class Line(NamedTuple):

@@ -128,13 +128,17 @@ class LRU:
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         with _lock:
-            found = self.data.get(key, _MISSING)
+            # taken out and put back under the caller's key, not moved to the end: an equal term that is
+            # another object (compiled again, decoded from the wire) would be compared node by node on every
+            # lookup until it is the key itself
+            found = self.data.pop(key, _MISSING)
             if found is _MISSING:
                 self.misses += 1
                 return default
             self.hits += 1
-            self.data.move_to_end(key)
+            self.data[key] = found
             if found[1]:
+                _weighted[found[1]] = (self, key, _weighted[found[1]][2])
                 _weighted.move_to_end(found[1])
             return found[0]
 

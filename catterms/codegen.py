@@ -131,9 +131,9 @@ _DTYPES: dict[tuple, np.dtype] = {}
 
 def _result_dtype(ufunc: np.ufunc, inputs: tuple) -> np.dtype:
     """The dtype ``ufunc`` gives these inputs (Python scalars promote weakly), found by a 0-d probe once."""
-    key = (ufunc,) + tuple(i.dtype if isinstance(i, (Sym, np.ndarray)) else type(i) for i in inputs)
+    key = (ufunc,) + tuple(i.dtype if isinstance(i, (Sym, np.ndarray, Staged)) else type(i) for i in inputs)
     if key not in _DTYPES:
-        probe = [np.zeros((), i.dtype) if isinstance(i, Sym) else i for i in inputs]
+        probe = [np.zeros((), i.dtype) if isinstance(i, (Sym, Staged)) else i for i in inputs]
         with np.errstate(all="ignore"):
             _DTYPES[key] = np.asarray(ufunc(*probe)).dtype
     return _DTYPES[key]
@@ -141,7 +141,7 @@ def _result_dtype(ufunc: np.ufunc, inputs: tuple) -> np.dtype:
 
 def _is_one(v: Any) -> bool:
     """Whether ``v`` is a known 1: a scalar, or one broadcast (every stride 0, so checked in O(1))."""
-    if isinstance(v, Sym):
+    if isinstance(v, (Sym, Staged)):
         return False
     a = np.asarray(v)
     return a.size > 0 and all(s == 0 for s in a.strides) and bool(a.flat[0] == 1)
@@ -201,6 +201,15 @@ class Program:
     def sym(self, name: str, shape: tuple[int, ...], dtype: Any) -> Sym:
         s = self.syms[name] = Sym(name, shape, dtype)
         return s
+
+    def lift(self, value: Any) -> Any:
+        """A constant as a value of the code: a Sym naming it, hoisted."""
+        arr = np.asarray(value)
+        return Sym(self.const(arr), arr.shape, arr.dtype)
+
+    def add(self, line: Line) -> None:
+        """Take an emitted line (a program that runs its lines as they come overrides this)."""
+        self.lines.append(line)
 
 
     def function(self, params: list[Any], result: Any, name: str = "term", start: int = 0,
@@ -344,7 +353,7 @@ def _syms(out: Any, prog: Program) -> Any:
 
 
 #: Calls that allocate a buffer to be written, or write one: never merged with an identical call.
-IMPURE: set[Any] = {np.zeros, np.array}
+IMPURE: set[Any] = {np.zeros}
 
 
 def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
@@ -365,7 +374,7 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
     key = f"{fn_name}({call})"
     if fn not in IMPURE and key in prog.memo:  # common subexpressions: e.g. sin x, needed by sin and by cos′
         return prog.memo[key]
-    prog.lines.append(Line(lhs, outs, fn, key, tuple(uses), prog.where, tuple(args), dict(kwargs) or None))
+    prog.add(Line(lhs, outs, fn, key, tuple(uses), prog.where, tuple(args), dict(kwargs) or None))
     prog.memo[key] = target
     if fn is np.negative and isinstance(args[0], Sym):
         prog.negated[target.name] = args[0]
@@ -396,7 +405,7 @@ def apply(fn: Any, args: tuple, kwargs: dict[str, Any], out: Callable[[], Any]) 
     On known values alone it runs now in either case (constant folding: e.g. a gradient's seed 1 scaled
     by the constants it meets), unless it allocates what later code writes into (``IMPURE``)."""
     prog = _CURRENT.get()
-    if prog is None or (fn not in IMPURE and not _symbolic(args) and not _symbolic(kwargs.values())):
+    if prog is None or (fn not in IMPURE and not symbolic(args) and not symbolic(kwargs.values())):
         return fn(*args, **kwargs)
     spec = out()
     if fn not in IMPURE and not isinstance(spec, list) and _hoisted(prog, args) and _hoisted(prog, kwargs.values()):
@@ -406,8 +415,9 @@ def apply(fn: Any, args: tuple, kwargs: dict[str, Any], out: Callable[[], Any]) 
     return emit(fn, args, kwargs, spec)
 
 
-def _symbolic(values: Any) -> bool:
-    return any(isinstance(v, Sym) or (isinstance(v, (tuple, list)) and _symbolic(v)) for v in values)
+def symbolic(values: Any) -> bool:
+    """Whether a Sym is among ``values`` (nested in tuples and lists)."""
+    return any(isinstance(v, Sym) or (isinstance(v, (tuple, list)) and symbolic(v)) for v in values)
 
 
 def _hoisted(prog: Program, values: Any) -> bool:
@@ -440,8 +450,5 @@ def _folded(prog: Program, fn: Any, args: tuple, kwargs: dict[str, Any], spec: A
 def lift(value: Any) -> Any:
     """A constant as a value of the current mode: itself, or a Sym naming the hoisted constant."""
     prog = _CURRENT.get()
-    if prog is None:
-        return value
-    arr = np.asarray(value)
-    return Sym(prog.const(arr), arr.shape, arr.dtype)
+    return value if prog is None else prog.lift(value)
 

@@ -33,7 +33,7 @@ from .evaluate import EVAL
 from .terms import Term
 from .typecheck import infer
 from .types import Type
-from .vectors import materialize, tangent
+from .vectors import ZERO, materialize, tangent
 
 Mode = Literal["value", "jvp", "vjp", "grad", "jvp_batch", "vjp_batch"]
 
@@ -91,6 +91,26 @@ def _generated(term: Term, dom: Type, cod: Type, mode: Mode) -> Callable[..., An
         if mode in BATCHED:
             return batching.compile(prog, args, result, mode)
         return prog.function(args, result, mode)
+
+
+def batched_now(term: Term, dom: Type, cod: Type, mode: Mode, x: Any, stack: Any) -> tuple[Any, Any]:
+    """A batched mode on traced values (``x`` holds tracers of an enclosing ``ct.compile``): ``stack`` is the
+    tangent (``jvp_batch``) or cotangent (``vjp_batch``) with the batch axis first on each float leaf,
+    :data:`~catterms.vectors.ZERO` or None where there is none (traced too: the primitives' numpy code
+    then meets tracers, never a constant indexed by a tracer); the interpretation runs once and its
+    tangent side runs batched as it is emitted (:class:`~catterms.batching.Now`). Returns ``(y, batched
+    tangent out)``, as the compiled batched program does."""
+    arrays = [a for a in flat(stack) if a is not None and a is not ZERO]
+    now = batching.Now(len(arrays[0]))
+
+    def seeded(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return tuple(seeded(p) for p in v)
+        return v if v is None or v is ZERO else now.seed(v)
+
+    with generating(now):
+        y, d = interpretation(term, dom, cod, BATCHED[mode], (x, seeded(stack)))
+        return y, now.value(d)
 
 
 @cached(entries=512)

@@ -60,8 +60,10 @@ def parallel(costs: list[Cost], then: Cost = FREE) -> Cost:
 
 
 def priced(rule: Rule, dom: Type, cod: Type, params: dict[str, Any]) -> Cost:
-    """One call of a primitive."""
+    """One call of a primitive (a loop's rule prices its steps itself, as a :class:`Cost`)."""
     ops = rule.cost(dom, cod, **params)
+    if isinstance(ops, Cost):
+        return ops
     flops = ops if rule.blas else 0.0
     return Cost(ops, ops, flops, 1, flops, 1)
 

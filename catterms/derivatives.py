@@ -113,3 +113,63 @@ def _scalar(term: Any, dom: Any, what: str) -> Type:
     t = spec(dom)
     require_scalar(infer(_term(term, what), t), t)
     return t
+
+
+@cached(entries=256)
+def loop_body(body: Term, dom: Type, nconst: int, ncarry: int, how: str) -> Term:
+    """The body of a loop's derivative loop (:mod:`catterms.prims.control`), a derivative term over flat
+    leaves, for the body ``body`` of a scan on inputs ``dom = (i, k…, c…, x…)``. ``how``: ``jvp`` —
+    ``(i, k…, dk…, dc…, c…, x…, dx…) ↦ (dc′…, dy…)``; ``vjp`` — ``(i, k…, dc′…, dk…, c…, x…, dy…) ↦ (dc…,
+    dk + dkₛ…, dx…)``, the cotangent of the constants summed over the steps; ``vjp_save`` — the same with
+    the cotangents of the saved carries last, added to the carries'. Only float leaves have tangents."""
+    from .api import jvp, vjp
+    from .frontend import compile
+    from .prims.control import leaves_of, packed
+
+    parts = leaves_of(dom)
+    i, k, c, x = parts[0], parts[1:1 + nconst], parts[1 + nconst:1 + nconst + ncarry], parts[1 + nconst + ncarry:]
+    ys = leaves_of(infer(body, dom))[ncarry:]
+    fk, fc, fx, fy = (_floats(p) for p in (k, c, x, ys))
+
+    def cuts(args: tuple, sizes: list[int]) -> list[tuple]:
+        out, at = [], 0
+        for n in sizes:
+            out.append(args[at:at + n])
+            at += n
+        return out
+
+    def spread(values: tuple, at: list[int], n: int) -> list[Any]:
+        out: list[Any] = [None] * n
+        for j, v in zip(at, values):
+            out[j] = v
+        return out
+
+    if how == "jvp":
+        types = (i, *k, *_at(k, fk), *_at(c, fc), *c, *x, *_at(x, fx))
+
+        def step(*args: Any) -> Any:
+            i_, k_, dk, dc, c_, x_, dx = cuts(args, [1, len(k), len(fk), len(fc), len(c), len(x), len(fx)])
+            tangent = (None, *spread(dk, fk, len(k)), *spread(dc, fc, len(c)), *spread(dx, fx, len(x)))
+            d = leaves_of(jvp(body, packed((*i_, *k_, *c_, *x_)), packed(tangent))[1])
+            return packed([d[j] for j in fc] + [d[ncarry + j] for j in fy])
+    else:
+        save = how == "vjp_save"
+        types = (i, *k, *_at(c, fc), *_at(k, fk), *c, *x, *_at(ys, fy), *(_at(c, fc) if save else ()))
+
+        def step(*args: Any) -> Any:
+            i_, k_, dc, dk, c_, x_, dy, dcs = cuts(args, [1, len(k), len(fc), len(fk), len(c), len(x), len(fy),
+                                                          len(fc) if save else 0])
+            g = leaves_of(vjp(body, packed((*i_, *k_, *c_, *x_)), packed(spread(dc, fc, len(c)) + spread(dy, fy, len(ys))))[1])
+            before = [g[1 + nconst + j] + (dcs[m] if save else 0.0) for m, j in enumerate(fc)]
+            consts = [dk[m] + g[1 + j] for m, j in enumerate(fk)]
+            return packed(before + consts + [g[1 + nconst + ncarry + j] for j in fx])
+
+    return compile(step, *types)
+
+
+def _floats(parts: tuple) -> list[int]:
+    return [j for j, p in enumerate(parts) if np.dtype(p.dtype).kind == "f"]
+
+
+def _at(parts: tuple, at: list[int]) -> tuple:
+    return tuple(parts[j] for j in at)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .category import Category, Location, sequence
-from .codegen import apply, lift, located, out_spec, staged, sym_type
+from .codegen import apply, lift, located, out_spec, staged, sym_type, symbolic
 from .prims import Rule
 from .terms import Term
 from .vectors import zeros, zeros_like
@@ -30,17 +30,24 @@ def bind(rule: Rule, params: dict[str, Any]) -> Fn:
     impl = rule.impl
     held = staged(*params.values())  # a derivative's coefficient, while a derivative term is recorded
     if rule.lazy:
-        return lambda x: (held or staged(x) or _Now).primitive(rule, params, x)
+        return lambda x: _kind(held, x, _Now).primitive(rule, params, x)
     extra, kw = _convention(rule, params)
 
     def run(x: Any) -> Any:
-        kind = held or staged(x)
+        kind = _kind(held, x, None)
         if kind is not None:
             return kind.primitive(rule, params, x)
         args = (x if rule.arity == 2 else (x,)) + extra
         return apply(impl, args, kw, lambda: out_spec(rule.type(sym_type(x), **params)))
 
     return run
+
+
+def _kind(held: Any, x: Any, default: Any) -> Any:
+    """Who applies a primitive: the staged kind of a parameter or of ``x`` — unless ``x`` holds a Sym, whose
+    line is emitted (a batched tangent's, :class:`~catterms.batching.Now`, with traced coefficients)."""
+    kind = held or staged(x)
+    return default if kind is None or symbolic((x,)) else kind
 
 
 def _convention(rule: Rule, params: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:

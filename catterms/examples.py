@@ -17,6 +17,7 @@ import numpy as np
 
 from . import numpy as cnp
 from .frontend import compile
+from .loops import scan as _scan
 from .terms import Term
 from .types import Array
 
@@ -57,25 +58,66 @@ def recurrence(steps: int, summed: bool, xp: Any = np) -> Callable[[Any, Any], A
     return f
 
 
+def recurrence_loop(summed: bool, scan: Any = None, xp: Any = np) -> Callable[[Any, Any], Any]:
+    """:func:`recurrence` as one loop over all the rows of ``xs``: ``scan`` is ``ct.scan`` (the default), or
+    ``jax.lax.scan`` with ``xp`` jax.numpy."""
+
+    def f(w: Any, xs: Any) -> Any:
+        def step(h: Any, x: Any) -> Any:
+            h = xp.tanh(h * w + x)
+            return h, xp.sum(h)
+
+        h, ys = (scan or _scan)(step, xs[0], xs)
+        return xp.sum(ys) if summed else xp.sum(h)
+
+    return f
+
+
+def _lstm_cell(p: Any, xp: Any) -> Callable[[Any, Any, Any], tuple[Any, Any]]:
+    """One step of :func:`lstm`'s cell with weights ``p``: ``(h, c, x) ↦ (h′, c′)``."""
+    Wi, Wg, Wo, U = p
+
+    def sigmoid(z: Any) -> Any:
+        return 1 / (1 + xp.exp(-z))
+
+    def cell(h: Any, c: Any, x: Any) -> tuple[Any, Any]:
+        z = h @ U + x
+        i, g, o = sigmoid(z @ Wi), xp.tanh(z @ Wg), sigmoid(z @ Wo)
+        c = c * (1 - i) + i * g
+        return o * xp.tanh(c), c
+
+    return cell
+
+
 def lstm(steps: int, summed: bool = False, xp: Any = np) -> Callable[[Any, Any], Any]:
     """An LSTM-like cell unrolled over ``steps`` rows of ``xs``: four weight matrices ``(Wi, Wg, Wo, U)`` read
     at every step, the state ``h`` and cell ``c`` carried; the loss is ``sum(h²)`` of the last step, or summed
     over the steps. An input reused at every step is what made its gradient's term quadratic (issue 11)."""
 
-    def sigmoid(z: Any) -> Any:
-        return 1 / (1 + xp.exp(-z))
-
     def f(p: Any, xs: Any) -> Any:
-        Wi, Wg, Wo, U = p
+        cell = _lstm_cell(p, xp)
         h, c, tot = xs[0], xs[0] * 0.5, 0.0
         for t in range(steps):
-            z = h @ U + xs[t]
-            i, g, o = sigmoid(z @ Wi), xp.tanh(z @ Wg), sigmoid(z @ Wo)
-            c = c * (1 - i) + i * g
-            h = o * xp.tanh(c)
+            h, c = cell(h, c, xs[t])
             if summed:
                 tot = tot + xp.sum(h * h)
         return tot if summed else xp.sum(h * h)
+
+    return f
+
+
+def lstm_loop(summed: bool = False, scan: Any = None, xp: Any = np) -> Callable[[Any, Any], Any]:
+    """:func:`lstm` as one loop over the rows of ``xs`` (``scan`` as in :func:`recurrence_loop`)."""
+
+    def f(p: Any, xs: Any) -> Any:
+        cell = _lstm_cell(p, xp)
+
+        def step(carry: Any, x: Any) -> Any:
+            h, c = cell(*carry, x)
+            return (h, c), xp.sum(h * h)
+
+        (h, _), ys = (scan or _scan)(step, (xs[0], xs[0] * 0.5), xs)
+        return xp.sum(ys) if summed else xp.sum(h * h)
 
     return f
 

@@ -99,7 +99,7 @@ class Additive(LinearCategory):
         if rule.elementwise:
             # commutes with broadcasting: act on the small array of a Broadcast
             return lambda t: ZERO if t is ZERO else broadcast(f(t.value), t.shape) if type(t) is Broadcast else f(dense(t))
-        if rule.arity == 1:
+        if rule.arity == 1 or all(isinstance(d, int) for d in dom):  # one array (a loop's single output)
             return lambda t: ZERO if t is ZERO else f(dense(t))
         return lambda t: ZERO if t is ZERO else _on_dense_parts(f, t, dom)
 

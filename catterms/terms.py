@@ -102,8 +102,9 @@ class Term:
 
         return (loads_trusted, (dumps(self),))
 
-    def nodes(self) -> Iterator[Term]:
-        """Each distinct node once, children before parents (the order the wire format uses)."""
+    def nodes(self, bodies: bool = False) -> Iterator[Term]:
+        """Each distinct node once, children before parents (the order the wire format uses); with
+        ``bodies``, a primitive's term parameters (a loop's body) count as its children too."""
         seen: set[int] = set()
         stack: list[tuple[Term, bool]] = [(self, False)]
         while stack:
@@ -113,7 +114,15 @@ class Term:
             elif id(node) not in seen:
                 seen.add(id(node))
                 stack.append((node, True))
-                stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
+                below = node.args + (_bodies(node) if bodies else ())
+                stack.extend((a, False) for a in reversed(below) if id(a) not in seen)
+
+
+def _bodies(node: Term) -> tuple[Term, ...]:
+    """A primitive's term-valued parameters."""
+    if node.op != "prim":
+        return ()
+    return tuple(v for _, v in node.data[1] if isinstance(v, Term))
 
 
 def _terms(fs: tuple[Any, ...], what: str) -> tuple[Term, ...]:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .buffers import FRESH
 from .codegen import IMPURE, Staged, apply, staged
 from .types import Array, Type
 
@@ -124,7 +125,16 @@ def _own(arr: Any, dtype: np.dtype) -> np.ndarray:
     return arr
 
 
-IMPURE.update({_accumulate, _own})
+def _copy(arr: Any, dtype: np.dtype) -> Any:
+    """A new array of ``dtype`` holding ``arr``, for slices to accumulate into (a staged value is never
+    written: itself, converted)."""
+    if isinstance(arr, Staged):
+        return arr.astype(dtype)
+    return np.array(arr, dtype=dtype)
+
+
+IMPURE.update({_accumulate, _own, _copy})
+FRESH.add(_copy)
 
 
 def _into(buf: Any, s: Scatter) -> Any:
@@ -163,7 +173,7 @@ def add(a: Any, b: Any) -> Any:
         dtype = np.result_type(d.dtype, s.dtype)
         # one copy of the dense part is the buffer the slices accumulate into (a staged value is not written)
         return _into(_own(d, dtype) if isinstance(d, Staged) else
-                     apply(np.array, (d,), {"dtype": dtype}, lambda: (s.shape, dtype)), s)
+                     apply(_copy, (d, dtype), {}, lambda: (s.shape, dtype)), s)
     if ta is tuple or ta is LazyTuple or tb is tuple or tb is LazyTuple:
         return tuple(add(a[i], b[i]) for i in range(len(a)))
     return a + b

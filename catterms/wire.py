@@ -27,7 +27,10 @@ from .types import Array, Type, as_value
 
 TERM_FORMAT = "catterms/term"
 VALUE_FORMAT = "catterms/value"
-VERSION = 1
+VERSION = 2
+
+#: The versions this catterms reads: version 2 added term-valued parameters (a loop's body) to version 1.
+READS = (1, 2)
 
 #: The dtypes that travel, as little-endian numpy dtypes (the wire's byte order whatever the host's).
 WIRE_DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4"), "int64": np.dtype("<i8"),
@@ -129,14 +132,15 @@ def _finite_params(params: tuple) -> None:
             raise WireFormatError(f"parameter value {v!r} is not finite")
 
 
-def _encode_node(node: Term, children: list[int]) -> list[Any]:
+def _encode_node(node: Term, children: list[int], index: dict[int, int]) -> list[Any]:
     op, data = node.op, node.data
     if op == "inj":
         i, n, like = data
         return [op, children, i, n, None if like is None else encode_type(like)]
     if op == "prim":
         _finite_params(data[1])
-        return [op, children, data[0], dict(data[1])]
+        return [op, children, data[0], {k: {"term": index[id(v)]} if isinstance(v, Term) else v
+                                        for k, v in data[1]}]
     if op == "const":
         return [op, children, *_array_fields(node.value).values()]  # dtype, shape, data
     return [op, children, *data]
@@ -148,9 +152,9 @@ def dumps(term: Term) -> bytes:
         raise WireFormatError(f"dumps encodes a Term, got {type(term).__name__}")
     index: dict[int, int] = {}
     table: list[list[Any]] = []
-    for node in term.nodes():
+    for node in term.nodes(bodies=True):
         try:
-            table.append(_encode_node(node, [index[id(a)] for a in node.args]))
+            table.append(_encode_node(node, [index[id(a)] for a in node.args], index))
         except WireFormatError as e:
             raise WireFormatError(f"node {len(table)} ({_node_label(node.op, node.data[:1])}): {e}") from None
         index[id(node)] = len(table) - 1
@@ -261,10 +265,11 @@ def _open(msg: Any, fmt: str, body: str) -> Any:
     if msg.get("format") != fmt:
         raise WireFormatError(f"message: format is {msg.get('format')!r}, expected {fmt!r}")
     version = msg.get("version")
-    if type(version) is not int or version != VERSION:
-        raise WireFormatError(f"message: unsupported version {version!r}; this catterms reads version {VERSION}")
+    if type(version) is not int or version not in READS:
+        raise WireFormatError(f"message: unsupported version {version!r}; this catterms reads versions "
+                              f"{', '.join(map(str, READS))}")
     _fields(msg, ("format", "version", body), "message")
-    return msg[body]
+    return msg[body], version
 
 
 def _int(v: Any, what: str) -> int:
@@ -285,9 +290,10 @@ def _node_label(op: Any, data: Any) -> str:
 class _Decoder:
     """The checks of one message, with its running total of array elements."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, version: int = VERSION) -> None:
         self.limits = limits
         self.elements = 0
+        self.version = version
 
     def shape(self, raw: Any) -> tuple[int, ...]:
         lim = self.limits
@@ -337,12 +343,21 @@ class _Decoder:
         _fields(raw, ("dtype", "shape"), "array type")
         return Array(self.shape(raw["shape"]), self.dtype(raw["dtype"]).name)
 
-    def param(self, raw: Any, depth: int = 0) -> Any:
-        """A parameter value: msgpack arrays become tuples, the canonical form terms store."""
+    def param(self, raw: Any, built: list[Term], used: bytearray, depth: int = 0) -> Any:
+        """A parameter value: msgpack arrays become tuples, the canonical form terms store; ``{"term": k}``
+        (version 2) is the term whose root is node ``k``, an earlier node of the table (a loop's body)."""
         if depth > self.limits.max_nesting:
             raise WireFormatError(f"parameter nests deeper than Limits.max_nesting={self.limits.max_nesting}")
         if isinstance(raw, list):
-            return tuple(self.param(v, depth + 1) for v in raw)
+            return tuple(self.param(v, built, used, depth + 1) for v in raw)
+        if isinstance(raw, dict) and self.version >= 2:
+            _fields(raw, ("term",), "term parameter")
+            k = _int(raw["term"], "a term parameter's node index")
+            if not 0 <= k < len(built):
+                raise WireFormatError(f"term parameter {k} must refer to an earlier node (the table has "
+                                      f"{len(built)} before this one)")
+            used[k] = 1
+            return built[k]
         if isinstance(raw, float) and not math.isfinite(raw):
             raise WireFormatError(f"parameter value {raw!r} is not finite")
         if raw is None or isinstance(raw, (bool, int, float, str)):
@@ -415,7 +430,7 @@ class _Decoder:
             name, params = data
             if not isinstance(params, dict):
                 raise WireFormatError(f"params must be a map, got {_kind(params)}")
-            return prim(name, **{k: self.param(v) for k, v in params.items()})
+            return prim(name, **{k: self.param(v, built, used) for k, v in params.items()})
         arr = self.array(*data)
         return const(arr, dtype=arr.dtype)
 
@@ -431,12 +446,12 @@ class _Decoder:
 def loads(data: bytes, limits: Limits | None = None) -> Term:
     """Decode and check a term; any problem raises :class:`WireFormatError` naming the node."""
     lim = limits or DEFAULT_LIMITS
-    table = _open(_unpack(data, lim), TERM_FORMAT, "nodes")
+    table, version = _open(_unpack(data, lim), TERM_FORMAT, "nodes")
     if not isinstance(table, list) or not table:
         raise WireFormatError(f"message: nodes must be a non-empty array, got {_kind(table)}")
     if len(table) > lim.max_nodes:
         raise WireFormatError(f"message: {len(table)} nodes exceed Limits.max_nodes={lim.max_nodes}")
-    dec = _Decoder(lim)
+    dec = _Decoder(lim, version)
     built: list[Term] = []
     used = bytearray(len(table))
     for k, raw in enumerate(table):
@@ -465,7 +480,7 @@ def decode_value(obj: Any, limits: Limits | None = None, what: str = "value") ->
 def loads_value(data: bytes, limits: Limits | None = None, what: str = "value") -> Any:
     """Decode a :func:`dumps_value` message."""
     lim = limits or DEFAULT_LIMITS
-    return _Decoder(lim).value(_open(_unpack(data, lim), VALUE_FORMAT, "value"), what)
+    return _Decoder(lim).value(_open(_unpack(data, lim), VALUE_FORMAT, "value")[0], what)
 
 
 def check_finite(value: Any, what: str = "value") -> None:

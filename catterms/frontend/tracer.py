@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import TermTypeError, TraceAttributeError, TraceError
-from ..codegen import Staged, staged
+from ..codegen import Staged, Sym, staged
 from ..evaluate import bind, invoke
 from ..prims import TABLE, Rule
 from ..types import Array, widened
@@ -46,9 +46,12 @@ def _method(name: str, varargs: bool = False) -> Any:
 
 def _operator(name: str, swap: bool = False) -> Any:
     """A Python operator as the catterms.numpy function of that name (``swap``: the reflected form)."""
-    if swap:
-        return lambda self, other: getattr(cnp, name)(other, self)
-    return lambda self, other: getattr(cnp, name)(self, other)
+    def op(self: Tracer, other: Any) -> Any:
+        if type(other) is Sym:  # a batched tangent's stand-in (catterms.batching.Now): its line is emitted
+            return NotImplemented
+        return getattr(cnp, name)(other, self) if swap else getattr(cnp, name)(self, other)
+
+    return op
 
 
 def _logical(name: str, swap: bool = False) -> Any:
@@ -245,6 +248,8 @@ class Tracer(Staged):
                          "cnp.take(W, i, axis=0)")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(type(i) is Sym for i in inputs):  # as for the operators: Sym's protocol emits the line
+            return NotImplemented
         return dispatch.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:

@@ -217,4 +217,4 @@ def shapes(x: Any) -> Any:
     return x.shape if not isinstance(x, tuple) else tuple(c.shape for c in x)
 
 
-from . import decomp, elementwise, indexing, linalg, logic, reductions, scans, signal, special, structure  # noqa: E402,F401  (fill the table)
+from . import control, decomp, elementwise, indexing, linalg, logic, reductions, scans, signal, special, structure  # noqa: E402,F401  (fill the table)

@@ -34,3 +34,16 @@ def finite_difference_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6)
             g.flat[k] = (f(rebuild(x, plus)) - f(rebuild(x, minus))) / (2 * eps)
         grads.append(g)
     return grads
+
+
+def central_differences(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> np.ndarray:
+    """The Jacobian of an array function of one array (or scalar) by central differences, shaped
+    ``f(x).shape + x.shape``."""
+    x = np.array(x, dtype=np.float64)
+    cols = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[k] = eps
+        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * eps))
+    return np.moveaxis(np.array(cols).reshape(x.shape + np.shape(cols[0])), tuple(range(x.ndim)),
+                       tuple(range(-x.ndim, 0)) if x.ndim else ())

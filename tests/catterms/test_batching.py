@@ -30,7 +30,9 @@ PUBLIC = sorted(name for name, rule in TABLE.items() if rule.public)
 PARAMS = [(name, i) for name in PUBLIC for i in range(len(CASES.get(name, [])))]
 
 #: The callables whose batched form is the generic loop, on purpose: a Sylvester solve per matrix.
-LOOPED_ON_PURPOSE = {"catterms.prims.decomp._sylvester"}
+LOOPED_ON_PURPOSE = {"catterms.prims.decomp._sylvester",
+                     # a loop's derivative is a loop: a batch of tangents runs it once per row
+                     "catterms.prims.control._scan_jvp", "catterms.prims.control._scan_vjp"}
 
 
 # --- the oracle: one pass per basis vector, dense -----------------------------------------------------------
@@ -348,3 +350,65 @@ def test_hessian_of_a_tuple_input_with_an_integer_part() -> None:
     np.testing.assert_allclose(h[0][0], np.diag(-s ** 3 * np.cos(v * s)), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(h[0][2], -2 * s * np.sin(v * s) - s ** 2 * v * np.cos(v * s), rtol=1e-12)
     np.testing.assert_allclose(h[2][0], h[0][2], rtol=1e-12)
+
+
+# --- inside ct.compile: the batched pass recorded once ------------------------------------------------------
+
+
+def _blocks(jac: Any) -> tuple:
+    """A Jacobian's blocks that have a derivative, left to right (a compiled function returns no None)."""
+    if isinstance(jac, tuple):
+        return tuple(b for part in jac for b in _blocks(part))
+    return () if jac is None else (jac,)
+
+
+@pytest.mark.parametrize("name,i", PARAMS)
+def test_jacobians_inside_compile_match_the_concrete_ones(name: str, i: int) -> None:
+    term, x = _case(name, i)
+    y = ct.evaluate(term, x)
+    if not (_float_leaves(x) and _float_leaves(y)):
+        return
+    tol = dict(rtol=1e-5, atol=1e-6) if _single(x, y) else dict(rtol=1e-10, atol=1e-12)
+    for m in ("fwd", "rev"):
+        traced = ct.compile(lambda v: _blocks(ct.jacobian(term, v, m)) + (v,), type_of(x))
+        for got, want in zip(ct.evaluate(traced, x)[:-1], _blocks(ct.jacobian(term, x, m)), strict=True):
+            np.testing.assert_allclose(got, want, **tol)
+
+
+def test_a_jacobian_inside_compile_does_not_grow_with_its_basis() -> None:
+    """One batched pass is recorded, not one pass per basis vector: the term of a 64-column Jacobian is the
+    size of a 4-column one's."""
+    def nodes(n: int, mode: str) -> int:
+        w = np.linspace(-1, 1, 3 * n).reshape(3, n)
+        inner = lambda x: cnp.tanh(w @ x) * cnp.sum(x ** 2)  # noqa: E731
+        term = ct.compile(lambda x: cnp.sum(ct.jacobian(inner, x, mode) ** 2), ct.Array((n,)))
+        x = np.linspace(0.1, 1, n)
+        want = np.sum(ct.jacobian(inner, x, mode) ** 2)
+        np.testing.assert_allclose(ct.evaluate(term, x), want, rtol=1e-12)
+        return term.size
+
+    for mode in ("fwd", "rev"):
+        assert nodes(64, mode) <= nodes(4, mode) + 4
+
+
+def test_a_newton_direction_closing_over_the_outer_parameters() -> None:
+    """``ct.hessian`` and ``ct.jacobian`` of an inner objective that reads a traced parameter: batched, and
+    differentiated again from outside through the parameter."""
+    x0 = np.array([0.3, -0.2, 0.5])
+
+    def direction(w: Any) -> Any:
+        inner = lambda y: cnp.sum(cnp.exp(w * y)) + cnp.sum(w * y ** 2)  # noqa: E731
+        h, g = ct.hessian(inner, x0), ct.grad(inner, x0)
+        return cnp.linalg.solve(h, g) + ct.jacobian(lambda y: cnp.sin(w * y), x0, "fwd") @ g
+
+    def by_hand(w: np.ndarray) -> np.ndarray:
+        e = np.exp(w * x0)
+        h, g = np.diag(w ** 2 * e + 2 * w), w * e + 2 * w * x0
+        return np.linalg.solve(h, g) + np.diag(w * np.cos(w * x0)) @ g
+
+    w = np.array([0.7, 1.1, 0.9])
+    term = ct.compile(direction, w)
+    np.testing.assert_allclose(ct.evaluate(term, w), by_hand(w), rtol=1e-12)
+    eps = 1e-6
+    fd = np.stack([(by_hand(w + eps * e) - by_hand(w - eps * e)) / (2 * eps) for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(ct.jacobian(term, w), fd, rtol=1e-6, atol=1e-8)

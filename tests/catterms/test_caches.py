@@ -111,3 +111,27 @@ def test_the_catterms_caches_are_bounded_by_bytes(budget):
     assert ct.evaluate(term, x) == pytest.approx(6.0 * x.size)
     assert ct.value_and_grad(term, x)[0] == pytest.approx(6.0 * x.size)  # runs, though nothing of it is kept
     assert sum(fn.cache_info().bytes for fn in (program, typing, folded, postorder)) <= MiB
+
+
+def test_an_equal_term_that_is_another_object_becomes_the_key(budget, monkeypatch):
+    """Looked up with an equal term (compiled again, decoded from the wire), an entry is re-keyed to it, so the
+    next lookups find it by identity instead of comparing the terms node by node each time."""
+    budget(64 * MiB)
+    first, again = heavy(1, 2.0), heavy(1, 2.0)
+    assert first == again and first is not again
+
+    @cached(entries=4)
+    def f(t):
+        return t.size
+
+    f(first)
+    compared = []
+    real = ct.Term.__eq__
+    monkeypatch.setattr(ct.Term, "__eq__", lambda a, b: compared.append(1) or real(a, b))
+    assert f(again) == first.size and compared  # found by comparing the terms, once
+    before = len(compared)
+    for _ in range(4):
+        assert f(again) == first.size
+    assert f.cache_info()[:2] == (5, 1) and len(compared) == before
+    set_cache_limit(MiB // 2)  # evicting by bytes still finds the entry under its new key
+    assert f.cache_info().bytes == 0 and f.cache_info()[3] == 0

@@ -229,7 +229,7 @@ HOSTILE = [
     ("not a map", msgpack.packb([1, 2]), "message: expected a map", None),
     ("wrong format", msgpack.packb({"format": "pickle", "version": 1, "nodes": [SIN]}), "message: format", None),
     ("value message", dumps_value(1.0), "message: format is 'catterms/value'", None),
-    ("version 2", message(SIN, version=2), "message: unsupported version 2", None),
+    ("version 3", message(SIN, version=3), "message: unsupported version 3", None),
     ("version bool", message(SIN, version=True), "message: unsupported version True", None),
     ("version missing", msgpack.packb({"format": "catterms/term", "nodes": [SIN]}), "message: unsupported", None),
     ("extra field", message(SIN, root=0), "message: unexpected field 'root'", None),

@@ -1,0 +1,58 @@
+"""Cases for :mod:`catterms.prims.control`: the ``scan`` loop, its bodies compiled here, references by
+Python loops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import catterms as ct
+import catterms.numpy as cnp
+
+from .gen import fixed, normal, tuple_of
+
+I64 = ct.Array((), "int64")
+
+#: (i, c, x) ↦ (tanh(0.8 c + x), c · x): one float carry, one output per step.
+RECUR = ct.compile(lambda i, c, x: (cnp.tanh(c * 0.8 + x), c * x), I64, ct.Array((3,)), ct.Array((3,)))
+#: (i, k, c, n, x) ↦ (c k + x, n + i, Σ c): a constant, a float and an integer carry.
+MIXED = ct.compile(lambda i, k, c, n, x: (c * k + x, n + i, cnp.sum(c)), I64, ct.Array((3,)), ct.Array((3,)),
+                   I64, ct.Array((3,)))
+#: (i, x) ↦ sin(x) · i: no carry, a map over the rows.
+MAP = ct.compile(lambda i, x: cnp.sin(x) * i, I64, ct.Array((2,)))
+
+
+def loop(fn: Any, nconst: int, ncarry: int, reverse: bool, save: bool) -> Any:
+    """The reference: ``scan``'s semantics by a Python loop over ``fn`` (the body in numpy)."""
+
+    def ref(x: tuple) -> Any:
+        i0, consts = x[0], x[1:1 + nconst]
+        carry, xs = list(x[1 + nconst:1 + nconst + ncarry]), x[1 + nconst + ncarry:]
+        n = len(xs[0])
+        ys, cs = [None] * n, [None] * n
+        for j in (range(n - 1, -1, -1) if reverse else range(n)):
+            cs[j] = carry
+            out = fn(i0 + j, *consts, *carry, *(a[j] for a in xs))
+            out = out if isinstance(out, tuple) else (out,)
+            carry, ys[j] = list(out[:ncarry]), out[ncarry:]
+        stacked = [np.stack(parts) for parts in zip(*ys)] + ([np.stack(p) for p in zip(*cs)] if save else [])
+        parts = (*carry, *stacked)
+        return parts[0] if len(parts) == 1 else parts
+
+    return ref
+
+
+CASES = {
+    "scan": [
+        ({"body": RECUR, "ncarry": 1, "length": 4, "save": True},
+         tuple_of(fixed(np.int64(2)), normal(3), normal(4, 3)),
+         loop(lambda i, c, x: (np.tanh(c * 0.8 + x), c * x), 0, 1, False, True)),
+        ({"body": MIXED, "nconst": 1, "ncarry": 2, "length": 3, "reverse": True},
+         tuple_of(fixed(np.int64(1)), normal(3), normal(3), fixed(np.int64(5)), normal(3, 3)),
+         loop(lambda i, k, c, n, x: (c * k + x, n + i, np.sum(c)), 1, 2, True, False)),
+        ({"body": MAP, "length": 3},
+         tuple_of(fixed(np.int64(0)), normal(3, 2)),
+         loop(lambda i, x: np.sin(x) * i, 0, 0, False, False)),
+    ],
+}
