@@ -18,7 +18,7 @@ from .derivatives import grad_term, jvp_term, value_and_grad_term, vjp_term
 from .cost import Cost
 from .errors import CattermsError, EvaluationError, MissingRuleError, TermTypeError, TraceError, WireFormatError
 from .frontend import compile
-from .loops import fori_loop, scan
+from .loops import cond, fori_loop, scan, while_loop
 from .pretty import pretty
 from .terms import (
     Term, compose, const, cross, dup, dupn, exl, exr, fork, identity, inj, inl, inr, jam, jamn, join, prim, proj,
@@ -35,5 +35,5 @@ __all__ = [
     "jvp", "jvp_term", "pretty", "prim", "proj", "scale", "value_and_grad", "value_and_grad_term", "vjp",
     "vjp_term",
     "Limits", "dumps", "loads", "cache_limit", "set_cache_limit",
-    "compile", "fori_loop", "scan",
+    "compile", "cond", "fori_loop", "scan", "while_loop",
 ]

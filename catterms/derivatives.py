@@ -27,7 +27,7 @@ from .category import gc_paused, headroom
 from .compiler import Mode, interpretation, signature
 from .terms import Term
 from .typecheck import infer
-from .types import Type
+from .types import Array, Type
 
 Part = Literal["both", "value", "derivative"]
 
@@ -131,19 +131,6 @@ def loop_body(body: Term, dom: Type, nconst: int, ncarry: int, how: str) -> Term
     ys = leaves_of(infer(body, dom))[ncarry:]
     fk, fc, fx, fy = (_floats(p) for p in (k, c, x, ys))
 
-    def cuts(args: tuple, sizes: list[int]) -> list[tuple]:
-        out, at = [], 0
-        for n in sizes:
-            out.append(args[at:at + n])
-            at += n
-        return out
-
-    def spread(values: tuple, at: list[int], n: int) -> list[Any]:
-        out: list[Any] = [None] * n
-        for j, v in zip(at, values):
-            out[j] = v
-        return out
-
     if how == "jvp":
         types = (i, *k, *_at(k, fk), *_at(c, fc), *c, *x, *_at(x, fx))
 
@@ -165,6 +152,91 @@ def loop_body(body: Term, dom: Type, nconst: int, ncarry: int, how: str) -> Term
             return packed(before + consts + [g[1 + nconst + ncarry + j] for j in fx])
 
     return compile(step, *types)
+
+
+@cached(entries=256)
+def branch_body(branch: Term, dom: Type, how: str) -> Term:
+    """A conditional's branch differentiated, as a term over flat leaves (:mod:`catterms.prims.control`):
+    ``jvp`` — ``(x…, dx…) ↦ dy…``; ``vjp`` — ``(x…, dy…) ↦ dx…``; over the float leaves only."""
+    from .api import jvp, vjp
+    from .frontend import compile
+    from .prims.control import leaves_of, packed
+
+    xs, ys = leaves_of(dom), leaves_of(infer(branch, dom))
+    fx, fy = _floats(xs), _floats(ys)
+    n = len(xs)
+    if how == "jvp":
+        def step(*args: Any) -> Any:
+            d = leaves_of(jvp(branch, packed(args[:n]), packed(spread(args[n:], fx, n)))[1])
+            return packed([d[j] for j in fy])
+
+        return compile(step, *xs, *_at(xs, fx))
+
+    def back(*args: Any) -> Any:
+        g = leaves_of(vjp(branch, packed(args[:n]), packed(spread(args[n:], fy, len(ys))))[1])
+        return packed([g[j] for j in fx])
+
+    return compile(back, *xs, *_at(ys, fy))
+
+
+@cached(entries=256)
+def while_body(cond: Term, body: Term, dom: Type, nconst: int, how: str, save: bool = False,
+               max_steps: int = 0) -> Term:
+    """The condition or body of a while loop's derivative loop (:mod:`catterms.prims.control`), for a loop
+    whose functions take ``dom = (k…, c…)``. Forward mode loops over the pair (carry, tangent): ``cond``
+    and ``jvp`` take ``(k…, dk…, c…, dc…)``, give the condition of ``(k, c)`` and ``(c′…, dc′…)``. Reverse
+    mode loops back over the saved carries ``cs`` (rows ``j - 1``, ``j - 2``, …): ``back_cond`` and ``back``
+    take ``(k…, cs…[, dcs…], j, dc…, dk…)``, give ``j > 0`` and ``(j - 1, dc_before…, dk + dkₛ…)``; ``cs``
+    has ``max_steps`` rows; ``dcs`` (``save``) are the cotangents of the saved carries, added at their step.
+    Float leaves only."""
+    from . import numpy as cnp
+    from .api import evaluate, jvp, vjp
+    from .frontend import compile
+    from .prims.control import leaves_of, packed
+
+    parts = leaves_of(dom)
+    k, c = parts[:nconst], parts[nconst:]
+    fk, fc = _floats(k), _floats(c)
+    if how in ("cond", "jvp"):
+        def pair(*args: Any) -> Any:
+            k_, dk, c_, dc = cuts(args, [len(k), len(fk), len(c), len(fc)])
+            x = packed((*k_, *c_))
+            if how == "cond":
+                return evaluate(cond, x)
+            y, d = jvp(body, x, packed(spread(dk, fk, len(k)) + spread(dc, fc, len(c))))
+            return packed((*leaves_of(y), *(leaves_of(d)[j] for j in fc)))
+
+        return compile(pair, *k, *_at(k, fk), *c, *_at(c, fc))
+    def back(*args: Any) -> Any:
+        k_, cs, dcs, (j,), dc, dk = cuts(args, [len(k), len(c), len(fc) if save else 0, 1, len(fc), len(fk)])
+        if how == "back_cond":
+            return j > 0
+        r = j - 1
+        at = [cnp.take(a, r, axis=0) for a in cs]
+        g = leaves_of(vjp(body, packed((*k_, *at)), packed(spread(dc, fc, len(c))))[1])
+        before = [g[nconst + i] + (cnp.take(dcs[m], r, axis=0) if save else 0.0) for m, i in enumerate(fc)]
+        return packed((r, *before, *(dk[m] + g[i] for m, i in enumerate(fk))))
+
+    saved = [Array((max_steps,) + a.shape, a.dtype) for a in c]
+    return compile(back, *k, *saved, *(_at(tuple(saved), fc) if save else ()), Array((), "int64"), *_at(c, fc),
+                   *_at(k, fk))
+
+
+def cuts(args: tuple, sizes: list[int]) -> list[tuple]:
+    """``args`` cut into consecutive pieces of these sizes."""
+    out, at = [], 0
+    for n in sizes:
+        out.append(args[at:at + n])
+        at += n
+    return out
+
+
+def spread(values: tuple, at: list[int], n: int) -> list[Any]:
+    """``n`` parts, ``values`` at the positions ``at`` and None (no tangent) elsewhere."""
+    out: list[Any] = [None] * n
+    for j, v in zip(at, values):
+        out[j] = v
+    return out
 
 
 def _floats(parts: tuple) -> list[int]:

@@ -63,8 +63,6 @@ def _type(leaf: Any) -> Array:
 def _loop(f: Callable[..., Any], init: Any, xs: Any, length: int | None, reverse: bool, start: int,
           what: str) -> tuple[Any, Any]:
     """``f(i, carry, x) -> (carry, y)`` run over the steps: ``(last carry, ys)``."""
-    from .frontend.lower import lower
-    from .frontend.trace import trace
     from .frontend.tracer import apply
 
     carry, carry_tree = _flatten(init, f"{what}: the initial carry")
@@ -94,19 +92,37 @@ def _loop(f: Callable[..., Any], init: Any, xs: Any, length: int | None, reverse
         out_tree.append(_ABSENT if out[1] is None else y_tree)
         return packed([*new, *ys]) if new or ys else _no_output(what)
 
-    traced = trace(step, (Array((), "int64"), *carry_t, *rows))
-    args = traced.inputs[0] if traced.captures else traced.inputs
-    caps = traced.captures
-    if caps:  # the captures come right after the index: the loop's constants
-        cap_nodes = traced.inputs[1] if len(caps) > 1 else (traced.inputs[1],)
-        args = (args[0], *cap_nodes, *args[1:])
-    body = lower(args, traced.root)
+    body, caps = _traced(step, (Array((), "int64"), *carry_t, *rows), (), 1)
     result = apply("scan", (np.int64(start), *caps, *carry, *inputs), body=body, nconst=len(caps),
                    ncarry=len(carry), length=n, reverse=reverse, save=True)
     parts = list(leaves_of(result))
     last = _unflatten(carry_tree, parts[:len(carry)])
     ys = None if out_tree[0] is _ABSENT else _unflatten(out_tree[0], parts[len(carry):len(parts) - len(carry)])
     return last, ys
+
+
+def _traced(fn: Callable[..., Any], specs: tuple, pre: tuple, at: int) -> tuple[Any, tuple]:
+    """``fn`` traced into a term on flat leaves, and the traced values of enclosing functions it closes over
+    (first the tracers of ``pre``, captured whether it reads them or not, so that two branches share one
+    list); the captures become inputs of the term at position ``at`` (a loop's constants, after its index)."""
+    from .frontend.lower import lower
+    from .frontend.trace import trace
+    from .frontend.tracer import current
+
+    def run(*args: Any) -> Any:
+        graph = current()
+        for t in pre:
+            graph.capture(t)
+        return fn(*args)
+
+    traced = trace(run, specs)
+    args = traced.inputs[0] if traced.captures else traced.inputs
+    args = args if isinstance(args, tuple) else (args,)
+    caps = traced.captures
+    if caps:
+        nodes = traced.inputs[1] if len(caps) > 1 else (traced.inputs[1],)
+        args = (*args[:at], *nodes, *args[at:])
+    return lower(args[0] if len(args) == 1 else args, traced.root), tuple(caps)
 
 
 def _no_output(what: str) -> Any:
@@ -149,6 +165,85 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, le
     from the last row to the first (``ys`` still in row order). The carry must come back with the
     structure, shapes and dtypes it went in with."""
     return _loop(lambda i, c, x: f(c, x), init, xs, length, reverse, 0, "ct.scan")
+
+
+def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], *operands: Any) -> Any:
+    """``jax.lax.cond``: ``true_fn(*operands)`` if the boolean scalar ``pred`` holds, else
+    ``false_fn(*operands)``; only the taken branch runs, and each branch's derivative is right where it is
+    taken. Both must return the same structure, shapes and dtypes. The branches may close over traced
+    values; with no operands they are functions of no arguments."""
+    from .frontend.tracer import apply
+
+    leaves, tree = _flatten(operands, "ct.cond: the operands")
+    pred_t = _type(pred)
+    if pred_t.shape != () or pred_t.dtype != "bool":
+        raise TermTypeError(f"ct.cond: the predicate must be a boolean scalar, got {pred_t} (compare, e.g. "
+                            "x > 0, and reduce an array with cnp.all or cnp.any; for elementwise choice use "
+                            "cnp.where)")
+    if isinstance(pred, bool):
+        pred = np.bool_(pred)  # not a Python number: those take the other operands' dtype
+    given = bool(leaves)
+    leaves = leaves if given else [pred]  # a term has no inputless branch: it reads the predicate, ignored
+    specs = tuple(_type(v) for v in leaves)
+    out_trees: dict[str, Tree] = {}
+
+    def branch(fn: Callable[..., Any], key: str) -> Callable[..., Any]:
+        def run(*ls: Any) -> Any:
+            out = fn(*_unflatten(tree, list(ls))) if given else fn()
+            ys, out_trees[key] = _flatten(out, f"ct.cond: the {key} branch's result")
+            return packed(ys)
+
+        return run
+
+    true, caps = _traced(branch(true_fn, "true"), specs, (), len(leaves))
+    false, both = _traced(branch(false_fn, "false"), specs, caps, len(leaves))
+    if len(both) > len(caps):  # the false branch reads more: the true one takes those as inputs too
+        true, _ = _traced(branch(true_fn, "true"), specs, both, len(leaves))
+    if out_trees["true"] != out_trees["false"]:
+        raise TermTypeError("ct.cond: the branches must return the same structure (the same tuples and lists "
+                            "of arrays)")
+    result = apply("cond", (pred, *leaves, *both), true=true, false=false)
+    return _unflatten(out_trees["true"], list(leaves_of(result)))
+
+
+def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], init: Any,
+               max_steps: int | None = None) -> Any:
+    """``jax.lax.while_loop``: ``carry = body_fun(carry)`` while ``cond_fun(carry)`` (a boolean scalar)
+    holds; returns the last carry. The stop depends on the data. Values and forward mode always; reverse
+    mode (``ct.grad``, ``ct.vjp``) too, given ``max_steps``, a bound on the steps: the carries are kept for
+    the way back (a loop that reaches the bound with its condition still true raises
+    :class:`~catterms.errors.EvaluationError`)."""
+    from .frontend.tracer import apply
+
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                  or max_steps < 0):
+        raise TermTypeError(f"ct.while_loop: max_steps must be a non-negative int or None, got {max_steps!r}")
+    carry, tree = _flatten(init, "ct.while_loop: the initial carry")
+    specs = tuple(_type(c) for c in carry)
+
+    def test(*ls: Any) -> Any:
+        out = cond_fun(_unflatten(tree, list(ls)))
+        t = _type(out)
+        if t.shape != () or t.dtype != "bool":
+            raise TermTypeError(f"ct.while_loop: the condition must return a boolean scalar, got {t} (reduce "
+                                "an array with cnp.all or cnp.any)")
+        return out
+
+    def step(*ls: Any) -> Any:
+        new, new_tree = _flatten(body_fun(_unflatten(tree, list(ls))), "ct.while_loop: the body's carry")
+        new_t = [_type(c) for c in new]
+        if new_tree != tree or new_t != list(specs):
+            raise TermTypeError(f"ct.while_loop: the body must return the carry as it takes it, "
+                                f"{_show(tree, list(specs))}, but returns {_show(new_tree, new_t)}")
+        return packed(new)
+
+    cond_t, caps = _traced(test, specs, (), 0)
+    body_t, both = _traced(step, specs, caps, 0)
+    if len(both) > len(caps):
+        cond_t, _ = _traced(test, specs, both, 0)
+    result = apply("while", (np.int64(0), *both, *carry), cond=cond_t, body=body_t, nconst=len(both),
+                   max_steps=None if max_steps is None else int(max_steps))
+    return _unflatten(tree, list(leaves_of(result))[1:])
 
 
 def fori_loop(lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any) -> Any:

@@ -100,6 +100,24 @@ def tree(depth: int, batch: int = 4096, width: int = 512) -> Family:
     return Family("tree", ct.compile(f, ct.Array(x.shape)), x, 2 ** depth)
 
 
+def looped(K: int, steps: int = 64, batch: int = 256, width: int = 128) -> Family:
+    """K recurrent members, each one ``ct.scan`` over ``steps`` steps of ``h = tanh(h @ W_k + x_t)``, their
+    losses summed: a long program as K loops side by side (each loop is one sequential task; a body's own
+    forks are not split)."""
+    rng = np.random.default_rng(4)
+    Ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(K)]
+
+    def f(xs: Any) -> Any:
+        def member(W: np.ndarray) -> Any:
+            h, ys = ct.scan(lambda h, x: (cnp.tanh(h @ W + x), cnp.mean(h * h)), cnp.zeros((batch, width)), xs)
+            return cnp.sum(ys)
+
+        return sum(member(W) for W in Ws)
+
+    x = rng.standard_normal((steps, batch, width)) * 0.1
+    return Family("looped", ct.compile(f, ct.Array(x.shape)), x, K)
+
+
 def tiny() -> Family:
     """Well under 10 ms of work: it must not be split, and must cost at most serial + 15 ms."""
     x = np.linspace(-1.0, 1.0, 1000)
@@ -108,6 +126,7 @@ def tiny() -> Family:
 
 FAMILIES: dict[str, Callable[[int], Family]] = {
     "wide": wide, "data_parallel": data_parallel, "deep": deep, "tree": lambda k: tree(max(1, k.bit_length() - 1)),
+    "looped": looped,
 }
 
 

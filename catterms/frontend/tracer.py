@@ -25,9 +25,11 @@ from ..types import Array, widened
 from .graph import Graph, Node
 
 _BRANCHING = (
-    "is data-dependent control flow, which a term cannot express: Python `if`, `while`, `and`, `or` and the "
-    "builtins min/max run at compile time, on values the tracer does not have. Choose elementwise with "
-    "cnp.where(condition, x, y) (or cnp.maximum, cnp.minimum, cnp.clip) instead"
+    "is data-dependent control flow: Python `if`, `while`, `and`, `or` and the builtins min/max run at "
+    "compile time, on values the tracer does not have. Write it with the term language's combinators: "
+    "ct.cond(pred, true_fn, false_fn, *operands) for a branch, ct.while_loop(cond_fun, body_fun, init) for a "
+    "data-dependent stop, or choose elementwise with cnp.where(condition, x, y) (or cnp.maximum, cnp.minimum, "
+    "cnp.clip)"
 )
 
 
@@ -86,7 +88,7 @@ class Tracer(Staged):
         derivatives are made of, whose coefficients are traced arrays) runs its numpy ``impl`` on the
         tracers, which records the public primitives it is made of — so a derivative term is in the
         public vocabulary, can be sent, and can be differentiated again."""
-        operands = (x,) if rule.arity == 1 else tuple(x)
+        operands = (x,) if rule.arity == 1 or not isinstance(x, tuple) else tuple(x)  # a loop's one output
         if rule.public and staged(*params.values()) is None:
             try:
                 rule.canonical(params)

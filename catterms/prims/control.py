@@ -286,3 +286,276 @@ register(Rule("scan_jvp", 0, _scan_jvp, _jvp_type, _derivative_cost, transpose=_
               params=_LINEAR_PARAMS, public=False, doc="a scan's forward-mode derivative, a scan"))
 register(Rule("scan_vjp", 0, _scan_vjp, _vjp_type, _derivative_cost, transpose=_vjp_transpose,
               params=_LINEAR_PARAMS, public=False, doc="the transpose of scan_jvp: a scan the other way"))
+
+
+# --- the conditional --------------------------------------------------------------------------------------
+
+
+def _branches_type(dom: Type, true: Any, false: Any) -> tuple[Array, tuple[Array, ...]]:
+    """The predicate's type and the branches' common result leaves, once both are checked."""
+    from ..typecheck import infer
+
+    parts = leaves_of(dom)
+    if len(parts) < 2 or not all(isinstance(p, Array) for p in parts):
+        raise TermTypeError(f"cond expects a flat tuple (predicate, operands…), got {show(dom)}")
+    pred = parts[0]
+    if pred.shape != () or np.dtype(pred.dtype) != np.bool_:
+        raise TermTypeError(f"cond: the predicate must be a boolean scalar, got {pred} (compare, e.g. x > 0, "
+                            "and reduce with cnp.all or cnp.any)")
+    ops = packed(parts[1:])
+    a, b = infer(true, ops), infer(false, ops)
+    if a != b:
+        raise TermTypeError(f"cond: the branches must return the same type, but the true branch returns "
+                            f"{show(a)} and the false branch {show(b)}")
+    return pred, leaves_of(a)
+
+
+def _cond_type(dom: Type, true: Any, false: Any) -> Type:
+    return packed(_branches_type(dom, true, false)[1])
+
+
+def _cond_cost(dom: Type, cod: Type, true: Any, false: Any) -> Any:
+    from ..typecheck import cost
+
+    ops = packed(leaves_of(dom)[1:])
+    return max(cost(true, ops), cost(false, ops), key=lambda c: c.work)  # only one runs: the dearer bounds it
+
+
+def _cond(x: Any, true: Any, false: Any) -> Any:
+    from ..compiler import program
+    from ..types import type_of
+
+    parts = leaves_of(x)
+    ops = packed(parts[1:])
+    branch = true if bool(parts[0]) else false
+    return program(branch, type_of(ops), "value")(ops)
+
+
+def _cond_deriv(lin: Any, x: Any, y: Any, true: Any, false: Any) -> Any:
+    point = leaves_of(x)
+    if not any(_float(a) for a in point[1:]) or not any(_float(a) for a in leaves_of(y)):
+        return lin.zero()
+    return lin.linear(TABLE["cond_jvp"], {"true": true, "false": false, "point": point}, _shapes(point))
+
+
+register(Rule(
+    "cond", 0, _cond, _cond_type, _cond_cost, deriv=_cond_deriv,
+    params={"true": (None, p_term), "false": (None, p_term)},
+    doc="a conditional: the true or the false branch on the operands, whichever the predicate picks",
+))
+
+
+def _cond_jvp(t: Any, true: Any, false: Any, point: tuple) -> Any:
+    from ..derivatives import branch_body
+
+    ops = point[1:]
+    dom = _point_types(ops)
+    fx = _floats(ops)
+    dx = [leaves_of(t)[1 + k] for k in fx]
+    outs = _branches_type(_point_types(point), true, false)[1]
+    dy = leaves_of(applied("cond", (point[0], *ops, *dx), true=branch_body(true, dom, "jvp"),
+                           false=branch_body(false, dom, "jvp")))
+    return packed(_spread(dy, _floats(outs), [_zero(a) for a in outs]))
+
+
+def _cond_vjp(c: Any, true: Any, false: Any, point: tuple) -> Any:
+    from ..derivatives import branch_body
+
+    ops = point[1:]
+    dom = _point_types(ops)
+    outs = _branches_type(_point_types(point), true, false)[1]
+    dy = [leaves_of(c)[k] for k in _floats(outs)]
+    dx = leaves_of(applied("cond", (point[0], *ops, *dy), true=branch_body(true, dom, "vjp"),
+                           false=branch_body(false, dom, "vjp")))
+    types = leaves_of(_point_types(point))
+    return packed((_zero(types[0]), *_spread(dx, _floats(ops), [_zero(a) for a in types[1:]])))
+
+
+def _cond_jvp_type(dom: Type, true: Any, false: Any, point: tuple) -> Type:
+    return _cond_type(_point_types(point), true, false)
+
+
+def _cond_vjp_type(dom: Type, true: Any, false: Any, point: tuple) -> Type:
+    return _point_types(point)
+
+
+_COND_PARAMS = {"true": (None, p_term), "false": (None, p_term), "point": ((), tuple)}
+register(Rule("cond_jvp", 0, _cond_jvp, _cond_jvp_type, _derivative_cost,
+              transpose=lambda lin, dom, **p: lin.linear(
+                  TABLE["cond_vjp"], p, packed(a.shape for a in leaves_of(_cond_jvp_type(None, **p)))),
+              params=_COND_PARAMS, public=False, doc="a conditional's forward-mode derivative, a conditional"))
+register(Rule("cond_vjp", 0, _cond_vjp, _cond_vjp_type, _derivative_cost,
+              transpose=lambda lin, dom, **p: lin.linear(TABLE["cond_jvp"], p, _shapes(p["point"])),
+              params=_COND_PARAMS, public=False, doc="the transpose of cond_jvp: the taken branch's reverse mode"))
+
+
+# --- the while loop ---------------------------------------------------------------------------------------
+
+
+def p_opt_int(v: Any) -> int | None:
+    return None if v is None else p_int(v)
+
+
+class WhileLayout:
+    """A while loop's input ``(n₀, k…, c…)``: the step counter, constants and carries; the functions' input."""
+
+    def __init__(self, dom: Type, nconst: int) -> None:
+        parts = leaves_of(dom)
+        if len(parts) < 2 + nconst or not all(isinstance(p, Array) for p in parts):
+            raise TermTypeError(f"while expects a flat tuple (step counter, {nconst} constants, carries), got "
+                                f"{show(dom)}")
+        if parts[0].shape != () or np.dtype(parts[0].dtype).kind != "i":
+            raise TermTypeError(f"while: the step counter must be an integer scalar, got {parts[0]}")
+        self.n0, self.consts, self.carry = parts[0], parts[1:1 + nconst], parts[1 + nconst:]
+        self.fn_dom = packed((*self.consts, *self.carry))
+
+
+def _while_type(dom: Type, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool) -> Type:
+    from ..typecheck import infer
+
+    lay = WhileLayout(dom, nconst)
+    test = infer(cond, lay.fn_dom)
+    if not (isinstance(test, Array) and test.shape == () and np.dtype(test.dtype) == np.bool_):
+        raise TermTypeError(f"while_loop: the condition must return a boolean scalar, got {show(test)}")
+    back = leaves_of(infer(body, lay.fn_dom))
+    if tuple(back) != tuple(lay.carry):
+        raise TermTypeError(f"while_loop: the body must return the carry as it takes it, "
+                            f"{show(packed(lay.carry))}, but returns {show(packed(back))}")
+    if save and max_steps is None:
+        raise TermTypeError("while: saving the carries needs max_steps")
+    saved = [Array((max_steps,) + c.shape, c.dtype) for c in lay.carry] if save else []
+    return packed((lay.n0, *lay.carry, *saved))
+
+
+def _while_cost(dom: Type, cod: Type, cond: Any, body: Any, nconst: int, max_steps: int | None,
+                save: bool) -> Any:
+    from ..cost import Cost, serial
+    from ..typecheck import cost
+
+    fn_dom = WhileLayout(dom, nconst).fn_dom
+    step = serial(cost(cond, fn_dom), cost(body, fn_dom))
+    # the trip count is the data's: priced at its bound, or as one step when there is none
+    return Cost(*((max_steps or 1) * v for v in step))
+
+
+def _while(x: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool) -> Any:
+    from ..compiler import program
+    from ..errors import EvaluationError
+    from ..types import type_of
+
+    parts = leaves_of(x)
+    n0, k, c = parts[0], parts[1:1 + nconst], parts[1 + nconst:]
+    dom = type_of(packed((*k, *c)))
+    test, step = program(cond, dom, "value"), program(body, dom, "value")
+    saved, n = [], 0
+    while bool(test(packed((*k, *c)))):
+        if max_steps is not None and n >= max_steps:
+            raise EvaluationError(f"ct.while_loop ran max_steps={max_steps} steps and its condition still holds: "
+                                  "raise max_steps, or check that the condition turns false")
+        if save:
+            saved.append(c)
+        c = leaves_of(step(packed((*k, *c))))
+        n += 1
+    out = [np.asarray(n0 + n), *c]
+    if save:
+        for j, leaf in enumerate(c):
+            rows = np.zeros((max_steps,) + np.shape(leaf), leaf.dtype)
+            if saved:
+                rows[:n] = np.stack([s[j] for s in saved])
+            out.append(rows)
+    return packed(out)
+
+
+def _while_deriv(lin: Any, x: Any, y: Any, cond: Any, body: Any, nconst: int, max_steps: int | None,
+                 save: bool) -> Any:
+    point = leaves_of(x)
+    if not any(_float(a) for a in point[1 + nconst:]) and not any(_float(a) for a in point[1:1 + nconst]):
+        return lin.zero()
+    params = {"cond": cond, "body": body, "nconst": nconst, "max_steps": max_steps, "save": save,
+              "point": point, "n": leaves_of(y)[0]}
+    return lin.linear(TABLE["while_jvp"], params, _shapes(point))
+
+
+register(Rule(
+    "while", 0, _while, _while_type, _while_cost, deriv=_while_deriv,
+    params={"cond": (None, p_term), "body": (None, p_term), "nconst": (0, p_int), "max_steps": (None, p_opt_int),
+            "save": (False, p_bool)},
+    doc="a loop with a data-dependent stop: body while cond holds, counting the steps",
+))
+
+
+def _while_parts(point: tuple, nconst: int) -> tuple[Any, tuple, tuple, list[int], list[int]]:
+    n0, k, c = point[0], point[1:1 + nconst], point[1 + nconst:]
+    return n0, k, c, _floats(k), _floats(c)
+
+
+def _while_jvp(t: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool, point: tuple,
+               n: Any) -> Any:
+    from ..derivatives import while_body
+
+    n0, k, c, fk, fc = _while_parts(point, nconst)
+    t = leaves_of(t)
+    dk, dc = [t[1 + j] for j in fk], [t[1 + nconst + j] for j in fc]
+    dom = _point_types((*k, *c))
+    out = leaves_of(applied("while", packed((n0, *k, *dk, *c, *dc)), cond=while_body(cond, body, dom, nconst, "cond"),
+                            body=while_body(cond, body, dom, nconst, "jvp"), nconst=nconst + len(fk),
+                            max_steps=max_steps, save=save))
+    carry_t = leaves_of(_point_types(c))
+    nc, m = len(c), len(fc)
+    last = _spread(out[1 + nc:1 + nc + m], fc, [_zero(a) for a in carry_t])
+    saved = []
+    if save:  # the pair loop saved (c…, dc…) at each step: the tangents of the saved carries are the dc part
+        rows = out[1 + nc + m + nc:1 + nc + m + nc + m]
+        saved = _spread(rows, fc, [_zero(Array((max_steps,) + a.shape, a.dtype)) for a in carry_t])
+    return packed((_zero(Array((), n0.dtype)), *last, *saved))
+
+
+def _while_vjp(ct: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool, point: tuple,
+               n: Any) -> Any:
+    """Reverse mode: the loop again, saving its carries, then a loop back over the steps it took."""
+    from ..derivatives import while_body
+
+    n0, k, c, fk, fc = _while_parts(point, nconst)
+    full = leaves_of(applied("while", packed(point), cond=cond, body=body, nconst=nconst, max_steps=max_steps,
+                             save=True))
+    nc = len(c)
+    cs = full[1 + nc:]
+    ct = leaves_of(ct)
+    dc = [ct[1 + j] for j in fc]
+    dcs = [ct[1 + nc + j] for j in fc] if save else []
+    dk0 = [np.zeros(np.shape(k[j]), k[j].dtype) for j in fk]
+    dom = _point_types((*k, *c))
+    back = leaves_of(applied("while", packed((_zero(Array((), n0.dtype)), *k, *cs, *dcs, n - n0, *dc, *dk0)),
+                             cond=while_body(cond, body, dom, nconst, "back_cond", save, max_steps),
+                             body=while_body(cond, body, dom, nconst, "back", save, max_steps),
+                             nconst=nconst + nc + len(dcs), max_steps=max_steps, save=False))
+    dc0, dk = back[2:2 + len(fc)], back[2 + len(fc):]
+    types = leaves_of(_point_types(point))
+    return packed((_zero(types[0]), *_spread(dk, fk, [_zero(a) for a in types[1:1 + nconst]]),
+                   *_spread(dc0, fc, [_zero(a) for a in types[1 + nconst:]])))
+
+
+def _while_jvp_type(dom: Type, point: tuple, n: Any, **params: Any) -> Type:
+    return _while_type(_point_types(point), **params)
+
+
+def _while_vjp_type(dom: Type, point: tuple, n: Any, **params: Any) -> Type:
+    return _point_types(point)
+
+
+def _while_jvp_transpose(lin: Any, dom: Any, **params: Any) -> Any:
+    if params["max_steps"] is None:
+        raise TermTypeError("reverse mode through ct.while_loop needs max_steps, a bound on the steps it may "
+                            "take, to keep its carries for the way back: ct.while_loop(cond, body, init, "
+                            "max_steps=...) (forward mode, ct.jvp, needs none)")
+    cod = leaves_of(_while_jvp_type(None, **params))
+    return lin.linear(TABLE["while_vjp"], params, packed(a.shape for a in cod))
+
+
+_WHILE_PARAMS = {"cond": (None, p_term), "body": (None, p_term), "nconst": (0, p_int),
+                 "max_steps": (None, p_opt_int), "save": (False, p_bool), "point": ((), tuple), "n": (None, lambda v: v)}
+register(Rule("while_jvp", 0, _while_jvp, _while_jvp_type, _derivative_cost, transpose=_while_jvp_transpose,
+              params=_WHILE_PARAMS, public=False, doc="a while loop's forward mode: the loop of (carry, tangent)"))
+register(Rule("while_vjp", 0, _while_vjp, _while_vjp_type, _derivative_cost,
+              transpose=lambda lin, dom, **p: lin.linear(TABLE["while_jvp"], p, _shapes(p["point"])),
+              params=_WHILE_PARAMS, public=False, doc="the transpose of while_jvp: a loop back over the saved steps"))

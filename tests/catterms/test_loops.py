@@ -201,3 +201,111 @@ def test_bad_bodies_and_lengths_get_clear_errors() -> None:
         ct.compile(lambda n: ct.fori_loop(0, n, lambda i, c: c, 0.0), np.int64(3))
     with pytest.raises(ct.TraceError, match="pair"):
         ct.scan(lambda c, x: c, 0.0, XS)
+
+
+# --- cond ------------------------------------------------------------------------------------------------
+
+
+def piecewise(x: Any, w: Any) -> Any:
+    return ct.cond(cnp.sum(x) > 0, lambda a: cnp.sin(a) * w, lambda a: a ** 2 + w, x)
+
+
+@pytest.mark.parametrize("x", [np.array([0.5, 0.3]), np.array([-0.5, -0.3])], ids=["true", "false"])
+def test_cond_takes_one_branch_and_differentiates_it(x: np.ndarray) -> None:
+    w = np.array([1.5, -2.0])
+    want = np.sin(x) * w if x.sum() > 0 else x ** 2 + w
+    np.testing.assert_allclose(ct.evaluate(piecewise, (x, w)), want, rtol=1e-14)
+    jac = ct.jacobian(piecewise, (x, w))
+    np.testing.assert_allclose(jac[0], central_differences(lambda a: ct.evaluate(piecewise, (a, w)), x), rtol=1e-6,
+                               atol=1e-9)
+    np.testing.assert_allclose(jac[1], central_differences(lambda b: ct.evaluate(piecewise, (x, b)), w), rtol=1e-6,
+                               atol=1e-9)
+    term = ct.compile(piecewise, x, w)
+    assert ct.loads(ct.dumps(term)) == term
+    gt = ct.grad_term(ct.compile(lambda x, w: cnp.sum(piecewise(x, w)), x, w), type_of((x, w)))
+    for a, b in zip(ct.evaluate(gt, (x, w)), ct.grad(lambda x, w: cnp.sum(piecewise(x, w)), (x, w))):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_cond_without_operands_closing_over_traced_values_and_inside_a_loop() -> None:
+    def f(a: Any) -> Any:
+        def body(h: Any, x: Any) -> Any:
+            h = ct.cond(x > 0, lambda: h * a, lambda: h + a)  # no operands: both branches read the carry and a
+            return h, None
+
+        return ct.scan(body, 1.0, np.array([1.0, -1.0, 2.0, -3.0]))[0]
+
+    def by_hand(a: float) -> float:
+        h = 1.0
+        for x in (1.0, -1.0, 2.0, -3.0):
+            h = h * a if x > 0 else h + a
+        return h
+
+    assert ct.evaluate(f, 0.7) == pytest.approx(by_hand(0.7), rel=1e-14)
+    assert ct.grad(f, 0.7) == pytest.approx((by_hand(0.7 + 1e-6) - by_hand(0.7 - 1e-6)) / 2e-6, rel=1e-6)
+    assert ct.cond(np.bool_(False), lambda: 1.0, lambda: 2.0) == 2.0
+
+
+def test_cond_errors_name_the_branches_and_the_predicate() -> None:
+    with pytest.raises(ct.TermTypeError, match=r"true branch returns f64\[2\] and the false branch f64\[\]"):
+        ct.cond(True, lambda a: a * 2, lambda a: cnp.sum(a), np.ones(2))
+    with pytest.raises(ct.TermTypeError, match="boolean scalar"):
+        ct.cond(np.array([True, False]), lambda a: a, lambda a: a, np.ones(2))
+    with pytest.raises(ct.TraceError, match="ct.cond"):  # Python control flow on a traced value says what to write
+        ct.compile(lambda x: x if x > 0 else -x, 1.0)
+
+
+# --- while_loop ---------------------------------------------------------------------------------------------
+
+
+def newton_sqrt(a: Any, max_steps: int | None = None) -> Any:
+    """√a by Newton's iteration, to a data-dependent number of steps, counting them."""
+    x, _ = ct.while_loop(lambda c: cnp.abs(c[0] * c[0] - a) > 1e-12,
+                         lambda c: ((c[0] + a / c[0]) / 2, c[1] + 1), (a, 0), max_steps=max_steps)
+    return x
+
+
+def test_while_loop_values_and_forward_mode_need_no_bound() -> None:
+    for a in (2.0, 9.0, 0.3):
+        assert ct.evaluate(newton_sqrt, a) == pytest.approx(np.sqrt(a), rel=1e-12)
+        assert ct.jvp(newton_sqrt, a, 1.0)[1] == pytest.approx(0.5 / np.sqrt(a), rel=1e-9)
+    steps = ct.while_loop(lambda c: c[0] < 100, lambda c: (c[0] * 2, c[1] + 1), (1, 0))
+    assert steps == (128, 7)
+
+
+def test_while_loop_reverse_mode_and_second_order_with_max_steps() -> None:
+    assert ct.grad(lambda a: newton_sqrt(a, 60), 2.0) == pytest.approx(0.5 / np.sqrt(2.0), rel=1e-9)
+    assert ct.hessian(lambda a: newton_sqrt(a, 60), 2.0) == pytest.approx(-0.25 * 2.0 ** -1.5, rel=1e-7)
+
+    def particle(v0: Any, g: Any) -> Any:
+        """A ball thrown up from height 1 until it lands (GradBench's particle, in one dimension)."""
+        def step(s: Any) -> Any:
+            y, v = s
+            return y + v * 0.01, v - g * 0.01
+
+        y, v = ct.while_loop(lambda s: s[0] > 0.0, step, (1.0, v0), max_steps=10_000)
+        return v * v + y
+
+    def by_hand(v0: float, g: float) -> float:
+        y, v = 1.0, v0
+        while y > 0.0:
+            y, v = y + v * 0.01, v - g * 0.01
+        return v * v + y
+
+    grad = ct.grad(particle, (0.5, 9.8))
+    fd = [(by_hand(0.5 + 1e-6, 9.8) - by_hand(0.5 - 1e-6, 9.8)) / 2e-6,
+          (by_hand(0.5, 9.8 + 1e-6) - by_hand(0.5, 9.8 - 1e-6)) / 2e-6]
+    np.testing.assert_allclose(grad, fd, rtol=1e-5)
+    gt = ct.grad_term(ct.compile(particle, 0.5, 9.8), type_of((0.5, 9.8)))
+    np.testing.assert_allclose(ct.evaluate(ct.loads(ct.dumps(gt)), (0.5, 9.8)), grad, rtol=1e-12)
+
+
+def test_while_loop_errors() -> None:
+    with pytest.raises(ct.TermTypeError, match="reverse mode through ct.while_loop needs max_steps"):
+        ct.grad(newton_sqrt, 2.0)
+    with pytest.raises(ct.EvaluationError, match="ran max_steps=2 steps and its condition still holds"):
+        ct.evaluate(lambda a: newton_sqrt(a, 2), 2.0)
+    with pytest.raises(ct.TermTypeError, match="boolean scalar"):
+        ct.while_loop(lambda c: c, lambda c: c * 0.5, 1.0)
+    with pytest.raises(ct.TermTypeError, match=r"carry as it takes it, i64\[\], but returns f64\[\]"):
+        ct.while_loop(lambda c: c < 10, lambda c: c * 1.5, 1)

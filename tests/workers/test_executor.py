@@ -77,6 +77,28 @@ def test_derivative_terms_and_hvp_jobs_give_the_in_process_numbers(ex, family):
     assert_close(hvp.derivative, ct.hvp(term, x, v))
 
 
+def test_loops_on_dask_give_the_in_process_numbers(ex):
+    """A fork of loops (ct.scan, ct.while_loop): each loop is one sequential step of the plan, the branches
+    split, in every mode; the gradient term of a loop is a loop and runs as a value job."""
+    import catterms.numpy as cnp
+
+    def member(w, xs, k):
+        h, ys = ct.scan(lambda h, x: (cnp.tanh(h * w * k + x), cnp.sum(h)), cnp.zeros(3), xs)
+        n, _ = ct.while_loop(lambda c: c[1] > 0.1, lambda c: (c[0] + 1.0, c[1] * 0.5), (0.0, cnp.sum(h * h) + 1.0),
+                             max_steps=100)
+        return cnp.sum(ys) + n
+
+    def f(w, xs):
+        return sum(member(w, xs, k + 1.0) for k in range(3))
+
+    x = (np.array([0.5, -0.3, 0.8]), np.random.default_rng(6).standard_normal((50, 3)))
+    term = ct.compile(f, *x)
+    for mode in ("value", "jvp", "vjp", "grad"):
+        assert run_and_compare(ex, term, x, mode).report["tasks"] > 1
+    g = ct.grad_term(term, ct.types.type_of(x))
+    assert_close(ex.run(g, x, "value", timeout=120).value, ct.grad(term, x))
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(term_and_input(), st.sampled_from(["value", "jvp", "vjp"]))
 def test_random_terms(ex, ti, mode):

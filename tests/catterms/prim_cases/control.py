@@ -43,7 +43,45 @@ def loop(fn: Any, nconst: int, ncarry: int, reverse: bool, save: bool) -> Any:
     return ref
 
 
+#: The branches of a conditional on (v, k): (sin v · k, k + 1) or (v², k · 2).
+TRUE = ct.compile(lambda v, k: (cnp.sin(v) * 2.0, k + 1), ct.Array((3,)), I64)
+FALSE = ct.compile(lambda v, k: (v * v, k * 2), ct.Array((3,)), I64)
+#: Halve a vector until its norm is below 1, counting the steps: (k, v, n) ↦ (v · k, n + 1) while |v|² > 1.
+SHRINK_COND = ct.compile(lambda k, v, n: cnp.sum(v * v) > 1.0, ct.Array(()), ct.Array((3,)), I64)
+SHRINK = ct.compile(lambda k, v, n: (v * k, n + 1), ct.Array(()), ct.Array((3,)), I64)
+
+
+def halving(x: tuple, save: bool = False, bound: int = 0) -> Any:
+    """The reference of the while case: the step counter, the last carry (and the carries it started each
+    step from, padded to ``bound`` rows)."""
+    n0, k, v, n = x
+    rows = []
+    while np.sum(v * v) > 1.0:
+        rows.append(v)
+        v, n = v * k, n + 1
+    out = (n0 + len(rows), v, n)
+    if save:
+        pad = np.zeros((bound, 3))
+        pad[:len(rows)] = rows
+        out += (pad, np.array([i + x[3] for i in range(len(rows))] + [0] * (bound - len(rows))))
+    return out
+
+
 CASES = {
+    "cond": [
+        ({"true": TRUE, "false": FALSE}, tuple_of(fixed(np.bool_(True)), normal(3), fixed(np.int64(4))),
+         lambda x: (np.sin(x[1]) * 2.0, x[2] + 1) if x[0] else (x[1] ** 2, x[2] * 2)),
+        ({"true": TRUE, "false": FALSE}, tuple_of(fixed(np.bool_(False)), normal(3), fixed(np.int64(4))),
+         lambda x: (np.sin(x[1]) * 2.0, x[2] + 1) if x[0] else (x[1] ** 2, x[2] * 2)),
+    ],
+    "while": [
+        ({"cond": SHRINK_COND, "body": SHRINK, "nconst": 1, "max_steps": 20},
+         tuple_of(fixed(np.int64(0)), fixed(np.float64(0.6)), fixed(np.array([1.5, -2.0, 0.7])), fixed(np.int64(0))),
+         halving),
+        ({"cond": SHRINK_COND, "body": SHRINK, "nconst": 1, "max_steps": 8, "save": True},
+         tuple_of(fixed(np.int64(2)), fixed(np.float64(0.7)), fixed(np.array([1.2, 0.9, -1.1])), fixed(np.int64(1))),
+         lambda x: halving(x, True, 8)),
+    ],
     "scan": [
         ({"body": RECUR, "ncarry": 1, "length": 4, "save": True},
          tuple_of(fixed(np.int64(2)), normal(3), normal(4, 3)),
