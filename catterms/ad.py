@@ -14,7 +14,8 @@ category, so composition of derivatives flips and forks become joins without a s
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .category import Category, Location
 from .codegen import lift
@@ -102,11 +103,11 @@ class D(Category[DFn]):
         if rule.linear:
             linear = lin.linear
 
-            def run(x: Any) -> tuple[Any, Lin]:
+            def run_linear(x: Any) -> tuple[Any, Lin]:
                 y = f(x)
                 return y, linear(rule, params, shapes(x)) if has_tangent(y) else zero
 
-            return run
+            return run_linear
         deriv = rule.deriv
         assert deriv is not None
 

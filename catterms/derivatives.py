@@ -26,7 +26,7 @@ from .caches import cached
 from .category import gc_paused, headroom
 from .compiler import Mode, interpretation, signature
 from .terms import Term
-from .typecheck import infer
+from .typecheck import infer, require_scalar
 from .types import Type
 
 Part = Literal["both", "value", "derivative"]
@@ -108,8 +108,6 @@ def _term(term: Any, what: str) -> Term:
 
 def _scalar(term: Any, dom: Any, what: str) -> Type:
     """``dom`` as a type, once ``term`` is checked to have a float scalar output on it."""
-    from .api import require_scalar
-
     t = spec(dom)
     require_scalar(infer(_term(term, what), t), t)
     return t
