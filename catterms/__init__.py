@@ -14,14 +14,31 @@ rendering are interpretations of that one term (see :mod:`catterms.category`). Q
 
 from .api import evaluate, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .caches import cache_limit, set_cache_limit
-from .derivatives import grad_term, jvp_term, value_and_grad_term, vjp_term
 from .cost import Cost
+from .derivatives import grad_term, jvp_term, value_and_grad_term, vjp_term
 from .errors import CattermsError, EvaluationError, MissingRuleError, TermTypeError, TraceError, WireFormatError
 from .frontend import compile
 from .loops import cond, fori_loop, scan, while_loop
 from .pretty import pretty
 from .terms import (
-    Term, compose, const, cross, dup, dupn, exl, exr, fork, identity, inj, inl, inr, jam, jamn, join, prim, proj,
+    Term,
+    compose,
+    const,
+    cross,
+    dup,
+    dupn,
+    exl,
+    exr,
+    fork,
+    identity,
+    inj,
+    inl,
+    inr,
+    jam,
+    jamn,
+    join,
+    prim,
+    proj,
     scale,
 )
 from .typecheck import cost, infer
@@ -31,7 +48,8 @@ from .wire import Limits, dumps, loads
 __all__ = [
     "Array", "CattermsError", "Cost", "EvaluationError", "MissingRuleError", "Term", "TermTypeError",
     "TraceError", "Type", "WireFormatError", "compose", "const", "cost", "cross", "dup", "dupn", "evaluate",
-    "exl", "exr", "fork", "grad", "grad_term", "hessian", "hvp", "identity", "infer", "inj", "inl", "inr", "jacobian", "jam", "jamn", "join",
+    "exl", "exr", "fork", "grad", "grad_term", "hessian", "hvp", "identity", "infer", "inj", "inl", "inr", "jacobian",
+    "jam", "jamn", "join",
     "jvp", "jvp_term", "pretty", "prim", "proj", "scale", "value_and_grad", "value_and_grad_term", "vjp",
     "vjp_term",
     "Limits", "dumps", "loads", "cache_limit", "set_cache_limit",

@@ -24,7 +24,7 @@ def main() -> None:
         _, g = ct.vjp(term, x, ct_in)
         print(f"{name} = {ct.pretty(term)}")
         print(f"  f{x} = {_show(y)}   jvp along {dx}: {_show(dy)}   vjp of ones: {_show(g)}")
-    code = program(cosSinProd, type_of((0.5, 2.0)), "vjp").__catterms_source__
+    code = program(cosSinProd, type_of((0.5, 2.0)), "vjp").__catterms_source__  # type: ignore[attr-defined]
     print("\nreverse mode of cosSinProd, compiled (no tape: the term, interpreted in D over Dual):\n")
     print(code)
 

@@ -14,7 +14,8 @@ category, so composition of derivatives flips and forks become joins without a s
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .category import Category, Location
 from .codegen import lift
@@ -102,18 +103,38 @@ class D(Category[DFn]):
         if rule.linear:
             linear = lin.linear
 
-            def run(x: Any) -> tuple[Any, Lin]:
+            def run_linear(x: Any) -> tuple[Any, Lin]:
                 y = f(x)
                 return y, linear(rule, params, shapes(x)) if has_tangent(y) else zero
 
-            return run
+            return run_linear
         deriv = rule.deriv
         assert deriv is not None
+        saving = rule.saving(params) if rule.saving is not None else None
+        if saving is not None:
+            return self._saving(rule, *saving)
 
         def run(x: Any) -> tuple[Any, Lin]:
             y = f(x)
             # a result without a tangent (integers, booleans) has no derivative, whatever made it
             return y, deriv(lin, x, y, **params) if has_tangent(y) else zero
+
+        return run
+
+    def _saving(self, rule: Rule, more: dict[str, Any], k: int) -> DFn:
+        """A rule run as its saving variant (:attr:`~catterms.prims.Rule.saving`): the result is its first
+        leaves, and the derivative is the variant's followed by the projection onto them."""
+        full_f, lin, deriv = EVAL.prim(rule, more), self.lin, rule.deriv
+        assert deriv is not None
+
+        def run(x: Any) -> tuple[Any, Lin]:
+            full = full_f(x)
+            n = len(full)
+            y = full[0] if n - k == 1 else tuple(full[:n - k])
+            if not has_tangent(y):
+                return y, lin.zero()
+            keep = lin.proj(0, n) if n - k == 1 else lin.fork([lin.proj(i, n) for i in range(n - k)])
+            return y, lin.compose([deriv(lin, x, full, **more), keep])
 
         return run
 

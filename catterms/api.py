@@ -17,7 +17,8 @@ over the gradient term, ``hessian`` the Jacobian of the gradient term.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Literal, NamedTuple, Union
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -26,11 +27,11 @@ from .compiler import BATCHED, Mode, batched_now, interpretation, program
 from .derivatives import derivative
 from .errors import TermTypeError
 from .terms import Term
-from .typecheck import infer
-from .types import Array, Type, as_tangent, as_value, differentiable, leaves, show, type_of
+from .typecheck import infer, require_scalar
+from .types import Array, Type, as_tangent, as_value, leaves, show, type_of
 from .vectors import ZERO
 
-Fn = Union[Term, Callable[..., Any]]
+Fn = Term | Callable[..., Any]
 
 
 def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
@@ -40,17 +41,6 @@ def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
     x = as_value(x)
     dom = type_of(x)
     return x, dom, infer(term, dom)
-
-
-def require_scalar(cod: Type, dom: Type) -> None:
-    """A gradient is of a term with a float scalar output, with respect to an input that has a float part;
-    refuse any other before anything runs."""
-    if not (isinstance(cod, Array) and cod.shape == () and cod.differentiable):
-        raise TermTypeError(f"grad needs a float scalar output, but the term returns {show(cod)}; "
-                            "use vjp (a cotangent of the output's type) or jacobian")
-    if not differentiable(dom):
-        raise TermTypeError(f"grad with respect to {show(dom)}, which has no float part: integer and boolean "
-                            "values have no derivative (pass floats, e.g. x.astype(float), to differentiate)")
 
 
 # --- what a call runs: a term and its input, concrete or traced ------------------------------------------
@@ -88,7 +78,10 @@ class Target(NamedTuple):
 
     @property
     def x_type(self) -> Type:
-        return self.dom[0] if self.captured else self.dom
+        if self.captured:
+            assert isinstance(self.dom, tuple)  # (x's type, the captures' type)
+            return self.dom[0]
+        return self.dom
 
 
 def _spread(fn: Callable[..., Any], x: Any) -> bool:
@@ -109,13 +102,13 @@ def compiled(fn: Callable[..., Any], dom: Type, spread: bool) -> Term:
     """``fn``'s term at ``dom`` (``spread``: one argument per component), compiled once per function."""
     from .frontend import compile
 
-    return compile(fn, *dom) if spread else compile(fn, dom)
+    return compile(fn, *dom) if spread and isinstance(dom, tuple) else compile(fn, dom)
 
 
 def target(f: Fn, x: Any, what: str) -> Target:
     """The term ``f`` stands for at ``x``, and ``x`` as it runs (see the module docstring)."""
-    from .frontend.trace import trace
     from .frontend.lower import lower
+    from .frontend.trace import trace
     from .frontend.tracer import current, holds_tracer, operand_type
 
     if not isinstance(f, Term) and not callable(f):
@@ -134,7 +127,7 @@ def target(f: Fn, x: Any, what: str) -> Target:
     if isinstance(f, Term):
         return Target(f, x, dom, infer(f, dom), True, False)
     spread = _spread(f, x)
-    traced = trace(f, tuple(dom) if spread else (dom,))
+    traced = trace(f, dom if spread and isinstance(dom, tuple) else (dom,))
     term = lower(traced.inputs, traced.root)
     if not traced.captures:
         return Target(term, x, dom, infer(term, dom), traced_x, False)
@@ -262,7 +255,9 @@ def _flat_leaves(value: Any, t: Type, batched: bool = False) -> list[Any]:
     """The leaves of ``value`` (of type ``t``) flattened, each to a vector — or, ``batched``, to ``(B, -1)``."""
     if isinstance(t, Array):
         shape = (len(value), -1) if batched and value is not None else -1
-        return [None if value is None else value.reshape(shape) if hasattr(value, "reshape") else np.reshape(value, shape)]
+        if value is None:
+            return [None]
+        return [value.reshape(shape) if hasattr(value, "reshape") else np.reshape(value, shape)]
     return [a for v, c in zip(value, t) for a in _flat_leaves(v, c, batched)]
 
 
@@ -274,7 +269,8 @@ BATCH_ELEMENTS = 1 << 24
 def _basis_rows(seeds: list[Array], start: int, stop: int) -> list[Any]:
     """Rows ``start:stop`` of the standard basis over the float leaves ``seeds`` (numbered left to right), as
     one array per leaf with the batch axis first; ``None`` for leaves without a tangent."""
-    out, offset = [], 0
+    out: list[Any] = []
+    offset = 0
     for leaf in seeds:
         if not leaf.differentiable:
             out.append(None)
@@ -313,7 +309,8 @@ def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool 
     got: list[Any] = [None] * len(others)  # per leaf of the other side: (n,) + its shape
     if n and any(a.differentiable for a in others):
         batch: Mode = "jvp_batch" if fwd else "vjp_batch"
-        width = 0 if t.traced else program(t.term, t.dom, batch).__catterms_width__
+        # set on the generated function by batching.compile (a function's attributes have no static type)
+        width = 0 if t.traced else program(t.term, t.dom, batch).__catterms_width__  # type: ignore[attr-defined]
         step = n if t.traced else max(1, BATCH_ELEMENTS // max(width, 1))
         chunks = []
         for start in range(0, n, step):

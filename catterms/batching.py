@@ -47,7 +47,8 @@ vector costs in elements).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,10 @@ class Op(Src):
     """An operand given by its source text, with its logical shape and whether it carries the batch axis
     (the pieces a batched form is built from)."""
 
-    def __new__(cls, text: str, shape: tuple[int, ...], batched: bool) -> "Op":
+    shape: tuple[int, ...]
+    batched: bool
+
+    def __new__(cls, text: str, shape: tuple[int, ...], batched: bool) -> Op:
         op = super().__new__(cls, text)
         op.shape, op.batched = tuple(shape), batched
         return op

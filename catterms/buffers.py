@@ -12,7 +12,8 @@ overhead, decides what a gradient costs relative to the function (see workers/al
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -77,7 +78,8 @@ def render(lines: list[Line], result_uses: set[str], syms: dict[str, Any]) -> li
         if target is not None and target.shape != ():
             for u in _candidates(line):
                 b, s = buffer.get(u), syms.get(u)
-                if b and reusable[b] and s.shape == target.shape and s.dtype == target.dtype and until[b] <= i:
+                if (b and reusable[b] and s is not None and s.shape == target.shape and s.dtype == target.dtype
+                        and until[b] <= i):
                     into = b
                     code = f"{line.outs[0]} = {line.call[:-1]}, out={u})"
                     break

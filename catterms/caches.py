@@ -20,12 +20,14 @@ import functools
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from itertools import count
-from typing import Any, Callable, Hashable, NamedTuple, TypeVar
+from typing import Any, NamedTuple, ParamSpec, Protocol, TypeVar
 
 from .terms import Term
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
 
 #: Weights remembered by term hash (ints only: it keeps no term alive), the oldest forgotten first.
 WEIGHTS_REMEMBERED = 1 << 14
@@ -131,8 +133,8 @@ class LRU:
             # taken out and put back under the caller's key, not moved to the end: an equal term that is
             # another object (compiled again, decoded from the wire) would be compared node by node on every
             # lookup until it is the key itself
-            found = self.data.pop(key, _MISSING)
-            if found is _MISSING:
+            found = self.data.pop(key, None)  # values are (value, token) pairs, never None
+            if found is None:
                 self.misses += 1
                 return default
             self.hits += 1
@@ -181,11 +183,24 @@ class LRU:
         return CacheInfo(self.hits, self.misses, self.entries, len(self.data), self.bytes)
 
 
-def cached(entries: int) -> Callable[[F], F]:
+class Cached(Protocol[P, R]):
+    """A function wrapped by :func:`cached`: called as the function, with its cache's controls."""
+
+    @property
+    def __wrapped__(self) -> Callable[P, R]: ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def cache_clear(self) -> None: ...
+
+    def cache_info(self) -> CacheInfo: ...
+
+
+def cached(entries: int) -> Callable[[Callable[P, R]], Cached[P, R]]:
     """``functools.lru_cache(maxsize=entries)`` for functions of terms, sharing the process-wide byte budget
     (module docstring); the result has ``cache_clear()``, ``cache_info()`` (with ``bytes``) and ``__wrapped__``."""
 
-    def decorate(fn: F) -> F:
+    def decorate(fn: Callable[P, R]) -> Cached[P, R]:
         cache = LRU(entries)
 
         @functools.wraps(fn)

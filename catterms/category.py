@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .caches import cached
 from .errors import MissingRuleError
+from .labels import label
 from .prims import Rule, lookup
 from .terms import Term
 
@@ -47,13 +50,6 @@ class Location:
         steps.reverse()
         steps.append(label(self.node))
         return " > ".join(steps)
-
-
-def label(node: Term) -> str:
-    """A node's own name, for messages: ``sin``, ``sum[axis=0]``, ``exl``, ``const f64[3]``."""
-    from .pretty import pretty_node
-
-    return pretty_node(node)
 
 
 class Category(Generic[M]):
@@ -115,7 +111,7 @@ def sequence(fs: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
     return run
 
 
-_GENERATORS: dict[str, Callable[[Category[Any], Term, list[Any]], Any]] = {
+_GENERATORS: dict[str, Callable[[Category[Any], Term, Sequence[Any]], Any]] = {
     "prim": lambda cat, node, ms: cat.prim(lookup(node.data[0]), dict(node.data[1])),
     "compose": lambda cat, node, ms: cat.compose(ms),
     "fork": lambda cat, node, ms: cat.fork(ms),
@@ -251,17 +247,29 @@ def folded(term: Term, cat: Category[M]) -> Fold[M]:
     return fold(term, cat)
 
 
+_limit_lock = threading.Lock()
+
+
 def headroom(term: Term) -> None:
     """Let Python recurse as deep as the closures built for ``term`` need.
 
     Interpretations are nested closures, a few Python frames per level of nesting; and a tangent carried
     through environments (each a fork) is forced through each one it crossed — as many as the term has
     nodes, whatever its depth (a long composition is shallow). Since 3.11 Python-to-Python calls do not use
-    the C stack, so raising the limit is safe. It is only ever raised.
+    the C stack, so raising the limit is safe. It is only ever raised, and process-wide: the comparison and
+    the raise happen under a lock, so that a thread that needs less never sets the limit below what another
+    thread has just raised it to.
     """
     need = 10 * term.depth + 8 * len(postorder(term)[0]) + 1000
-    if sys.getrecursionlimit() < need:
-        sys.setrecursionlimit(need)
+    with _limit_lock:
+        if sys.getrecursionlimit() < need:
+            sys.setrecursionlimit(need)
+
+
+#: Pauses in progress, in every thread, and whether the first found the collector on (under ``_gc_lock``).
+_gc_pauses = 0
+_gc_was_on = False
+_gc_lock = threading.Lock()
 
 
 @contextmanager
@@ -270,13 +278,19 @@ def gc_paused() -> Iterator[None]:
     and frees none, so the collector's full scans, triggered by allocation counts, would make a fold of
     n nodes cost O(n²) (three quarters of a 30,000-node type check). Folds create no cycles to collect.
 
-    The switch is process-wide. With threads (the service compiles on several), a pause that ends while
-    another is still on turns the collector back on early — a cost, never a leak — and the collector is
-    never left off: only a pause that found it on turns it on again."""
-    collecting = gc.isenabled()
-    gc.disable()
+    The switch is process-wide, so pauses are counted under a lock: nested pauses, and pauses in several
+    threads at once (the service compiles on several), keep the collector off until the last one ends,
+    which turns it back on only if the first found it on (a caller that disabled it keeps it off)."""
+    global _gc_pauses, _gc_was_on
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_on = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_on:
+                gc.enable()

@@ -16,11 +16,12 @@ input type, like any other interpretation.
 from __future__ import annotations
 
 import contextvars
-import math
 import itertools
+import math
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,12 +29,18 @@ from .buffers import Line, render
 from .errors import CattermsError, EvaluationError
 from .types import Array, broadcast_shapes
 
+
 class Staged:
     """A value of a term under construction (the front end's tracer). Interpretations run on staged values
     record term nodes instead of computing or writing code: numpy's protocols carry most operations to the
     front end, and the class answers the three that cannot go through them."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:
+        # a staged value stands for an array: numpy's attributes (``dtype``, ``astype``, …) are the
+        # tracer's, looked up dynamically (:mod:`catterms.frontend.tracer`)
+        def __getattr__(self, name: str) -> Any: ...
 
     @classmethod
     def primitive(cls, rule: Any, params: dict[str, Any], x: Any) -> Any:
@@ -98,7 +105,8 @@ class Sym:
         return emit(np.asarray, (self,), {"dtype": np.dtype(dtype)}, (self.shape, np.dtype(dtype)))
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Sym:
-        axes = range(self.ndim) if axis is None else [a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)]
+        given = (axis,) if isinstance(axis, int) else axis
+        axes = range(self.ndim) if given is None else [a % self.ndim for a in given]
         kept = [1 if i in axes else d for i, d in enumerate(self.shape)]
         shape = tuple(kept) if keepdims else tuple(d for i, d in enumerate(self.shape) if i not in axes)
         return emit(np.sum, (self,), {"axis": axis, "keepdims": keepdims}, (shape, self.dtype))
@@ -173,7 +181,8 @@ class Program:
         key = id(value)
         if key not in self._consts:
             label = getattr(value, "__name__", None)
-            name = f"{prefix}_{label}_{next(self._fresh)}" if isinstance(label, str) and label.isidentifier() else self.name(prefix)
+            named = isinstance(label, str) and label.isidentifier()
+            name = f"{prefix}_{label}_{next(self._fresh)}" if named else self.name(prefix)
             self._consts[key] = name
             self.env[name] = value
         return self._consts[key]
@@ -304,7 +313,8 @@ def _located(fn: Callable[..., Any], filename: str, origin: dict[int, Any], sour
         except CattermsError:
             raise
         except Exception as e:
-            line = next((f.lineno for f in reversed(traceback.extract_tb(e.__traceback__)) if f.filename == filename), None)
+            frames = reversed(traceback.extract_tb(e.__traceback__))
+            line = next((f.lineno for f in frames if f.filename == filename), None)
             where = origin.get(line or -1)
             if where is not None:
                 what = f"primitive {where.label()} at {where}"
@@ -366,7 +376,8 @@ def emit(fn: Any, args: tuple, kwargs: dict[str, Any], out: Any) -> Any:
             return simpler
         fn, args = simpler
     uses: list[str] = []
-    call = ", ".join([prog.literal(a, uses) for a in args] + [f"{k}={prog.literal(v, uses)}" for k, v in kwargs.items()])
+    call = ", ".join([prog.literal(a, uses) for a in args]
+                     + [f"{k}={prog.literal(v, uses)}" for k, v in kwargs.items()])
     target = _syms(out, prog)
     outs = tuple(s.name for s in target) if isinstance(target, tuple) else (target.name,)
     lhs = ", ".join(outs) + ("," if isinstance(target, tuple) and len(outs) == 1 else "")

@@ -20,7 +20,8 @@ are cached per (term, input type, mode).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, NamedTuple
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -32,13 +33,13 @@ from .codegen import Program, flat, generating
 from .evaluate import EVAL
 from .terms import Term
 from .typecheck import infer
-from .types import Type
+from .types import Array, Type
 from .vectors import ZERO, materialize, tangent
 
 Mode = Literal["value", "jvp", "vjp", "grad", "jvp_batch", "vjp_batch"]
 
 #: The batched modes, by the mode they batch.
-BATCHED = {"jvp_batch": "jvp", "vjp_batch": "vjp"}
+BATCHED: dict[Mode, Mode] = {"jvp_batch": "jvp", "vjp_batch": "vjp"}
 
 
 class Split(NamedTuple):
@@ -65,6 +66,7 @@ def interpretation(term: Term, dom: Type, cod: Type, mode: Mode, args: tuple) ->
         return y, materialize(d(tangent(args[1], dom)), cod)
     y, d = interpret(term, REVERSE)(x)
     if mode == "grad":
+        assert isinstance(cod, Array)  # the gradient of a scalar function (the API checked)
         # a known 1, not a placeholder: what the backward pass does to it folds when it is generated
         return y, materialize(d(np.ones((), cod.dtype)), dom)
     if mode == "vjp":

@@ -7,14 +7,13 @@ code in which the plumbing has disappeared.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Sequence
-
-import numpy as np
+from typing import Any
 
 from .category import Category, Location, sequence
-from .codegen import apply, lift, located, out_spec, staged, sym_type, symbolic
-from .prims import Rule
+from .codegen import lift, located
+from .prims import Rule, bind
 from .terms import Term
 from .vectors import zeros, zeros_like
 
@@ -23,50 +22,6 @@ Fn = Callable[[Any], Any]
 
 def _identity(x: Any) -> Any:
     return x
-
-
-def bind(rule: Rule, params: dict[str, Any]) -> Fn:
-    """A primitive applied to its input: computed now, or emitted while generating code."""
-    impl = rule.impl
-    held = staged(*params.values())  # a derivative's coefficient, while a derivative term is recorded
-    if rule.lazy:
-        return lambda x: _kind(held, x, _Now).primitive(rule, params, x)
-    extra, kw = _convention(rule, params)
-
-    def run(x: Any) -> Any:
-        kind = _kind(held, x, None)
-        if kind is not None:
-            return kind.primitive(rule, params, x)
-        args = (x if rule.arity == 2 else (x,)) + extra
-        return apply(impl, args, kw, lambda: out_spec(rule.type(sym_type(x), **params)))
-
-    return run
-
-
-def _kind(held: Any, x: Any, default: Any) -> Any:
-    """Who applies a primitive: the staged kind of a parameter or of ``x`` — unless ``x`` holds a Sym, whose
-    line is emitted (a batched tangent's, :class:`~catterms.batching.Now`, with traced coefficients)."""
-    kind = held or staged(x)
-    return default if kind is None or symbolic((x,)) else kind
-
-
-def _convention(rule: Rule, params: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
-    """How ``rule.impl`` takes its parameters: positionally for a ufunc (scale is np.multiply(x, s), which
-    lets generated code write it in place, :mod:`catterms.buffers`), else by keyword."""
-    return (tuple(params.values()), {}) if isinstance(rule.impl, np.ufunc) else ((), params)
-
-
-def invoke(rule: Rule, params: dict[str, Any], x: Any) -> Any:
-    """``rule.impl`` run on ``x`` now, whatever ``x`` is (an array, a tuple of them, tracers): the table's
-    calling convention, as :func:`bind` uses it."""
-    extra, kw = _convention(rule, params)
-    return rule.impl(*((x if rule.arity == 2 else (x,)) + extra), **kw)
-
-
-class _Now:
-    """A lazy rule (``scatter``, ``pow``) on values that are not staged: its ``impl`` runs now."""
-
-    primitive = staticmethod(invoke)
 
 
 def summed(xs: Sequence[Any]) -> Any:

@@ -11,7 +11,8 @@ two cannot drift apart. Data sets are constants of the term (closed over), as in
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -113,7 +114,7 @@ def lstm_loop(summed: bool = False, scan: Any = None, xp: Any = np) -> Callable[
         cell = _lstm_cell(p, xp)
 
         def step(carry: Any, x: Any) -> Any:
-            h, c = cell(*carry, x)
+            h, c = cell(carry[0], carry[1], x)
             return (h, c), xp.sum(h * h)
 
         (h, _), ys = (scan or _scan)(step, (xs[0], xs[0] * 0.5), xs)
@@ -270,7 +271,8 @@ def gaussian_loglik(n: int = 2000, d: int = 20, seed: int = 0) -> Objective:
         def loglik(mu: Any, A: Any) -> Any:
             L = xp.linalg.cholesky(A @ A.T + eye)
             z = xp.linalg.solve(L, (data - mu).T)
-            return -0.5 * xp.sum(z ** 2) - n * xp.sum(xp.log(xp.diagonal(L, 0, -1, -2))) - 0.5 * n * d * np.log(2 * np.pi)
+            log_det = xp.sum(xp.log(xp.diagonal(L, 0, -1, -2)))
+            return -0.5 * xp.sum(z ** 2) - n * log_det - 0.5 * n * d * np.log(2 * np.pi)
 
         return loglik
 

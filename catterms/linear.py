@@ -13,7 +13,8 @@ why reverse mode needs no second set of derivative rules: it is ``D`` over ``Dua
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .category import Category, sequence
 from .codegen import current_location, located
@@ -98,7 +99,8 @@ class Additive(LinearCategory):
         f = _attributed(bind(rule, params))
         if rule.elementwise:
             # commutes with broadcasting: act on the small array of a Broadcast
-            return lambda t: ZERO if t is ZERO else broadcast(f(t.value), t.shape) if type(t) is Broadcast else f(dense(t))
+            return lambda t: (ZERO if t is ZERO else broadcast(f(t.value), t.shape) if type(t) is Broadcast
+                              else f(dense(t)))
         if rule.arity == 1 or all(isinstance(d, int) for d in dom):  # one array (a loop's single output)
             return lambda t: ZERO if t is ZERO else f(dense(t))
         return lambda t: ZERO if t is ZERO else _on_dense_parts(f, t, dom)
@@ -165,6 +167,7 @@ class Dual(LinearCategory):
         return self.inner.proj(i, n)
 
     def linear(self, rule: Rule, params: dict[str, Any], dom: Any) -> Lin:
+        assert rule.transpose is not None  # only linear primitives get here
         return rule.transpose(self.inner, dom, **params)
 
 

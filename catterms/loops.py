@@ -1,7 +1,7 @@
 """Loops as combinators: ``ct.scan`` and ``ct.fori_loop``, a body traced once instead of unrolled.
 
 A loop's body is traced once, at the types of one step, into a term; the loop is one ``scan`` node of
-the term language holding it (:mod:`catterms.prims.control`), whatever the step count, so a long program
+the term language holding it (:mod:`catterms.control`), whatever the step count, so a long program
 compiles in the time of its body. Its derivatives are loops again. Carries and inputs may be arrays,
 Python or numpy scalars, and nested tuples or lists of them, mixing float, integer and boolean leaves; the
 body may close over traced values of the enclosing ``ct.compile`` (they become the loop's constants,
@@ -11,12 +11,13 @@ the loop runs at once and returns arrays.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from .control import leaves_of, packed
 from .errors import TermTypeError, TraceError
-from .prims.control import leaves_of, packed
 from .types import Array, Type, show
 
 #: A value's structure: None for one array, else a list (True) or tuple (False) and the parts' structures.
@@ -94,10 +95,10 @@ def _loop(f: Callable[..., Any], init: Any, xs: Any, length: int | None, reverse
 
     body, caps = _traced(step, (Array((), "int64"), *carry_t, *rows), (), 1)
     result = apply("scan", (np.int64(start), *caps, *carry, *inputs), body=body, nconst=len(caps),
-                   ncarry=len(carry), length=n, reverse=reverse, save=True)
+                   ncarry=len(carry), length=n, reverse=reverse)
     parts = list(leaves_of(result))
     last = _unflatten(carry_tree, parts[:len(carry)])
-    ys = None if out_tree[0] is _ABSENT else _unflatten(out_tree[0], parts[len(carry):len(parts) - len(carry)])
+    ys = None if out_tree[0] is _ABSENT else _unflatten(out_tree[0], parts[len(carry):])
     return last, ys
 
 
@@ -111,16 +112,18 @@ def _traced(fn: Callable[..., Any], specs: tuple, pre: tuple, at: int) -> tuple[
 
     def run(*args: Any) -> Any:
         graph = current()
+        assert graph is not None  # trace() is recording this very call
         for t in pre:
             graph.capture(t)
         return fn(*args)
 
     traced = trace(run, specs)
-    args = traced.inputs[0] if traced.captures else traced.inputs
+    inputs: Any = traced.inputs  # (arguments, captures) when it closes over traced values
+    args = inputs[0] if traced.captures else inputs
     args = args if isinstance(args, tuple) else (args,)
     caps = traced.captures
     if caps:
-        nodes = traced.inputs[1] if len(caps) > 1 else (traced.inputs[1],)
+        nodes = inputs[1] if len(caps) > 1 else (inputs[1],)
         args = (*args[:at], *nodes, *args[at:])
     return lower(args[0] if len(args) == 1 else args, traced.root), tuple(caps)
 
@@ -139,12 +142,12 @@ def _show(tree: Tree, types: list[Array]) -> str:
     return show(build(tree))
 
 
-def _length(x_t: list[Array], length: int | None, what: str) -> int:
+def _length(x_t: list[Array], length: Any, what: str) -> int:
     if length is not None and (isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0):
         raise TermTypeError(f"{what}: length must be a non-negative int, got {length!r}")
-    leads = {t.shape[0] if t.shape else None for t in x_t}
-    if None in leads:
+    if any(not t.shape for t in x_t):
         raise TermTypeError(f"{what}: every input in xs needs a leading axis to scan over; got a scalar")
+    leads = {t.shape[0] for t in x_t}
     if len(leads) > 1:
         raise TermTypeError(f"{what}: the inputs in xs have different leading axes {sorted(leads)}")
     if not leads:

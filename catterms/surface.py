@@ -7,8 +7,9 @@ methods and the primitive table — so the page cannot drift from what compiles 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from . import numpy as cnp
 from . import scipy as csp

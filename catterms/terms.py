@@ -23,16 +23,22 @@ Nodes hash and compare structurally (hashes are computed once, at construction, 
 cache and task keys), and equality, depth and size are computed without recursion: a term may be far
 deeper than Python's recursion limit. ``n``-ary compose/cross/fork/join keep long chains and wide
 branching shallow.
+
+This module is the bottom of the house: it imports only :mod:`catterms.types`. What needs more is
+registered by the layer that knows it: the table's check of a ``prim``'s parameters by
+:mod:`catterms.prims`, the paper's notation as ``repr`` by :mod:`catterms.pretty`, pickling by
+:mod:`catterms.wire`, Dask's token by ``workers.tokens``. ``import catterms`` loads them all.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .types import Array, is_type, widened
+from .types import Array, Type, is_type, widened
 
 #: ``size`` saturates here, so a hostile DAG with exponentially many paths cannot make huge integers.
 SIZE_CAP = 1 << 62
@@ -45,6 +51,13 @@ class Term:
     every cache of the library is keyed by terms."""
 
     __slots__ = ("op", "data", "args", "value", "depth", "size", "_hash")
+    op: str
+    data: tuple
+    args: tuple[Term, ...]
+    value: Any
+    depth: int
+    size: int
+    _hash: int
 
     def __init__(self, op: str, data: tuple = (), args: tuple[Term, ...] = (), value: Any = None) -> None:
         put = object.__setattr__
@@ -87,20 +100,7 @@ class Term:
         return compose(then, self)
 
     def __repr__(self) -> str:
-        from .pretty import pretty
-
-        return pretty(self)
-
-    def __dask_tokenize__(self) -> tuple:
-        # Dask names every graph by hashing its contents; a term would be pickled for it (through the
-        # wire format) on every submission. A live term's identity is as good a name, and free.
-        return "catterms.Term", self._hash, id(self)
-
-    def __reduce__(self) -> tuple:
-        # Pickle through the wire format: it is flat, so deep terms never hit pickle's recursion.
-        from .wire import dumps, loads_trusted
-
-        return (loads_trusted, (dumps(self),))
+        return _render(self)
 
     def nodes(self, bodies: bool = False) -> Iterator[Term]:
         """Each distinct node once, children before parents (the order the wire format uses); with
@@ -123,6 +123,32 @@ def _bodies(node: Term) -> tuple[Term, ...]:
     if node.op != "prim":
         return ()
     return tuple(v for _, v in node.data[1] if isinstance(v, Term))
+
+
+def _plain(term: Term) -> str:
+    return f"Term({term.op!r}, {term.data!r}, <{len(term.args)} children>)"
+
+
+def _no_table(name: str, params: dict[str, Any]) -> tuple:
+    raise RuntimeError("prim() needs catterms.prims, which import catterms loads")
+
+
+#: How a term prints, and how ``prim`` checks and orders a primitive's parameters: set by
+#: :mod:`catterms.pretty` and :mod:`catterms.prims` when they load (see the module docstring).
+_render: Callable[[Term], str] = _plain
+_canonical: Callable[[str, dict[str, Any]], tuple] = _no_table
+
+
+def set_repr(render: Callable[[Term], str]) -> None:
+    """Print terms with ``render`` (what :mod:`catterms.pretty` calls, once, with its ``pretty``)."""
+    global _render
+    _render = render
+
+
+def set_canonical(canonical: Callable[[str, dict[str, Any]], tuple]) -> None:
+    """Check ``prim``'s parameters with ``canonical(name, params)`` (:mod:`catterms.prims` installs its table's)."""
+    global _canonical
+    _canonical = canonical
 
 
 def _terms(fs: tuple[Any, ...], what: str) -> tuple[Term, ...]:
@@ -187,7 +213,7 @@ def jamn(n: int) -> Term:
     return Term("jam", (n,))
 
 
-def inj(i: int, n: int, like: tuple | None = None) -> Term:
+def inj(i: int, n: int, like: Type | None = None) -> Term:
     """The i-th injection into an n-tuple (``inI``), padding with zeros.
 
     ``like`` is the n-tuple type to inject into; without it every other component has the input's type
@@ -202,9 +228,7 @@ def inj(i: int, n: int, like: tuple | None = None) -> Term:
 
 def prim(name: str, **params: Any) -> Term:
     """A numeric primitive from the table, e.g. ``prim("sum", axis=0)``."""
-    from .prims import lookup
-
-    return Term("prim", (name, lookup(name).canonical(params)))
+    return Term("prim", (name, _canonical(name, params)))
 
 
 def const(value: Any, dtype: Any = None) -> Term:

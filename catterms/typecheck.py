@@ -12,7 +12,8 @@ cost from the check a job has already paid for instead of walking the term again
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .caches import cached
 from .category import Category, Fold, Location, fold, folded, gc_paused, headroom
@@ -20,7 +21,7 @@ from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
 from .prims import Rule
 from .terms import Term
-from .types import Array, Type, show
+from .types import Array, Type, differentiable, show
 
 Typing = tuple[Type, Cost]
 TypeFn = Callable[[Type], Typing]
@@ -78,8 +79,11 @@ class Typed:
         return self.first[1][1].calls > 0
 
 
-class Types(Category[Typed]):
-    """Terms as functions from domain objects to codomain objects and costs."""
+class Types(Category[Any]):
+    """Terms as functions from domain objects to codomain objects and costs.
+
+    Two morphism types (which one ``Category``'s parameter cannot express): the generators build a
+    :data:`TypeFn` from their children's :class:`Typed`, and :meth:`at` wraps each in its node's Typed."""
 
     def id(self) -> TypeFn:
         return _free(lambda t: t)
@@ -158,7 +162,7 @@ class Types(Category[Typed]):
         ty = Array(value.shape, value.dtype)
         return _free(lambda t: ty)
 
-    def at(self, m: TypeFn, node: Term, where: Location) -> Typed:  # type: ignore[override]
+    def at(self, m: TypeFn, node: Term, where: Location) -> Typed:
         return Typed(m, where)
 
 
@@ -190,6 +194,17 @@ def typing(term: Term, dom: Type) -> Typing:
     headroom(term)
     with gc_paused():
         return fold(term, TYPES).morphism.check(dom)
+
+
+def require_scalar(cod: Type, dom: Type) -> None:
+    """A gradient is of a term with a float scalar output, with respect to an input that has a float part;
+    refuse any other before anything runs."""
+    if not (isinstance(cod, Array) and cod.shape == () and cod.differentiable):
+        raise TermTypeError(f"grad needs a float scalar output, but the term returns {show(cod)}; "
+                            "use vjp (a cotangent of the output's type) or jacobian")
+    if not differentiable(dom):
+        raise TermTypeError(f"grad with respect to {show(dom)}, which has no float part: integer and boolean "
+                            "values have no derivative (pass floats, e.g. x.astype(float), to differentiate)")
 
 
 def infer(term: Term, dom: Type) -> Type:

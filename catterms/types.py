@@ -4,15 +4,15 @@ An object is either an :class:`Array` (a shape and a dtype) or a Python ``tuple`
 categorical product. Float arrays are vector spaces with tangents; integer and boolean arrays (indices,
 comparisons, counts) are values *without* a tangent — their tangent space is trivial, as JAX's ``float0``:
 a linear map skips them, and the API hands ``None`` for their tangent or cotangent. Values follow the same
-structure: an ``ndarray`` for an :class:`Array`, a Python tuple (or list) for a product. Because the paper's products are biproducts (§4.4), the same tuples also serve as
-coproducts: ``inl``/``inr`` inject by padding with zeros of the other component's type.
+structure: an ``ndarray`` for an :class:`Array`, a Python tuple (or list) for a product. Because the paper's
+products are biproducts (§4.4), the same tuples also serve as coproducts: ``inl``/``inr`` inject by padding
+with zeros of the other component's type.
 """
 
 from __future__ import annotations
 
 import math
-
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +34,7 @@ class Array:
     __slots__ = ("shape", "dtype", "_hash")
     shape: tuple[int, ...]
     dtype: str
+    _hash: int
 
     def __init__(self, shape: tuple[int, ...] | list[int] | int, dtype: Any = "float64") -> None:
         dims = (shape,) if isinstance(shape, int) else tuple(shape)
@@ -109,7 +110,7 @@ def dtype_name(dtype: Any) -> str:
     return name
 
 
-Type = Union[Array, tuple]
+Type = Array | tuple
 """An object: an :class:`Array` or a tuple of objects."""
 
 
@@ -163,9 +164,9 @@ def as_value(value: Any, t: Type | None = None) -> Any:
     if isinstance(value, list):
         value = _product(value)
     if isinstance(value, tuple):
-        parts = t if t is not None else (None,) * len(value)
         if t is not None and (not isinstance(t, tuple) or len(t) != len(value)):
             raise TermTypeError(f"expected a value of type {show(t)}, got a {len(value)}-tuple")
+        parts = t if isinstance(t, tuple) else (None,) * len(value)
         return tuple(as_value(v, p) for v, p in zip(value, parts))
     if value is None:
         raise TermTypeError("a value is missing (None)" + (f" where {show(t)} is expected" if t is not None else ""))

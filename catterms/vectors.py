@@ -17,7 +17,8 @@ Besides ndarrays and tuples, four lazy forms keep derivative work and memory dow
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def _accumulate(buf: np.ndarray, index: Any, fancy: bool, part: Any) -> np.ndarr
     return buf
 
 
-def _own(arr: Any, dtype: np.dtype) -> np.ndarray:
+def _own(arr: Any, dtype: np.dtype) -> np.ndarray | Staged:
     """``arr`` as a writeable array of ``dtype``, copying only views that cannot be handed out."""
     if isinstance(arr, Staged):
         return arr if arr.dtype == dtype else arr.astype(dtype)
@@ -139,7 +140,7 @@ FRESH.add(_copy)
 
 def _into(buf: Any, s: Scatter) -> Any:
     for index, fancy, part in s.parts:
-        buf = apply(_accumulate, (buf, index, fancy, part), {}, lambda: (s.shape, buf.dtype))
+        buf = apply(_accumulate, (buf, index, fancy, part), {}, lambda: (s.shape, buf.dtype))  # noqa: B023 (called in apply)
     return buf
 
 

@@ -1,10 +1,10 @@
 """The wire format: terms and values as msgpack, checked on the way in.
 
 This is catterms' boundary with everything outside one process: the service's HTTP API, files, and
-Dask, which pickles terms through :meth:`Term.__reduce <catterms.terms.Term.__reduce__>` and so through
-here. A term travels as a flat node table in topological order with children by index, so a shared
-subterm is sent once and decoding is one loop with no recursion; arrays travel as raw little-endian
-bytes with their dtype and shape. Nothing is ever pickled.
+Dask, which pickles terms through here (this module registers how a :class:`Term` pickles). A term
+travels as a flat node table in topological order with children by index, so a shared subterm is sent
+once and decoding is one loop with no recursion; arrays travel as raw little-endian bytes with their
+dtype and shape. Nothing is ever pickled.
 
 :func:`loads` and :func:`loads_value` treat their input as hostile. Every malformed message, and every
 message over a :class:`Limits` bound, raises :class:`~catterms.errors.WireFormatError` naming the
@@ -14,7 +14,9 @@ work linear in the message's size. ``docs/wire-format.md`` specifies the format.
 
 from __future__ import annotations
 
+import copyreg
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -33,8 +35,8 @@ VERSION = 2
 READS = (1, 2)
 
 #: The dtypes that travel, as little-endian numpy dtypes (the wire's byte order whatever the host's).
-WIRE_DTYPES = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4"), "int64": np.dtype("<i8"),
-               "int32": np.dtype("<i4"), "bool": np.dtype("?")}
+WIRE_DTYPES: dict[str, np.dtype] = {"float64": np.dtype("<f8"), "float32": np.dtype("<f4"), "int64": np.dtype("<i8"),
+                                     "int32": np.dtype("<i4"), "bool": np.dtype("?")}
 
 #: Every map in the format has at most three keys; prim params have at most two. A bound on map length
 #: stops a message from declaring a huge map before its content is checked.
@@ -96,8 +98,16 @@ TRUSTED_LIMITS = Limits(*(1 << 62 for _ in fields(Limits)))
 
 
 def loads_trusted(data: bytes) -> Term:
-    """:func:`loads` without limits, for bytes this program wrote itself (``Term.__reduce__``)."""
+    """:func:`loads` without limits, for bytes this program wrote itself (a pickled term)."""
     return loads(data, TRUSTED_LIMITS)
+
+
+def _pickled(term: Term) -> tuple[Callable[[bytes], Term], tuple[bytes]]:
+    # Pickle through the wire format: it is flat, so deep terms never hit pickle's recursion.
+    return loads_trusted, (dumps(term),)
+
+
+copyreg.pickle(Term, _pickled)
 
 
 # --- encoding -------------------------------------------------------------------------------------------
@@ -110,7 +120,7 @@ def _pack(body_name: str, fmt: str, body: Any) -> bytes:
 def _array_fields(arr: np.ndarray) -> dict[str, Any]:
     little = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
     # the array's own bytes, which msgpack copies once into the message (``tobytes`` would copy them first)
-    return {"dtype": arr.dtype.name, "shape": list(arr.shape), "data": memoryview(little.reshape(-1).view(np.uint8))}
+    return {"dtype": arr.dtype.name, "shape": list(arr.shape), "data": little.reshape(-1).view(np.uint8).data}
 
 
 def encode_type(t: Type) -> Any:

@@ -25,8 +25,9 @@ checked term visits each distinct node once, and the plan of a term within ``wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -17,9 +17,9 @@ from catterms.compiler import program
 from catterms.types import Type
 from catterms.vectors import zeros
 
+from .bodies import placeholder
 from .graph import Graph
 from .plan import Plan
-from .bodies import placeholder
 from .wires import INPUT, Leaf, Ref, Unused, Wire, Zero, build, leaves, pick, rebuild
 
 Parts = dict[tuple[int, ...], list[Any]]
@@ -70,7 +70,7 @@ def seed(plan: Plan, dy: Any) -> tuple[dict[int, tuple[list[tuple[int, ...]], tu
     send(plan.output, dy)
     for step in reversed(plan.role("tail")):
         acc = tails.get(step.index, {})
-        ct = build(step.cod, lambda p: acc[p] if p in acc else zeros(pick(step.cod, p)))
+        ct = build(step.cod, lambda p: acc[p] if p in acc else zeros(pick(step.cod, p)))  # noqa: B023 (build calls it now)
         _, back = program(step.term, step.dom, "vjp")(zeros(step.dom), ct)
         send(step.wire, back)
     return {i: (list(acc), tuple(acc.values())) for i, acc in tasks.items()}, dx

@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

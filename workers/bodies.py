@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from dask.sizeof import sizeof
@@ -39,7 +39,7 @@ class Slot:
         self.arg, self.path = arg, path
 
 
-Spec = Union[Slot, Lit, Zero, tuple]
+Spec = Slot | Lit | Zero | tuple
 #: ``(argument, path in it, path in the step's output)``: one cotangent contribution.
 Contribution = tuple[int, tuple[int, ...], tuple[int, ...]]
 

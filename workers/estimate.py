@@ -9,8 +9,9 @@ interpretation whatever its size. :meth:`Rates.seconds` prices each kind at its 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -18,7 +19,6 @@ from catterms.compiler import program
 from catterms.cost import Cost
 from catterms.terms import compose, const, fork, identity, prim
 from catterms.types import Array
-
 
 Pricing = Callable[[float, float, float], float]
 

@@ -38,8 +38,8 @@ from distributed.protocol import serialize
 
 from catterms.api import prepare, require_scalar
 from catterms.caches import LRU, cached, constant_bytes
-from catterms.derivatives import filled, nones
 from catterms.compiler import program
+from catterms.derivatives import filled, nones
 from catterms.errors import CattermsError, TermTypeError
 from catterms.terms import Term, prim
 from catterms.types import Array, Type, as_tangent

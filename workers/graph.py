@@ -13,14 +13,16 @@ the cotangents from its consumers' backward tasks — the Dual of the plan: depe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from dask._task_spec import Task, TaskRef
 
 from catterms.terms import Term
 from catterms.types import Array
 
+from . import tokens  # noqa: F401  (registers Dask's token for terms: graphs hold terms)
 from .bodies import Backward, Body, Forward, Jvp, Slot, Spec, Value, Vjp, first
 from .plan import Plan, Step
 from .wires import INPUT, Leaf, Lit, Ref, Zero, leaves, rebuild, refs

@@ -29,17 +29,19 @@ from __future__ import annotations
 import math
 import time
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from catterms.category import Category, Fold, Location, gc_paused, headroom, label, on_demand
 from catterms.cost import summed
 from catterms.prims import Rule, lookup
 from catterms.terms import Term, compose, cross, fork, jamn
 from catterms.typecheck import Typed, checked
-from catterms.types import Array, Type, leaves as type_leaves
+from catterms.types import Array, Type
+from catterms.types import leaves as type_leaves
 
 from .estimate import Rates, Seconds, priced
 from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, origins, union

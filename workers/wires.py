@@ -13,7 +13,8 @@ whole ensemble's).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 from catterms.types import Array, Type
 
@@ -62,8 +63,8 @@ class Unused(Zero):
     and the task sees a zero that costs no memory."""
 
 
-Leaf = Union[Ref, Lit, Zero]
-Wire = Union[Leaf, tuple]
+Leaf = Ref | Lit | Zero
+Wire = Leaf | tuple
 
 
 def expand(source: int, ty: Type, path: tuple[int, ...] = ()) -> Wire:
@@ -137,7 +138,7 @@ def build(ty: Type, at: Callable[[tuple[int, ...]], Any], path: tuple[int, ...] 
 
 
 #: Which arrays of a value are needed: mirrors its type, a bool per array.
-Mask = Union[bool, tuple]
+Mask = bool | tuple
 
 
 def full(ty: Type, value: bool) -> Mask:

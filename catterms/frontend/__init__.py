@@ -13,7 +13,8 @@ Two stages, one module each:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..category import gc_paused
 from ..errors import TraceError

@@ -13,9 +13,10 @@ numpy's function.
 from __future__ import annotations
 
 import inspect
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def ours(path: str) -> Callable[..., Any] | None:
     return found if callable(found) else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
     try:
         return inspect.signature(fn)

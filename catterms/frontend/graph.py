@@ -37,6 +37,12 @@ class Node:
         self.name, self.params, self.args, self.term, self.path = name, params, args, term, path
 
     @property
+    def array(self) -> Array:
+        """The node's type where it is an array: every node but the tuple results and the ``tuple`` node."""
+        assert isinstance(self.type, Array), f"{self!r} is a tuple"
+        return self.type
+
+    @property
     def computed(self) -> bool:
         """Whether the node is a computation (as opposed to an input or a constant)."""
         return self.kind in ("prim", "proj", "tuple")
@@ -107,8 +113,9 @@ class Graph:
 
     def component(self, of: Node, i: int) -> Node:
         """Component ``i`` of ``of``'s tuple result (the term's ``proj``)."""
-        n = len(of.type)
-        return self._intern(("proj", of.index, i), "proj", of.type[i], params=(i, n), args=(of,))
+        parts = of.type
+        assert isinstance(parts, tuple), f"{of!r} is not a tuple"
+        return self._intern(("proj", of.index, i), "proj", parts[i], params=(i, len(parts)), args=(of,))
 
     def tuple(self, args: tuple[Node, ...]) -> Node:
         """The product of the function's results (at least two)."""

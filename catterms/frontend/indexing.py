@@ -72,7 +72,7 @@ class At:
     def __init__(self, x: Tracer) -> None:
         self.x = x
 
-    def __getitem__(self, idx: Any) -> "Updates":
+    def __getitem__(self, idx: Any) -> Updates:
         return Updates(self.x, idx)
 
 

@@ -35,17 +35,17 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from typing import Any, Union
+from typing import Any
 
 from ..category import gc_paused
 from ..terms import Term, compose, fork, identity, jamn, prim, proj
 from .graph import Node
 from .scopes import Analysis, analyse
 
-Tree = Union[Node, tuple]
+Tree = Node | tuple
 
 
-Cells = Union[tuple, None]  # a parked list, head first, as linked cells ``(variable, rest)``
+Cells = tuple | None  # a parked list, head first, as linked cells ``(variable, rest)``
 
 
 class Layout:
@@ -159,7 +159,8 @@ def _term(chain: Chain) -> Term:
 
 def _eta(parts: list[Chain]) -> Chain | None:
     """``exl ∘ p △ exr ∘ p`` (any arity) is ``p``: a fork that rebuilds a tuple in order is the tuple."""
-    n, prefix = len(parts), None
+    n = len(parts)
+    prefix: list[Term] | None = None
     for i, chain in enumerate(parts):
         if not chain or chain[-1].op != "proj" or chain[-1].data != (i, n):
             return None
@@ -167,7 +168,7 @@ def _eta(parts: list[Chain]) -> Chain | None:
         if prefix is not None and rest != prefix:
             return None
         prefix = rest
-    return Chain(prefix)
+    return None if prefix is None else Chain(prefix)
 
 
 def _fork(parts: list[Chain], kinds: list[str]) -> Chain:
@@ -387,7 +388,7 @@ class _Emitter:
         if v.kind == "tuple":
             return _fork(args, kinds)
         if len(scope.args) > 2 and v.name == "add":
-            widen = Chain((prim("broadcast_to", shape=v.type.shape),))
+            widen = Chain((prim("broadcast_to", shape=v.array.shape),))
             args = [a if c.type == v.type else _then(a, widen.copy()) for c, a in zip(scope.args, args)]
             return _then(_fork(args, kinds), Chain((jamn(len(args)),)))
         op = Chain((proj(*v.params) if v.kind == "proj" else prim(v.name, **dict(v.params)),))
@@ -406,6 +407,7 @@ def lower(inputs: Any, root: Node) -> Term:
     """The term for the traced result ``root``; ``inputs`` is the nested tuple of input nodes."""
     layout = Layout.of(inputs)
     if root.kind == "const":
+        assert root.term is not None  # a const node always has its term
         return root.term
     if root.kind == "input":
         return layout.access(root)

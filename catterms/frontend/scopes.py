@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import Any
 
 from .graph import Node
 
@@ -134,7 +135,7 @@ def _is_add(v: Node) -> bool:
 
 def _uniform(v: Node) -> bool:
     """An ``add`` whose operands all have its dtype, so that ``jam`` can sum them after broadcasting."""
-    return all(a.type.dtype == v.type.dtype for a in v.args)
+    return all(a.array.dtype == v.array.dtype for a in v.args)
 
 
 def _flattened(v: Node, absorbed: set[Node], floated: set[Node]) -> list[Node]:
@@ -181,7 +182,8 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
         if root.name == "add":
             if any(a.type != root.type for a in root.args):
                 continue
-            links, terms = [], []
+            links: list[Node] = []
+            terms: list[tuple[Any, ...]] = []  # each link's operands: one node, or an update's with its params
             stack: list[tuple[Node, Node | None]] = [(root, None)]
             while stack:  # operands left to right: ``terms`` in the written order
                 a, user = stack.pop()
@@ -227,17 +229,17 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
                 users_now[a].append(v)
         heap = [(v.index, k, v) for k, v in enumerate(nodes) if not waiting[v]]
         heapq.heapify(heap)
-        order: list[Node] = []
+        renumbered: list[Node] = []
         while heap:
             _, _, v = heapq.heappop(heap)
-            order.append(v)
+            renumbered.append(v)
             for u in users_now[v]:
                 waiting[u] -= 1
                 if not waiting[u]:
                     heapq.heappush(heap, (u.index, id(u), u))
-        for i, v in enumerate(order):
+        for i, v in enumerate(renumbered):
             v.index = i
-        nodes[:] = order
+        nodes[:] = renumbered
     return changed
 
 
@@ -269,7 +271,8 @@ class _Analyser:
 
     def __init__(self, root: Node) -> None:
         self.nodes = nodes = _reachable(root)
-        self.users = users = {v: [] for v in nodes}
+        self.users: dict[Node, list[Node]] = {v: [] for v in nodes}
+        users = self.users
         for v in nodes:
             for a in v.args:
                 users[a].append(v)
@@ -382,8 +385,8 @@ class _Analyser:
             self.scopes[v] = Scope(args, [], {})
             return
         levels: list[list[Node]] = [[] for _ in range(1 + max(self.level[s] for s in lets))]
-        for s in sorted(lets, key=lambda s: s.index):
-            levels[self.level[s]].append(s)
+        for w in sorted(lets, key=lambda w: w.index):
+            levels[self.level[w]].append(w)
         # last uses, not live sets per level: a reverse pass keeps O(n) residuals live over O(n) levels
         last = dict.fromkeys(need, len(levels))
         reads = [set().union(*(free[s] for s in level)) for level in levels]

@@ -10,7 +10,8 @@ is reached by its path of ``(i, n)`` projections.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, NamedTuple, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..types import Array, Type, type_of
 from .graph import Graph, Node
 from .tracer import Tracer, captured, constant, current, tracing
 
-Inputs = Union[Node, tuple]
+Inputs = Node | tuple
 
 
 class Traced(NamedTuple):

@@ -12,15 +12,15 @@ write instead.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..errors import TermTypeError, TraceAttributeError, TraceError
 from ..codegen import Staged, Sym, staged
-from ..evaluate import bind, invoke
-from ..prims import TABLE, Rule
+from ..errors import TermTypeError, TraceAttributeError, TraceError
+from ..prims import TABLE, Rule, bind, invoke
 from ..types import Array, widened
 from .graph import Graph, Node
 
@@ -108,19 +108,19 @@ class Tracer(Staged):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.node.type.shape
+        return self.node.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.node.type.ndim
+        return self.node.array.ndim
 
     @property
     def size(self) -> int:
-        return self.node.type.size
+        return self.node.array.size
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(self.node.type.dtype)
+        return np.dtype(self.node.array.dtype)
 
     @property
     def itemsize(self) -> int:
@@ -364,7 +364,7 @@ def constant_value(x: Any) -> Any:
     """``x``'s value when it is a constant — an untraced value as it is, a traced constant (:func:`lifted`)
     read back — or None for a traced array that is computed or an input."""
     if isinstance(x, Tracer):
-        return x.node.term.value if x.node.kind == "const" else None
+        return x.node.term.value if x.node.term is not None else None  # only a const node has a term
     return x
 
 
@@ -372,7 +372,7 @@ def operand_type(x: Any) -> Array:
     """The type of a traced or constant operand."""
     x = operand(x)
     if isinstance(x, Tracer):
-        return x.node.type
+        return x.node.array
     arr = constant(x)
     return Array(arr.shape, arr.dtype)
 

@@ -22,24 +22,25 @@ import numpy as _numpy
 from . import linalg
 from ._arith import *  # noqa: F401,F403
 from ._arith import __all__ as _arith
+from ._construct import *  # noqa: F401,F403
+from ._construct import __all__ as _construct
+from ._indexing import *  # noqa: F401,F403
+from ._indexing import __all__ as _indexing
 from ._logic import *  # noqa: F401,F403
 from ._logic import __all__ as _logic
 from ._math import *  # noqa: F401,F403
 from ._math import __all__ as _math
 from ._products import *  # noqa: F401,F403
 from ._products import __all__ as _products
+from ._real import *  # noqa: F401,F403
+from ._real import __all__ as _real
 from ._reductions import *  # noqa: F401,F403
 from ._reductions import __all__ as _reductions
 from ._shapes import *  # noqa: F401,F403
 from ._shapes import __all__ as _shapes
-from ._construct import *  # noqa: F401,F403
-from ._construct import __all__ as _construct
-from ._indexing import *  # noqa: F401,F403
-from ._indexing import __all__ as _indexing
-from ._real import *  # noqa: F401,F403
-from ._real import __all__ as _real
 
-__all__ = sorted({*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_construct, *_indexing, *_real, "linalg"})
+__all__ = sorted(
+    {*_arith, *_logic, *_math, *_products, *_reductions, *_shapes, *_construct, *_indexing, *_real, "linalg"})
 
 
 def __getattr__(name: str) -> object:

@@ -8,14 +8,15 @@ that they have the traced arrays' methods (``cnp.zeros(3).at[0].set(x)``); outsi
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import TraceError
 from ..frontend.tracer import holds_tracer, lifted
-from ._logic import astype
 from ._arith import add, multiply, subtract
+from ._logic import astype
 from ._shapes import _shape, broadcast_to, moveaxis, reshape, stack
 from ._wrap import Tracer, as_float, operand_type
 from ._wrap import asarray as _operand

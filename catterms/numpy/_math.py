@@ -19,7 +19,8 @@ Non-smooth points follow JAX (:mod:`catterms.prims.elementwise`).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import TraceError
 from ._arith import divide, multiply, power

@@ -95,7 +95,8 @@ def kron(a: Any, b: Any) -> Any:
         return multiply(a, b)
     n = max(len(sa), len(sb))
     sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-    spread = multiply(reshape(a, tuple(d for s in sa for d in (s, 1))), reshape(b, tuple(d for s in sb for d in (1, s))))
+    spread = multiply(reshape(a, tuple(d for s in sa for d in (s, 1))),
+                      reshape(b, tuple(d for s in sb for d in (1, s))))
     return reshape(spread, tuple(p * q for p, q in zip(sa, sb)))
 
 
@@ -119,7 +120,8 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
     a, b = _to_last(a, axisa, "first"), _to_last(b, axisb, "second")
     x = [_component(a, i) for i in range(3)]
     y = [_component(b, i) for i in range(3)]
-    parts = [subtract(multiply(x[(i + 1) % 3], y[(i + 2) % 3]), multiply(x[(i + 2) % 3], y[(i + 1) % 3])) for i in range(3)]
+    parts = [subtract(multiply(x[(i + 1) % 3], y[(i + 2) % 3]), multiply(x[(i + 2) % 3], y[(i + 1) % 3]))
+             for i in range(3)]
     return apply("stack", tuple(parts), axis=_axes("cross", axisc, operand_type(parts[0]).ndim + 1)[0])
 
 

@@ -22,16 +22,16 @@ import numpy as np
 from ..errors import TraceError
 from ..prims import norm_axes
 from ._arith import add, multiply, subtract
+from ._construct import zeros_like
 from ._logic import astype, not_equal
 from ._math import sqrt
-from ._construct import zeros_like
-from ._shapes import broadcast_to, concatenate, reshape, stack
+from ._shapes import broadcast_to, concatenate, diagonal, reshape, stack
 from ._wrap import Tracer, apply, as_float, dtype_of, named, no_out, operand_type
 
 __all__ = [
     "all", "amax", "amin", "any", "argmax", "argmin", "argpartition", "argsort", "average", "count_nonzero",
     "cumprod", "cumsum", "diff", "gradient", "logsumexp", "max", "mean", "min", "partition", "prod", "ptp", "sort",
-    "std", "sum", "var",
+    "std", "sum", "trace", "var",
 ]
 
 
@@ -293,3 +293,9 @@ def _slab(e: Any, shape: tuple[int, ...], ax: int) -> Any:
     if e is None:
         return None
     return broadcast_to(e, shape[:ax] + (1,) + shape[ax + 1:]) if operand_type(e).ndim == 0 else e
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
+    """The sum of the ``offset`` diagonal (over ``axis1`` and ``axis2``)."""
+    d = diagonal(a, offset, axis1, axis2)
+    return sum(d if dtype is None else astype(d, dtype), axis=-1)

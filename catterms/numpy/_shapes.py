@@ -16,13 +16,15 @@ can return.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import TermTypeError, TraceError
 from ..frontend.tracer import holds_tracer
 from ..prims import TABLE, norm_axes
+from ..types import Array
 from ._logic import astype, where
 from ._wrap import Tracer, apply, dtype_of, no_out, operand_type
 from ._wrap import asarray as _operand
@@ -31,9 +33,12 @@ __all__ = [
     "append", "c_", "r_", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "column_stack",
     "concatenate", "diag", "diagonal", "dsplit", "dstack", "expand_dims", "flip", "fliplr", "flipud", "hsplit",
     "hstack", "moveaxis", "pad", "ravel", "repeat", "reshape", "roll", "rollaxis", "rot90", "row_stack",
-    "select", "split", "squeeze", "stack", "swapaxes", "tile", "trace", "transpose", "tril", "triu", "vsplit",
+    "select", "split", "squeeze", "stack", "swapaxes", "tile", "transpose", "tril", "triu", "vsplit",
     "vstack",
 ]
+
+#: numpy's ``casting`` rules, for the functions that join arrays.
+Casting = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 
 
 def _shape(x: Any) -> tuple[int, ...]:
@@ -257,7 +262,7 @@ def repeat(a: Any, repeats: int | Sequence[int], axis: int | None = None) -> Any
 # --- joining and splitting ---------------------------------------------------------------------------------
 
 
-def _join(name: str, arrays: Any, axis: int, dtype: Any, casting: str = "same_kind") -> Any:
+def _join(name: str, arrays: Any, axis: int, dtype: Any, casting: Casting = "same_kind") -> Any:
     parts = tuple(_operand(p) for p in arrays)
     if not parts:
         raise TermTypeError(f"{name} needs at least one array")
@@ -272,11 +277,12 @@ def _join(name: str, arrays: Any, axis: int, dtype: Any, casting: str = "same_ki
     # A term has no 1-tuples, so one part is handled here, after the same shape check.
     rule = TABLE[name]
     cod = rule.type((operand_type(parts[0]),), **dict(rule.canonical({"axis": axis})))
+    assert isinstance(cod, Array)  # joining arrays gives an array
     return parts[0] if name == "concatenate" else reshape(parts[0], cod.shape)
 
 
 def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: None = None, *, dtype: Any = None,
-                casting: str = "same_kind") -> Any:
+                casting: Casting = "same_kind") -> Any:
     """Join arrays along an existing axis (of their flattened forms when ``axis`` is None)."""
     no_out("concatenate", out)
     if axis is None:
@@ -285,7 +291,7 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: None = None, *
 
 
 def stack(arrays: Sequence[Any], axis: int = 0, out: None = None, *, dtype: Any = None,
-          casting: str = "same_kind") -> Any:
+          casting: Casting = "same_kind") -> Any:
     """Join same-shaped arrays along a new axis."""
     no_out("stack", out)
     return _join("stack", arrays, axis, dtype, casting)
@@ -295,13 +301,13 @@ def _tuple(v: Any) -> tuple:
     return v if isinstance(v, tuple) else (v,)
 
 
-def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
+def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: Casting = "same_kind") -> Any:
     """Join along the second axis (the first, for 1-d arrays)."""
     parts = _tuple(atleast_1d(*tup))
     return concatenate(parts, 0 if parts and len(_shape(parts[0])) == 1 else 1, dtype=dtype, casting=casting)
 
 
-def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
+def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: Casting = "same_kind") -> Any:
     """Join along the first axis, 1-d arrays as rows."""
     return concatenate(_tuple(atleast_2d(*tup)), 0, dtype=dtype, casting=casting)
 
@@ -404,22 +410,23 @@ def dsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> tuple:
 
 # --- padding -------------------------------------------------------------------------------------------------
 
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+PadMode = Literal["constant", "edge", "reflect", "symmetric", "wrap"]
+_PAD_MODES: tuple[PadMode, ...] = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
-def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
+def pad(array: Any, pad_width: Any, mode: PadMode = "constant", **kwargs: Any) -> Any:
     """Pad with numpy's ``pad_width`` forms. ``constant`` mode (``constant_values``, default 0) is the
     primitive ``pad``; ``edge``, ``reflect``, ``symmetric`` and ``wrap`` join gathered borders to the array
     along each axis in turn."""
     shape = _shape(array)
     try:
-        widths = np.broadcast_to(np.asarray(pad_width), (len(shape), 2))
-        if widths.dtype.kind not in "iu" or (widths < 0).any():
+        given = np.broadcast_to(np.asarray(pad_width), (len(shape), 2))
+        if given.dtype.kind not in "iu" or (given < 0).any():
             raise ValueError
     except ValueError:
         raise TermTypeError(f"pad: pad_width {pad_width!r} is not non-negative (before, after) sizes for shape "
                             f"{shape}") from None
-    widths = tuple((int(b), int(e)) for b, e in widths)
+    widths = tuple((int(b), int(e)) for b, e in given)
     allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}}
     if mode not in _PAD_MODES or set(kwargs) - allowed.get(mode, set()) or kwargs.get("reflect_type", "even") != "even":
         raise TraceError(f"cnp.pad supports the modes {', '.join(_PAD_MODES)} (with constant_values for 'constant', "
@@ -443,11 +450,11 @@ def _pad_constant(array: Any, widths: tuple, value: Any) -> Any:
         raise TraceError("cnp.pad: constant_values must be static; for a traced value v write "
                          "cnp.where(mask, cnp.pad(x, w), v) with a constant mask")
     try:
-        values = np.broadcast_to(np.asarray(value, dtype=np.float64), (len(widths), 2))
+        pairs = np.broadcast_to(np.asarray(value, dtype=np.float64), (len(widths), 2))
     except (TypeError, ValueError):
         raise TermTypeError(f"pad: constant_values={value!r} are not numbers, one or a (before, after) pair per axis "
                             f"of {len(widths)}") from None
-    values = tuple((float(b), float(e)) for b, e in values) if values.any() else ()
+    values = tuple((float(b), float(e)) for b, e in pairs) if pairs.any() else ()
     return apply("pad", (array,), pad_width=widths, constant_values=values)
 
 
@@ -487,18 +494,11 @@ def diag(v: Any, k: int = 0) -> Any:
     return reshape(_index(reshape(column, (-1,)), (slice(0, size * size),)), (size, size))
 
 
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
-    """The sum of the ``offset`` diagonal (over ``axis1`` and ``axis2``)."""
-    from ._reductions import sum as total  # here: _reductions builds on this module
-
-    d = diagonal(a, offset, axis1, axis2)
-    return total(d if dtype is None else astype(d, dtype), axis=-1)
-
-
 def _triangle(name: str, m: Any, keep: bool, k: int) -> Any:
     if not _shape(m):
         raise TermTypeError(f"{name} needs an array of at least one axis")
-    mask = np.tri(*_shape(m)[-2:], k=k, dtype=bool)
+    rows_cols = _shape(m)[-2:]  # one axis: a square mask, as np.tri(n)
+    mask = np.tri(rows_cols[0], rows_cols[-1], k=k, dtype=bool)
     zero = np.zeros(1, dtype_of(m))
     return where(mask, m, zero) if keep else where(mask, zero, m)
 

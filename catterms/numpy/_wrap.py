@@ -9,7 +9,8 @@ float64 first (numpy's ``np.sin(int)`` is float64), while arithmetic and compari
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -9,7 +9,8 @@ and split ties of the max evenly.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,10 +23,19 @@ __all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_power", "multi_
            "slogdet", "solve", "svd"]
 
 # numpy's result types, field for field: ``w, v = eigh(a)`` and ``eigh(a).eigenvalues`` both work
-EighResult = NamedTuple("EighResult", [("eigenvalues", Any), ("eigenvectors", Any)])
-SlogdetResult = NamedTuple("SlogdetResult", [("sign", Any), ("logabsdet", Any)])
-SVDResult = NamedTuple("SVDResult", [("U", Any), ("S", Any), ("Vh", Any)])
-QRResult = NamedTuple("QRResult", [("Q", Any), ("R", Any)])
+class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+class SlogdetResult(NamedTuple):
+    sign: Any
+    logabsdet: Any
+class SVDResult(NamedTuple):
+    U: Any
+    S: Any
+    Vh: Any
+class QRResult(NamedTuple):
+    Q: Any
+    R: Any
 
 
 def inv(a: Any) -> Any:

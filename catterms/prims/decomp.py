@@ -38,8 +38,8 @@ import scipy.linalg
 from ..codegen import apply
 from ..errors import EvaluationError, TermTypeError
 from ..types import Array, Type, broadcast_shapes
-from . import TABLE, Rule, applied, p_bool, register, want_arrays, want_float
 from .elementwise import scaled
+from .table import TABLE, Rule, applied, p_bool, register, want_arrays, want_float
 
 # --- residuals: numpy on values that may be symbolic ------------------------------------------------------
 
@@ -174,7 +174,8 @@ register(Rule(
 def _log_det_map(lin: Any, x: Any, weight: Any = 1.0) -> Any:
     """``dA ↦ weight · tr(A⁻¹ dA) = Σ (weight · A⁻ᵀ) ⊙ dA``."""
     g = _mT(_inv(x)) * (weight if np.ndim(weight) == 0 else weight.reshape(weight.shape + (1, 1)))
-    return lin.compose([scaled(lin, g, x.shape), lin.linear(TABLE["sum"], {"axis": (-2, -1), "keepdims": False}, x.shape)])
+    total = lin.linear(TABLE["sum"], {"axis": (-2, -1), "keepdims": False}, x.shape)
+    return lin.compose([scaled(lin, g, x.shape), total])
 
 
 register(Rule(
@@ -241,7 +242,7 @@ def _solve_shape(name: str, dom: Type) -> Array:
     return Array(batch + b.shape[-2:], np.result_type(a.dtype, b.dtype))
 
 
-def _solve_cost(dom: Type, cod: Type, **p: Any) -> float:
+def _solve_cost(dom: tuple[Array, Array], cod: Array, **p: Any) -> float:
     a, b = dom
     n = a.shape[-1]
     return _batch(a) * 2 / 3 * n ** 3 + 2.0 * cod.size * n
@@ -344,7 +345,7 @@ def _eigh_deriv(lin: Any, x: Any, y: tuple, UPLO: str) -> Any:
                         lin.fork([_diagonal(lin, s, x.dtype), lin.compose([scaled(lin, f, s), _left(lin, v, s)])])])
 
 
-def _eigh_type(a: Array, UPLO: str) -> Type:
+def _eigh_type(a: Array, UPLO: str) -> tuple[Array, Array]:
     return Array(a.shape[:-1], a.dtype), a
 
 
@@ -363,7 +364,8 @@ def _eigvalsh_deriv(lin: Any, x: Any, y: Any, UPLO: str) -> Any:
 register(Rule(
     "eigvalsh", 1, lambda x, UPLO: np.linalg.eigvalsh(x, UPLO=UPLO),
     _square("eigvalsh", lambda a, UPLO: _eigh_type(a, UPLO)[0]), _flops(4 / 3), deriv=_eigvalsh_deriv,
-    params={"UPLO": ("L", _p_uplo)}, blas=True, doc="eigenvalues (ascending) of a symmetric matrix, from its UPLO triangle",
+    params={"UPLO": ("L", _p_uplo)}, blas=True,
+    doc="eigenvalues (ascending) of a symmetric matrix, from its UPLO triangle",
 ))
 
 
@@ -382,8 +384,9 @@ def _svd_type(dom: Type, full_matrices: bool, compute_uv: bool) -> Type:
 
 
 def _svd(x: Any, full_matrices: bool, compute_uv: bool) -> Any:
-    out = np.linalg.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
-    return tuple(out) if compute_uv else out
+    if compute_uv:
+        return tuple(np.linalg.svd(x, full_matrices=full_matrices))
+    return np.linalg.svd(x, compute_uv=False)
 
 
 def _svd_deriv(lin: Any, x: Any, y: Any, full_matrices: bool, compute_uv: bool) -> Any:
@@ -504,7 +507,7 @@ def _sylvester_type(dom: Type) -> Type:
     return Array(q.shape, np.result_type(a.dtype, b.dtype, q.dtype))
 
 
-def _sylvester_cost(dom: Type, cod: Type) -> float:
+def _sylvester_cost(dom: Type, cod: Array) -> float:
     """A Schur decomposition of a and of b (about 10 n³ each), then the triangular solve and back-transform."""
     m, n = cod.shape[-2:]
     return _batch(cod) * (10.0 * (m ** 3 + n ** 3) + 4.0 * m * n * (m + n))

@@ -30,8 +30,23 @@ import numpy as np
 
 from ..codegen import staged
 from ..types import Array, Type, broadcast_shapes
-from . import (ANY, CHEAP, FLOAT, NUMERIC, TRANSCENDENTAL, TABLE, Rule, broadcast_shape, no_derivative, of_kind,
-               p_float, p_int, register, want_array, want_arrays)
+from .table import (
+    ANY,
+    CHEAP,
+    FLOAT,
+    NUMERIC,
+    TABLE,
+    TRANSCENDENTAL,
+    Rule,
+    broadcast_shape,
+    no_derivative,
+    of_kind,
+    p_float,
+    p_int,
+    register,
+    want_array,
+    want_arrays,
+)
 
 #: Element operations that cost about ten ``exp``s (measured: ``np.mod``, ``np.hypot``, ``scipy.special.gammaln``).
 SLOW = 10 * TRANSCENDENTAL

@@ -40,9 +40,9 @@ from ..codegen import apply, staged
 from ..errors import TermTypeError
 from ..types import Array, Type, broadcast_shapes
 from ..vectors import Scatter
-from . import CHEAP, TABLE, Rule, applied, p_int, p_ints, register, want_array, want_arrays
 from .elementwise import scaled
 from .structure import _copy_cost
+from .table import CHEAP, TABLE, Rule, applied, p_int, p_ints, register, want_array, want_arrays
 
 TRACED = object()  # where a traced index array goes in :func:`numpy_index`'s result
 FANCY_TAGS = ("a", "b", "t")  # numpy's advanced indices: they copy, and they may repeat
@@ -377,7 +377,7 @@ def _update_deriv(lin: Any, xs: tuple, y: Any, idx: tuple, how: str) -> Any:
     return lin.join([dx, into] + [lin.zero()] * len(ix))
 
 
-def _update_cost(dom: Type, cod: Type, **p: Any) -> float:
+def _update_cost(dom: tuple[Array, ...], cod: Array, **p: Any) -> float:
     return CHEAP * (cod.size + dom[1].size)
 
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from ..errors import TermTypeError
 from ..types import Array, Type, broadcast_shapes
-from . import TABLE, Rule, register, want_arrays
 from .structure import sum_to_shape
+from .table import TABLE, Rule, register, want_arrays
 
 
 def _as_matrix(shape: tuple[int, ...], left: bool) -> tuple[int, ...]:
@@ -37,7 +37,7 @@ def _product_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return broadcast_shapes(A[:-2], B[:-2]) + (A[-2], B[-1])
 
 
-def _matmul_type(dom: Type) -> Type:
+def _matmul_type(dom: Type) -> Array:
     a, b = want_arrays("matmul", dom, 2)
     if a.ndim == 0 or b.ndim == 0:
         raise TermTypeError(f"matmul: operands must have at least one axis, got {a} and {b}")
@@ -55,7 +55,7 @@ def _matmul_type(dom: Type) -> Type:
     return Array(shape, np.result_type(a.dtype, b.dtype))
 
 
-def _matmul_cost(dom: Type, cod: Type) -> float:
+def _matmul_cost(dom: tuple[Array, Array], cod: Array) -> float:
     a, b = dom
     A = _as_matrix(a.shape, True)
     return 2.0 * max(cod.size, 1) * A[-1]
@@ -109,7 +109,7 @@ def _left_type(dom: Type, m: Any, shape: tuple) -> Type:
     return _matmul_type((Array(np.shape(m), m.dtype), dom))
 
 
-def _onto_type(dom: Type, m: Any, shape: tuple) -> Type:
+def _onto_type(dom: Array, m: Any, shape: tuple) -> Array:
     return Array(shape, np.result_type(dom.dtype, m.dtype))
 
 
@@ -164,7 +164,8 @@ def _expand(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], 
     if width > len(free):
         raise TermTypeError(f"einsum: too many axes under '...' in {subscripts!r}")
     dots = "".join(free[:width])
-    spelled, sizes = [], {}
+    spelled: list[str] = []
+    sizes: dict[str, int] = {}
     for t, shape in zip(terms, shapes):
         n = len(shape) - len(t.replace("...", ""))
         if n < 0 or (n > 0 and "..." not in t):
@@ -201,7 +202,7 @@ def _einsum(x: tuple, subscripts: str) -> Any:
     return np.einsum(subscripts, *x, optimize=_path(subscripts, tuple(np.shape(a) for a in x)))
 
 
-def _einsum_cost(dom: Type, cod: Type, subscripts: str) -> float:
+def _einsum_cost(dom: tuple[Array, ...], cod: Type, subscripts: str) -> float:
     """A multiply-add per point of each pairwise step's index space (of all labels at once, for two)."""
     spelled, out, sizes = _expand(subscripts, [p.shape for p in dom])
     path = _path(subscripts, tuple(p.shape for p in dom))
@@ -218,7 +219,8 @@ def _einsum_cost(dom: Type, cod: Type, subscripts: str) -> float:
 
 
 register(Rule(
-    "einsum", 0, _einsum, _einsum_type, _einsum_cost, deriv=lambda lin, x, y, subscripts: _einsum_deriv(lin, x, subscripts),
+    "einsum", 0, _einsum, _einsum_type, _einsum_cost,
+    deriv=lambda lin, x, y, subscripts: _einsum_deriv(lin, x, subscripts),
     params={"subscripts": ("->", p_subscripts)}, doc="Einstein summation over a tuple of operands, as numpy.einsum",
 ))
 
@@ -255,7 +257,7 @@ def _contract_sizes(dom: tuple[int, ...], terms: tuple[str, ...], operands: tupl
     return sizes
 
 
-def _contract_type(dom: Type, terms: tuple[str, ...], out: str, operands: tuple, slot: int) -> Type:
+def _contract_type(dom: Array, terms: tuple[str, ...], out: str, operands: tuple, slot: int) -> Array:
     sizes = _contract_sizes(dom.shape, terms, operands, slot)
     dtypes = [dom.dtype] + [b.dtype for j, b in enumerate(operands) if j != slot]
     return Array(tuple(sizes[c] for c in out), np.result_type(*dtypes))
@@ -269,7 +271,8 @@ def _contract_transpose(lin: Any, dom: tuple[int, ...], terms: tuple[str, ...], 
     sizes = _contract_sizes(dom, terms, operands, slot)
     others = [(t, b) for j, (t, b) in enumerate(zip(terms, operands)) if j != slot]
     free = iter(c for c in _LETTERS if c not in "".join(terms) + out)
-    target, extra = "", []
+    target = ""
+    extra: list[tuple[str, np.ndarray]] = []
     for c in terms[slot]:
         if c in target:
             f = next(free)

@@ -15,8 +15,8 @@ import numpy as np
 
 from ..codegen import apply
 from ..types import DTYPES, Array, Type, dtype_name
-from . import CHEAP, TABLE, Rule, broadcast_shape, no_derivative, register, want_array, want_arrays
 from .elementwise import _elementwise_cost, diagonals
+from .table import CHEAP, TABLE, Rule, broadcast_shape, no_derivative, register, want_array, want_arrays
 
 
 def _predicate(name: str, ufunc: np.ufunc, arity: int, doc: str) -> None:

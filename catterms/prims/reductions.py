@@ -15,6 +15,7 @@ operands reduce with numpy's dtypes: ``sum`` and ``prod`` of booleans or int32 a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,23 @@ import numpy as np
 from ..codegen import apply
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import (CHEAP, TRANSCENDENTAL, TABLE, Rule, no_derivative, norm_axes, p_axis, p_bool, p_int, p_ints, register,
-               want_array, want_float)
 from ..vectors import broadcast
 from .elementwise import scaled
+from .table import (
+    CHEAP,
+    TABLE,
+    TRANSCENDENTAL,
+    Rule,
+    no_derivative,
+    norm_axes,
+    p_axis,
+    p_bool,
+    p_int,
+    p_ints,
+    register,
+    want_array,
+    want_float,
+)
 
 AXIS_PARAMS = {"axis": (None, p_axis), "keepdims": (False, p_bool)}
 # The implementations are the ufuncs' own reductions (np.add.reduce, …), which np.sum and its kin wrap:
@@ -111,7 +125,8 @@ register(Rule(
 
 def _weighted_sum(lin: Any, w: Any, axis: Any, keepdims: bool) -> Any:
     """``t ↦ Σ_axis w·t``: the derivative shape shared by max, min, prod and logsumexp."""
-    return lin.compose([scaled(lin, w, w.shape), lin.linear(TABLE["sum"], {"axis": axis, "keepdims": keepdims}, w.shape)])
+    total = lin.linear(TABLE["sum"], {"axis": axis, "keepdims": keepdims}, w.shape)
+    return lin.compose([scaled(lin, w, w.shape), total])
 
 
 def _keep(y: Any, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -124,6 +139,7 @@ def _extremum_deriv(lin: Any, x: Any, y: Any, axis: Any, keepdims: bool) -> Any:
     return _weighted_sum(lin, hit / hit.sum(axis=axis, keepdims=True), axis, keepdims)
 
 
+_impl: Callable[..., Any]  # the loops below bind numpy functions of different (overloaded) types
 for _name, _impl in (("max", np.maximum.reduce), ("min", np.minimum.reduce)):
     register(Rule(
         _name, 1, _impl, _reduce_type(_name, nonempty=True), _reduce_cost(CHEAP), deriv=_extremum_deriv,

@@ -21,9 +21,9 @@ import numpy as np
 from ..codegen import apply, staged
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import CHEAP, TABLE, Rule, no_derivative, norm_axes, p_bool, p_int, p_ints, register, want_array
 from .elementwise import scaled
 from .reductions import accumulated
+from .table import CHEAP, TABLE, Rule, no_derivative, norm_axes, p_bool, p_int, p_ints, register, want_array
 
 AXIS = {"axis": (0, p_int)}
 
@@ -37,11 +37,11 @@ def _scan_type(name: str, dtype: Any = None) -> Any:
     return rule
 
 
-def _scan_cost(dom: Type, cod: Type, **p: Any) -> float:
+def _scan_cost(dom: Array, cod: Type, **p: Any) -> float:
     return CHEAP * dom.size
 
 
-def _sort_cost(dom: Type, cod: Type, axis: int, **p: Any) -> float:
+def _sort_cost(dom: Array, cod: Type, axis: int, **p: Any) -> float:
     n = dom.shape[axis] if dom.ndim else 1
     return CHEAP * dom.size * max(math.log2(max(n, 1)), 1.0)
 
@@ -95,7 +95,7 @@ def _linrec_type(dom: Type, a: Any, axis: int, reverse: bool) -> Type:
     return Array(t.shape, np.result_type(t.dtype, a.dtype))
 
 
-def _linrec_cost(dom: Type, cod: Type, axis: int, **p: Any) -> float:
+def _linrec_cost(dom: Array, cod: Type, axis: int, **p: Any) -> float:
     return 3 * _sort_cost(dom, cod, axis)
 
 
@@ -159,7 +159,7 @@ def _partition_type(name: str, dtype: Any = None) -> Any:
 
     def rule(dom: Type, axis: int, kth: tuple[int, ...]) -> Type:
         out = sort_type(dom, axis=axis)
-        n = dom.shape[axis] if dom.ndim else 0
+        n = out.shape[axis] if out.ndim else 0  # a scan keeps the shape
         for k in kth:
             if not -n <= k < n:
                 raise TermTypeError(f"{name}: kth={k} is out of range for an axis of length {n}")
@@ -185,7 +185,8 @@ register(Rule(
         "after; the derivative follows the permutation",
 ))
 register(Rule(
-    "argpartition", 1, lambda x, axis, kth: argpartition(x, kth, axis), _partition_type("argpartition", lambda d: "int64"),
+    "argpartition", 1, lambda x, axis, kth: argpartition(x, kth, axis),
+    _partition_type("argpartition", lambda d: "int64"),
     _scan_cost, deriv=no_derivative, params={"axis": (-1, p_int), "kth": ((), _p_kth)},
     doc="int64 indices that partition along axis, as numpy's argpartition",
 ))

@@ -17,19 +17,21 @@ lengths 10 and 3 (numpy 2.4, scipy 1.17); the results are the same.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 import scipy.signal
 
 from ..errors import TermTypeError
 from ..types import Array, Type
-from . import TABLE, Rule, applied, register, want_arrays
+from .table import TABLE, Rule, applied, register, want_arrays
 
-MODES = ("full", "same", "valid")
+Mode = Literal["full", "same", "valid"]
+MODES: tuple[Mode, ...] = ("full", "same", "valid")
 
 
-def p_mode(v: Any) -> str:
+def p_mode(v: Any) -> Mode:
     if v not in MODES:
         raise ValueError("expected 'full', 'same' or 'valid'")
     return v
@@ -73,11 +75,11 @@ def _costs(a: tuple[int, ...], b: tuple[int, ...], mode: str) -> tuple[float, fl
     return direct, 15.0 * full * max(math.log2(full), 1.0)
 
 
-def _convolve_cost(dom: Type, cod: Type, mode: str) -> float:
+def _convolve_cost(dom: tuple[Array, Array], cod: Type, mode: str) -> float:
     return min(_costs(dom[0].shape, dom[1].shape, mode))
 
 
-def convolve_nd(a: Any, b: Any, mode: str) -> Any:
+def convolve_nd(a: Any, b: Any, mode: Mode) -> Any:
     """``scipy.signal.convolve(a, b, mode)``; numpy's own loop for 1-d operands where it is the cheaper
     (numpy's ``same`` has the longer operand's size, so only ``a`` at least as long qualifies)."""
     if a.ndim == 1 and (mode != "same" or len(a) >= len(b)):
@@ -119,7 +121,7 @@ def _uncut(c: Any, m: Any, start: tuple[int, ...], shape: tuple[int, ...]) -> An
     return applied("convolve", (padded, m[(slice(None, None, -1),) * m.ndim]), mode="valid")
 
 
-def _cut_cost(dom: Type, cod: Type, m: Any, **p: Any) -> float:
+def _cut_cost(dom: Array, cod: Type, m: Any, **p: Any) -> float:
     return _convolve_cost((dom, Array(np.shape(m), m.dtype)), cod, "full")
 
 
@@ -127,7 +129,7 @@ def _p_any(v: Any) -> Any:
     return v
 
 
-_PARAMS = {"m": (None, _p_any), "start": ((), tuple)}
+_PARAMS: dict[str, tuple[Any, Callable[[Any], Any]]] = {"m": (None, _p_any), "start": ((), tuple)}
 
 register(Rule(
     "convolve_window", 1, _cut, lambda dom, m, start, window: Array(window, np.result_type(dom.dtype, m.dtype)),

@@ -29,18 +29,31 @@ per element (``TRANSCENDENTAL``), as are ``j0``, ``j1`` and ``gammasgn``; ``erfi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.special as sc
 
 from ..errors import TermTypeError
 from ..types import Array, Type, broadcast_shapes
-from . import (FLOAT, TABLE, TRANSCENDENTAL, Rule, applied, norm_axes, of_kind, p_float, p_int, register, want_arrays,
-               want_float)
 from .elementwise import SLOW, binary, diagonal, piecewise, scaled, unary
 from .reductions import AXIS_PARAMS, _reduced
+from .table import (
+    FLOAT,
+    TABLE,
+    TRANSCENDENTAL,
+    Rule,
+    applied,
+    norm_axes,
+    of_kind,
+    p_float,
+    p_int,
+    register,
+    want_arrays,
+    want_float,
+)
 
 #: Hurwitz zeta's cost per element, as measured (about 240 ``exp``s); ``iv``, ``jv`` and ``stdtr`` are alike.
 ZETA = 24 * SLOW
@@ -51,7 +64,8 @@ _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
 unary("erf", sc.erf, lambda x, y: (2 / _SQRT_PI) * np.exp(-(x * x)), TRANSCENDENTAL, "the error function")
-unary("erfc", sc.erfc, lambda x, y: (-2 / _SQRT_PI) * np.exp(-(x * x)), TRANSCENDENTAL, "1 − erf(x), accurate for large x")
+unary("erfc", sc.erfc, lambda x, y: (-2 / _SQRT_PI) * np.exp(-(x * x)), TRANSCENDENTAL,
+      "1 − erf(x), accurate for large x")
 unary("erfinv", sc.erfinv, lambda x, y: (_SQRT_PI / 2) * np.exp(y * y), SLOW, "the inverse of erf on (−1, 1)")
 unary("gammaln", sc.gammaln, lambda x, y: sc.psi(x), SLOW, "log |Γ(x)|")
 unary("logit", sc.logit, lambda x, y: 1 / (x * (1 - x)), SLOW, "log(x / (1 − x)), the inverse of sigmoid")
@@ -150,7 +164,7 @@ def ordered(name: str, ufunc: Any, orders: tuple[str, ...], deriv: Callable[...,
         name, 1, lambda x, **p: ufunc(*(_value(p[o]) for o in orders), x), _ordered_type(name, ufunc, orders),
         lambda dom, cod, **p: k * cod.size,
         deriv=lambda lin, x, y, **p: scaled(lin, deriv(*(_value(p[o]) for o in orders), x, y), x.shape),
-        params={o: (1, p_order) for o in orders}, doc=doc,
+        params=dict.fromkeys(orders, (1, p_order)), doc=doc,
     ))
 
 
@@ -240,6 +254,7 @@ def _weighted_logsumexp(a: Any, b: Any, axis: Any, keepdims: bool) -> Any:
 
 def _weighted_logsumexp_type(dom: Type, axis: Any, keepdims: bool) -> Type:
     shape, axes = _broadcast_reduced(dom, axis, keepdims)
+    assert isinstance(dom, tuple)  # _broadcast_reduced has checked: two arrays
     return Array(_reduced(shape, axes, keepdims), np.result_type(*(p.dtype for p in dom)))
 
 

@@ -9,14 +9,28 @@ the rest of numpy's shape functions (``roll``, ``tile``, ``diag``, …) are comp
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..codegen import staged
 from ..errors import TermTypeError
 from ..types import Array, Type, broadcast_shapes
-from . import CHEAP, TABLE, Rule, applied, norm_axes, p_float, p_int, p_ints, p_opt_ints, register, want_array, want_arrays
+from .table import (
+    CHEAP,
+    TABLE,
+    Rule,
+    applied,
+    norm_axes,
+    p_float,
+    p_int,
+    p_ints,
+    p_opt_ints,
+    register,
+    want_array,
+    want_arrays,
+)
 
 
 def _copy_cost(dom: Type, cod: Type, **p: Any) -> float:
@@ -43,7 +57,7 @@ def _p_shape(v: Any) -> tuple[int, ...]:
     return shape
 
 
-def _reshape_type(dom: Type, shape: tuple[int, ...]) -> Type:
+def _reshape_type(dom: Type, shape: tuple[int, ...]) -> Array:
     a = want_array("reshape", dom)
     known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
     if -1 in shape:
@@ -213,7 +227,7 @@ def _p_width(v: Any) -> int:
     return int(v)
 
 
-def _pad_type(dom: Type, pad_width: tuple, constant_values: tuple = ()) -> Type:
+def _pad_type(dom: Type, pad_width: tuple, constant_values: tuple = ()) -> Array:
     a = want_array("pad", dom)
     if len(pad_width) != a.ndim or len(constant_values) not in (0, a.ndim):
         raise TermTypeError(f"pad: {len(pad_width)} (before, after) pairs for {a}, which has {a.ndim} axes")

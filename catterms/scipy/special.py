@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import TraceError
-from ..numpy import arange, expand_dims, logsumexp as _logsumexp, reshape, sum as _sum
 from ..frontend.tracer import constant_value
+from ..numpy import arange, expand_dims, reshape
+from ..numpy import logsumexp as _logsumexp
+from ..numpy import sum as _sum
 from ..numpy._wrap import Tracer, apply, as_float, binary, named, operand_type, unary
 
 __all__ = ["beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfinv", "expit", "gamma",
@@ -73,7 +75,8 @@ def constant_arg(what: str, arg: str, v: Any, wrt: str = "x", integral: bool = F
 def _ordered(prim: str, orders: tuple[str, ...], integral: bool = False) -> Any:
     def f(*args: Any) -> Any:
         *vs, x = args
-        consts = {o: constant_arg(f"catterms.scipy.special.{prim}", o, v, integral=integral) for o, v in zip(orders, vs)}
+        consts = {o: constant_arg(f"catterms.scipy.special.{prim}", o, v, integral=integral)
+                  for o, v in zip(orders, vs)}
         return apply(prim, (as_float(x),), **consts)
 
     return f

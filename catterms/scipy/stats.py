@@ -29,8 +29,8 @@ from ..errors import TraceError
 from ..frontend.tracer import constant_value
 from ..numpy._wrap import Tracer, apply, dtype_of, operand_type
 from ..numpy.linalg import cholesky
-from .linalg import solve_triangular
 from . import special as sp
+from .linalg import solve_triangular
 
 __all__ = ["beta", "chi2", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson", "t"]
 
@@ -67,7 +67,7 @@ class _Continuous(_Distribution):
 
     shapes: tuple[str, ...] = ()
     lo, hi = -math.inf, math.inf
-    methods = ("cdf", "logpdf", "pdf")
+    methods: tuple[str, ...] = ("cdf", "logpdf", "pdf")
 
     def _args(self, what: str, args: tuple, kwds: dict) -> tuple[list, Any, Any]:
         names = (*self.shapes, "loc", "scale")

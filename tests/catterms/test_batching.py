@@ -32,9 +32,9 @@ PARAMS = [(name, i) for name in PUBLIC for i in range(len(CASES.get(name, [])))]
 #: The callables whose batched form is the generic loop, on purpose: a Sylvester solve per matrix.
 LOOPED_ON_PURPOSE = {"catterms.prims.decomp._sylvester",
                      # a loop's derivative is a loop: a batch of tangents runs it once per row
-                     "catterms.prims.control._scan_jvp", "catterms.prims.control._scan_vjp",
-                     "catterms.prims.control._cond_jvp", "catterms.prims.control._cond_vjp",
-                     "catterms.prims.control._while_jvp", "catterms.prims.control._while_vjp"}
+                     "catterms.control._scan_jvp", "catterms.control._scan_vjp",
+                     "catterms.control._cond_jvp", "catterms.control._cond_vjp",
+                     "catterms.control._while_jvp", "catterms.control._while_vjp"}
 
 
 # --- the oracle: one pass per basis vector, dense -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Loops as combinators (catterms/loops.py, catterms/prims/control.py): ``ct.scan`` and ``ct.fori_loop``
+"""Loops as combinators (catterms/loops.py, catterms/control.py): ``ct.scan`` and ``ct.fori_loop``
 against plain Python loops, their derivatives (both modes, derivative terms, second order) against the
 unrolled program and finite differences, the wire, costs and errors."""
 

@@ -100,6 +100,29 @@ def test_work_and_tasks_at_reference_rates():
     assert hvp.result_mb == pytest.approx(2 * est.result_mb, rel=1e-3), "the gradient and the hvp, input-sized"
 
 
+def test_a_loop_is_priced_at_its_steps_times_its_body():
+    """A 72-step scan is admitted; the same loop at 10⁹ steps, a term of the same few nodes, is refused on its
+    work before anything runs; a while loop is priced at its max_steps."""
+    import catterms.numpy as cnp
+
+    W = np.eye(64) * 0.5
+
+    def looped(steps):
+        return ct.compile(lambda h: ct.scan(lambda c, _: (cnp.tanh(c @ W), None), h, length=steps)[0],
+                          ct.Array((64,)))
+
+    x = np.ones(64)
+    small = check_limits(looped(72), x, "grad")
+    assert small.work_s < 1
+    with pytest.raises(OverLimit) as info:
+        check_limits(looped(10 ** 9), x, "grad")
+    assert info.value.limit == "work_s" and info.value.value > 1000 * small.work_s
+    bounded = ct.compile(lambda h: ct.while_loop(lambda c: cnp.sum(c) > 1.0, lambda c: c * 0.5, h,
+                                                  max_steps=10 ** 9), ct.Array((64,)))
+    with pytest.raises(OverLimit):
+        check_limits(bounded, x, "value")
+
+
 def test_documented_examples_are_admitted_by_default():
     readme = ensemble_loss(4, batch=4096, width=1024, features=256)  # README's Executor and client example
     demo = ensemble_loss(8, batch=2048, width=1536, features=16)  # catterms demo

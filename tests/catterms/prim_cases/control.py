@@ -1,4 +1,4 @@
-"""Cases for :mod:`catterms.prims.control`: the ``scan`` loop, its bodies compiled here, references by
+"""Cases for :mod:`catterms.control`: the ``scan`` loop, its bodies compiled here, references by
 Python loops."""
 
 from __future__ import annotations

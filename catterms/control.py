@@ -1,4 +1,8 @@
-"""Loops as primitives of the table: ``scan`` holds its body, a term traced once, and runs it step by step.
+"""Loops and conditionals as primitives of the table: ``scan``, ``while`` and ``cond`` hold their bodies,
+terms traced once, and interpret them step by step. They are registered from here, above the interpretations
+they run their bodies with (the compiler, the type check, derivative terms), not from :mod:`catterms.prims`.
+
+``scan`` in detail:
 
 ``scan[body, nconst, ncarry, length, reverse, save]`` takes a flat tuple ``(i₀, k…, c…, x…)``: an int64
 scalar, the start index; ``nconst`` constants, read by every step; ``ncarry`` carried arrays; and arrays
@@ -23,18 +27,25 @@ layout and trace the body (:mod:`catterms.loops`).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..errors import TermTypeError
-from ..types import Array, Type, show
-from . import TABLE, Rule, applied, p_bool, p_int, register
+from . import numpy as cnp
+from .api import evaluate, jvp, vjp
+from .caches import cached
+from .compiler import program
+from .cost import Cost, serial
+from .errors import EvaluationError, TermTypeError
+from .frontend import compile
+from .prims.table import TABLE, Rule, applied, p_bool, p_int, register
+from .terms import Term
+from .typecheck import cost, infer
+from .types import Array, Type, show, type_of
 
 
 def p_term(v: Any) -> Any:
-    from ..terms import Term
-
     if not isinstance(v, Term):
         raise TypeError("expected a Term")
     return v
@@ -45,7 +56,7 @@ def leaves_of(v: Any) -> tuple:
     return v if isinstance(v, tuple) else (v,)
 
 
-def packed(vs: Sequence[Any]) -> Any:
+def packed(vs: Iterable[Any]) -> Any:
     """The inverse of :func:`leaves_of`."""
     vs = tuple(vs)
     return vs[0] if len(vs) == 1 else vs
@@ -80,8 +91,6 @@ class Layout:
 
 def body_type(body: Any, lay: Layout, ncarry: int) -> tuple[Array, ...]:
     """The body's result leaves ``(c′…, y…)``, once its carry is checked to come back as it went in."""
-    from ..typecheck import infer
-
     out = leaves_of(infer(body, lay.body_dom))
     if tuple(out[:ncarry]) != tuple(lay.carry) or not all(isinstance(o, Array) for o in out):
         back = show(packed(out[:ncarry])) if len(out) >= ncarry and ncarry else "nothing"
@@ -99,11 +108,8 @@ def _scan_type(dom: Type, body: Any, nconst: int, ncarry: int, length: int, reve
 
 def _scan_cost(dom: Type, cod: Type, body: Any, nconst: int, ncarry: int, length: int, reverse: bool,
                save: bool) -> Any:
-    from ..cost import Cost
-    from ..typecheck import cost
-
     step = cost(body, Layout(dom, nconst, ncarry, length).body_dom)
-    return Cost(*(length * v for v in step))  # one step after the other: the span is the work's too
+    return Cost._make(length * v for v in step)  # one step after the other: the span is the work's too
 
 
 def _stacked(rows: list, like: Sequence[Array], length: int) -> list:
@@ -114,9 +120,6 @@ def _stacked(rows: list, like: Sequence[Array], length: int) -> list:
 
 
 def _scan(x: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: bool, save: bool) -> Any:
-    from ..compiler import program
-    from ..types import type_of
-
     parts = leaves_of(x)
     i0, consts = parts[0], parts[1:1 + nconst]
     carry = parts[1 + nconst:1 + nconst + ncarry]
@@ -144,14 +147,19 @@ def _scan_deriv(lin: Any, x: Any, y: Any, body: Any, nconst: int, ncarry: int, l
     lay = Layout(_point_types(point), nconst, ncarry, length)
     if not any(_float(a) for a in point) or not any(_float(a) for a in body_type(body, lay, ncarry)):
         return lin.zero()  # no float input, or no float output: nothing has a derivative
-    params = dict(body=body, nconst=nconst, ncarry=ncarry, length=length, reverse=reverse)
+    params = {"body": body, "nconst": nconst, "ncarry": ncarry, "length": length, "reverse": reverse}
     full = y if save else applied("scan", x, **params, save=True)
     cs = leaves_of(full)[len(leaves_of(full)) - ncarry:] if ncarry else ()
     return lin.linear(TABLE["scan_jvp"], {**params, "save": save, "point": point, "cs": tuple(cs)}, _shapes(point))
 
 
+def _scan_saving(params: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
+    """The derivatives read every step's carries: a scan that does not save them saves them there."""
+    return None if params["save"] or not params["ncarry"] else ({**params, "save": True}, params["ncarry"])
+
+
 register(Rule(
-    "scan", 0, _scan, _scan_type, _scan_cost, deriv=_scan_deriv,
+    "scan", 0, _scan, _scan_type, _scan_cost, deriv=_scan_deriv, saving=_scan_saving,
     params={"body": (None, p_term), "nconst": (0, p_int), "ncarry": (0, p_int), "length": (0, p_int),
             "reverse": (False, p_bool), "save": (False, p_bool)},
     doc="a loop: body run length times on (index, constants, carries, inputs' rows), ys stacked",
@@ -187,20 +195,14 @@ def jvp_body(body: Any, lay: Layout, nconst: int, ncarry: int) -> Any:
     """``(i, k…, dk…, dc…, c…, x…, dx…) ↦ (dc′…, dy…)`` over the float leaves: the body's forward mode as a
     term, the body of ``scan_jvp``'s loop (constants and their tangents constant, the tangents of the
     carries carried, the saved carries and the inputs read row by row)."""
-    return _derived(body, lay, nconst, ncarry, "jvp")
+    return loop_body(body, lay.body_dom, nconst, ncarry, "jvp")
 
 
 def vjp_body(body: Any, lay: Layout, nconst: int, ncarry: int, save: bool) -> Any:
     """``(i, k…, dc…, dk…, c…, x…, dy…[, dcs…]) ↦ (dc_before…, dk + dk_step…, dx…)`` over the float leaves:
     the body's reverse mode as a term, the body of ``scan_vjp``'s loop (``dcs``: the cotangent of the saved
     carry of this step, added to the carry's)."""
-    return _derived(body, lay, nconst, ncarry, "vjp_save" if save else "vjp")
-
-
-def _derived(body: Any, lay: Layout, nconst: int, ncarry: int, how: str) -> Any:
-    from ..derivatives import loop_body
-
-    return loop_body(body, lay.body_dom, nconst, ncarry, how)
+    return loop_body(body, lay.body_dom, nconst, ncarry, "vjp_save" if save else "vjp")
 
 
 def _scan_jvp(t: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: bool, save: bool,
@@ -259,11 +261,11 @@ def _point_types(point: tuple) -> Type:
     return packed(tuple(Array(np.shape(p), p.dtype) for p in point))
 
 
-def _jvp_type(dom: Type, point: tuple, cs: tuple, **params: Any) -> Type:
+def _jvp_type(dom: Type | None, point: tuple, cs: tuple, **params: Any) -> Type:
     return _scan_type(_point_types(point), **params)
 
 
-def _vjp_type(dom: Type, point: tuple, cs: tuple, **params: Any) -> Type:
+def _vjp_type(dom: Type | None, point: tuple, cs: tuple, **params: Any) -> Type:
     return _point_types(point)
 
 
@@ -280,7 +282,9 @@ def _derivative_cost(dom: Type, cod: Type, **params: Any) -> float:
     return 0.0  # priced where the scan it runs is (a derivative's linear maps are not planned)
 
 
-_LINEAR_PARAMS = {"body": (None, p_term), "nconst": (0, p_int), "ncarry": (0, p_int), "length": (0, p_int),
+Params = dict[str, tuple[Any, Callable[[Any], Any]]]
+
+_LINEAR_PARAMS: Params = {"body": (None, p_term), "nconst": (0, p_int), "ncarry": (0, p_int), "length": (0, p_int),
                   "reverse": (False, p_bool), "save": (False, p_bool), "point": ((), tuple), "cs": ((), tuple)}
 register(Rule("scan_jvp", 0, _scan_jvp, _jvp_type, _derivative_cost, transpose=_jvp_transpose,
               params=_LINEAR_PARAMS, public=False, doc="a scan's forward-mode derivative, a scan"))
@@ -293,8 +297,6 @@ register(Rule("scan_vjp", 0, _scan_vjp, _vjp_type, _derivative_cost, transpose=_
 
 def _branches_type(dom: Type, true: Any, false: Any) -> tuple[Array, tuple[Array, ...]]:
     """The predicate's type and the branches' common result leaves, once both are checked."""
-    from ..typecheck import infer
-
     parts = leaves_of(dom)
     if len(parts) < 2 or not all(isinstance(p, Array) for p in parts):
         raise TermTypeError(f"cond expects a flat tuple (predicate, operands…), got {show(dom)}")
@@ -315,16 +317,11 @@ def _cond_type(dom: Type, true: Any, false: Any) -> Type:
 
 
 def _cond_cost(dom: Type, cod: Type, true: Any, false: Any) -> Any:
-    from ..typecheck import cost
-
     ops = packed(leaves_of(dom)[1:])
     return max(cost(true, ops), cost(false, ops), key=lambda c: c.work)  # only one runs: the dearer bounds it
 
 
 def _cond(x: Any, true: Any, false: Any) -> Any:
-    from ..compiler import program
-    from ..types import type_of
-
     parts = leaves_of(x)
     ops = packed(parts[1:])
     branch = true if bool(parts[0]) else false
@@ -346,8 +343,6 @@ register(Rule(
 
 
 def _cond_jvp(t: Any, true: Any, false: Any, point: tuple) -> Any:
-    from ..derivatives import branch_body
-
     ops = point[1:]
     dom = _point_types(ops)
     fx = _floats(ops)
@@ -359,8 +354,6 @@ def _cond_jvp(t: Any, true: Any, false: Any, point: tuple) -> Any:
 
 
 def _cond_vjp(c: Any, true: Any, false: Any, point: tuple) -> Any:
-    from ..derivatives import branch_body
-
     ops = point[1:]
     dom = _point_types(ops)
     outs = _branches_type(_point_types(point), true, false)[1]
@@ -371,15 +364,15 @@ def _cond_vjp(c: Any, true: Any, false: Any, point: tuple) -> Any:
     return packed((_zero(types[0]), *_spread(dx, _floats(ops), [_zero(a) for a in types[1:]])))
 
 
-def _cond_jvp_type(dom: Type, true: Any, false: Any, point: tuple) -> Type:
+def _cond_jvp_type(dom: Type | None, true: Any, false: Any, point: tuple) -> Type:
     return _cond_type(_point_types(point), true, false)
 
 
-def _cond_vjp_type(dom: Type, true: Any, false: Any, point: tuple) -> Type:
+def _cond_vjp_type(dom: Type | None, true: Any, false: Any, point: tuple) -> Type:
     return _point_types(point)
 
 
-_COND_PARAMS = {"true": (None, p_term), "false": (None, p_term), "point": ((), tuple)}
+_COND_PARAMS: Params = {"true": (None, p_term), "false": (None, p_term), "point": ((), tuple)}
 register(Rule("cond_jvp", 0, _cond_jvp, _cond_jvp_type, _derivative_cost,
               transpose=lambda lin, dom, **p: lin.linear(
                   TABLE["cond_vjp"], p, packed(a.shape for a in leaves_of(_cond_jvp_type(None, **p)))),
@@ -411,8 +404,6 @@ class WhileLayout:
 
 
 def _while_type(dom: Type, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool) -> Type:
-    from ..typecheck import infer
-
     lay = WhileLayout(dom, nconst)
     test = infer(cond, lay.fn_dom)
     if not (isinstance(test, Array) and test.shape == () and np.dtype(test.dtype) == np.bool_):
@@ -429,20 +420,13 @@ def _while_type(dom: Type, cond: Any, body: Any, nconst: int, max_steps: int | N
 
 def _while_cost(dom: Type, cod: Type, cond: Any, body: Any, nconst: int, max_steps: int | None,
                 save: bool) -> Any:
-    from ..cost import Cost, serial
-    from ..typecheck import cost
-
     fn_dom = WhileLayout(dom, nconst).fn_dom
     step = serial(cost(cond, fn_dom), cost(body, fn_dom))
     # the trip count is the data's: priced at its bound, or as one step when there is none
-    return Cost(*((max_steps or 1) * v for v in step))
+    return Cost._make((max_steps or 1) * v for v in step)
 
 
 def _while(x: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool) -> Any:
-    from ..compiler import program
-    from ..errors import EvaluationError
-    from ..types import type_of
-
     parts = leaves_of(x)
     n0, k, c = parts[0], parts[1:1 + nconst], parts[1 + nconst:]
     dom = type_of(packed((*k, *c)))
@@ -491,8 +475,6 @@ def _while_parts(point: tuple, nconst: int) -> tuple[Any, tuple, tuple, list[int
 
 def _while_jvp(t: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool, point: tuple,
                n: Any) -> Any:
-    from ..derivatives import while_body
-
     n0, k, c, fk, fc = _while_parts(point, nconst)
     t = leaves_of(t)
     dk, dc = [t[1 + j] for j in fk], [t[1 + nconst + j] for j in fc]
@@ -513,8 +495,6 @@ def _while_jvp(t: Any, cond: Any, body: Any, nconst: int, max_steps: int | None,
 def _while_vjp(ct: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, save: bool, point: tuple,
                n: Any) -> Any:
     """Reverse mode: the loop again, saving its carries, then a loop back over the steps it took."""
-    from ..derivatives import while_body
-
     n0, k, c, fk, fc = _while_parts(point, nconst)
     full = leaves_of(applied("while", packed(point), cond=cond, body=body, nconst=nconst, max_steps=max_steps,
                              save=True))
@@ -526,8 +506,8 @@ def _while_vjp(ct: Any, cond: Any, body: Any, nconst: int, max_steps: int | None
     dk0 = [np.zeros(np.shape(k[j]), k[j].dtype) for j in fk]
     dom = _point_types((*k, *c))
     back = leaves_of(applied("while", packed((_zero(Array((), n0.dtype)), *k, *cs, *dcs, n - n0, *dc, *dk0)),
-                             cond=while_body(cond, body, dom, nconst, "back_cond", save, max_steps),
-                             body=while_body(cond, body, dom, nconst, "back", save, max_steps),
+                             cond=while_body(cond, body, dom, nconst, "back_cond", save, max_steps or 0),
+                             body=while_body(cond, body, dom, nconst, "back", save, max_steps or 0),
                              nconst=nconst + nc + len(dcs), max_steps=max_steps, save=False))
     dc0, dk = back[2:2 + len(fc)], back[2 + len(fc):]
     types = leaves_of(_point_types(point))
@@ -535,11 +515,11 @@ def _while_vjp(ct: Any, cond: Any, body: Any, nconst: int, max_steps: int | None
                    *_spread(dc0, fc, [_zero(a) for a in types[1 + nconst:]])))
 
 
-def _while_jvp_type(dom: Type, point: tuple, n: Any, **params: Any) -> Type:
+def _while_jvp_type(dom: Type | None, point: tuple, n: Any, **params: Any) -> Type:
     return _while_type(_point_types(point), **params)
 
 
-def _while_vjp_type(dom: Type, point: tuple, n: Any, **params: Any) -> Type:
+def _while_vjp_type(dom: Type | None, point: tuple, n: Any, **params: Any) -> Type:
     return _point_types(point)
 
 
@@ -552,10 +532,123 @@ def _while_jvp_transpose(lin: Any, dom: Any, **params: Any) -> Any:
     return lin.linear(TABLE["while_vjp"], params, packed(a.shape for a in cod))
 
 
-_WHILE_PARAMS = {"cond": (None, p_term), "body": (None, p_term), "nconst": (0, p_int),
-                 "max_steps": (None, p_opt_int), "save": (False, p_bool), "point": ((), tuple), "n": (None, lambda v: v)}
+_WHILE_PARAMS: Params = {"cond": (None, p_term), "body": (None, p_term), "nconst": (0, p_int),
+                 "max_steps": (None, p_opt_int), "save": (False, p_bool), "point": ((), tuple),
+                 "n": (None, lambda v: v)}
 register(Rule("while_jvp", 0, _while_jvp, _while_jvp_type, _derivative_cost, transpose=_while_jvp_transpose,
               params=_WHILE_PARAMS, public=False, doc="a while loop's forward mode: the loop of (carry, tangent)"))
 register(Rule("while_vjp", 0, _while_vjp, _while_vjp_type, _derivative_cost,
               transpose=lambda lin, dom, **p: lin.linear(TABLE["while_jvp"], p, _shapes(p["point"])),
               params=_WHILE_PARAMS, public=False, doc="the transpose of while_jvp: a loop back over the saved steps"))
+
+
+# --- the derivative loops' bodies, as derivative terms over flat leaves -----------------------------------
+
+
+@cached(entries=256)
+def loop_body(body: Term, dom: Type, nconst: int, ncarry: int, how: str) -> Term:
+    """The body of a loop's derivative loop , a derivative term over flat
+    leaves, for the body ``body`` of a scan on inputs ``dom = (i, k…, c…, x…)``. ``how``: ``jvp`` —
+    ``(i, k…, dk…, dc…, c…, x…, dx…) ↦ (dc′…, dy…)``; ``vjp`` — ``(i, k…, dc′…, dk…, c…, x…, dy…) ↦ (dc…,
+    dk + dkₛ…, dx…)``, the cotangent of the constants summed over the steps; ``vjp_save`` — the same with
+    the cotangents of the saved carries last, added to the carries'. Only float leaves have tangents."""
+    parts = leaves_of(dom)
+    i, k, c, x = parts[0], parts[1:1 + nconst], parts[1 + nconst:1 + nconst + ncarry], parts[1 + nconst + ncarry:]
+    ys = leaves_of(infer(body, dom))[ncarry:]
+    fk, fc, fx, fy = (_floats(p) for p in (k, c, x, ys))
+
+    if how == "jvp":
+        types = (i, *k, *_at(k, fk), *_at(c, fc), *c, *x, *_at(x, fx))
+
+        def step(*args: Any) -> Any:
+            i_, k_, dk, dc, c_, x_, dx = cuts(args, [1, len(k), len(fk), len(fc), len(c), len(x), len(fx)])
+            tangent = (None, *_spread(dk, fk, [None] * len(k)), *_spread(dc, fc, [None] * len(c)),
+                       *_spread(dx, fx, [None] * len(x)))
+            d = leaves_of(jvp(body, packed((*i_, *k_, *c_, *x_)), packed(tangent))[1])
+            return packed([d[j] for j in fc] + [d[ncarry + j] for j in fy])
+    else:
+        save = how == "vjp_save"
+        types = (i, *k, *_at(c, fc), *_at(k, fk), *c, *x, *_at(ys, fy), *(_at(c, fc) if save else ()))
+
+        def step(*args: Any) -> Any:
+            i_, k_, dc, dk, c_, x_, dy, dcs = cuts(args, [1, len(k), len(fc), len(fk), len(c), len(x), len(fy),
+                                                          len(fc) if save else 0])
+            cot = packed(_spread(dc, fc, [None] * len(c)) + _spread(dy, fy, [None] * len(ys)))
+            g = leaves_of(vjp(body, packed((*i_, *k_, *c_, *x_)), cot)[1])
+            before = [g[1 + nconst + j] + (dcs[m] if save else 0.0) for m, j in enumerate(fc)]
+            consts = [dk[m] + g[1 + j] for m, j in enumerate(fk)]
+            return packed(before + consts + [g[1 + nconst + ncarry + j] for j in fx])
+
+    return compile(step, *types)
+
+
+@cached(entries=256)
+def branch_body(branch: Term, dom: Type, how: str) -> Term:
+    """A conditional's branch differentiated, as a term over flat leaves:
+    ``jvp`` — ``(x…, dx…) ↦ dy…``; ``vjp`` — ``(x…, dy…) ↦ dx…``; over the float leaves only."""
+    xs, ys = leaves_of(dom), leaves_of(infer(branch, dom))
+    fx, fy = _floats(xs), _floats(ys)
+    n = len(xs)
+    if how == "jvp":
+        def step(*args: Any) -> Any:
+            d = leaves_of(jvp(branch, packed(args[:n]), packed(_spread(args[n:], fx, [None] * n)))[1])
+            return packed([d[j] for j in fy])
+
+        return compile(step, *xs, *_at(xs, fx))
+
+    def back(*args: Any) -> Any:
+        g = leaves_of(vjp(branch, packed(args[:n]), packed(_spread(args[n:], fy, [None] * len(ys))))[1])
+        return packed([g[j] for j in fx])
+
+    return compile(back, *xs, *_at(ys, fy))
+
+
+@cached(entries=256)
+def while_body(cond: Term, body: Term, dom: Type, nconst: int, how: str, save: bool = False,
+               max_steps: int = 0) -> Term:
+    """The condition or body of a while loop's derivative loop, for a loop
+    whose functions take ``dom = (k…, c…)``. Forward mode loops over the pair (carry, tangent): ``cond``
+    and ``jvp`` take ``(k…, dk…, c…, dc…)``, give the condition of ``(k, c)`` and ``(c′…, dc′…)``. Reverse
+    mode loops back over the saved carries ``cs`` (rows ``j - 1``, ``j - 2``, …): ``back_cond`` and ``back``
+    take ``(k…, cs…[, dcs…], j, dc…, dk…)``, give ``j > 0`` and ``(j - 1, dc_before…, dk + dkₛ…)``; ``cs``
+    has ``max_steps`` rows; ``dcs`` (``save``) are the cotangents of the saved carries, added at their step.
+    Float leaves only."""
+    parts = leaves_of(dom)
+    k, c = parts[:nconst], parts[nconst:]
+    fk, fc = _floats(k), _floats(c)
+    if how in ("cond", "jvp"):
+        def pair(*args: Any) -> Any:
+            k_, dk, c_, dc = cuts(args, [len(k), len(fk), len(c), len(fc)])
+            x = packed((*k_, *c_))
+            if how == "cond":
+                return evaluate(cond, x)
+            y, d = jvp(body, x, packed(_spread(dk, fk, [None] * len(k)) + _spread(dc, fc, [None] * len(c))))
+            return packed((*leaves_of(y), *(leaves_of(d)[j] for j in fc)))
+
+        return compile(pair, *k, *_at(k, fk), *c, *_at(c, fc))
+    def back(*args: Any) -> Any:
+        k_, cs, dcs, (j,), dc, dk = cuts(args, [len(k), len(c), len(fc) if save else 0, 1, len(fc), len(fk)])
+        if how == "back_cond":
+            return j > 0
+        r = j - 1
+        at = [cnp.take(a, r, axis=0) for a in cs]
+        g = leaves_of(vjp(body, packed((*k_, *at)), packed(_spread(dc, fc, [None] * len(c))))[1])
+        before = [g[nconst + i] + (cnp.take(dcs[m], r, axis=0) if save else 0.0) for m, i in enumerate(fc)]
+        return packed((r, *before, *(dk[m] + g[i] for m, i in enumerate(fk))))
+
+    saved = [Array((max_steps,) + a.shape, a.dtype) for a in c]
+    return compile(back, *k, *saved, *(_at(tuple(saved), fc) if save else ()), Array((), "int64"), *_at(c, fc),
+                   *_at(k, fk))
+
+
+def cuts(args: tuple, sizes: list[int]) -> list[tuple]:
+    """``args`` cut into consecutive pieces of these sizes."""
+    out, at = [], 0
+    for n in sizes:
+        out.append(args[at:at + n])
+        at += n
+    return out
+
+
+def _at(parts: tuple, at: list[int]) -> tuple:
+    return tuple(parts[j] for j in at)
