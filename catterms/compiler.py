@@ -20,7 +20,7 @@ are cached per (term, input type, mode).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -30,15 +30,14 @@ from .caches import cached
 from .category import gc_paused, headroom, interpret
 from .codegen import Program, flat, generating
 from .evaluate import EVAL
+from .modes import SPECS, Mode
 from .terms import Term
 from .typecheck import infer
 from .types import Type
 from .vectors import materialize, tangent
 
-Mode = Literal["value", "jvp", "vjp", "grad", "jvp_batch", "vjp_batch"]
-
 #: The batched modes, by the mode they batch.
-BATCHED = {"jvp_batch": "jvp", "vjp_batch": "vjp"}
+BATCHED = {m: spec.batches for m, spec in SPECS.items() if spec.batches is not None}
 
 
 class Split(NamedTuple):

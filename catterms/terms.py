@@ -45,6 +45,13 @@ class Term:
     every cache of the library is keyed by terms."""
 
     __slots__ = ("op", "data", "args", "value", "depth", "size", "_hash")
+    op: str
+    data: tuple
+    args: tuple[Term, ...]
+    value: Any
+    depth: int
+    size: int
+    _hash: int
 
     def __init__(self, op: str, data: tuple = (), args: tuple[Term, ...] = (), value: Any = None) -> None:
         put = object.__setattr__
