@@ -21,7 +21,7 @@ are cached per (term, input type, mode).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,15 +31,14 @@ from .caches import cached
 from .category import gc_paused, headroom, interpret
 from .codegen import Program, flat, generating
 from .evaluate import EVAL
+from .modes import SPECS, Mode
 from .terms import Term
 from .typecheck import infer
 from .types import Array, Type
 from .vectors import ZERO, materialize, tangent
 
-Mode = Literal["value", "jvp", "vjp", "grad", "jvp_batch", "vjp_batch"]
-
 #: The batched modes, by the mode they batch.
-BATCHED: dict[Mode, Mode] = {"jvp_batch": "jvp", "vjp_batch": "vjp"}
+BATCHED = {m: spec.batches for m, spec in SPECS.items() if spec.batches is not None}
 
 
 class Split(NamedTuple):

@@ -21,14 +21,15 @@ from typing import Any
 import catterms as ct
 from catterms import wire
 from catterms.api import prepare, require_scalar
+from catterms.modes import SPECS, modes
 from catterms.types import as_tangent
 
 from .errors import error
 
-MODES = ("value", "grad", "jvp", "vjp", "hvp")
+MODES = modes(job=True)
 
 #: Which optional value each mode needs (and the only modes that accept it).
-_NEEDS = {"jvp": "tangent", "vjp": "cotangent", "hvp": "tangent"}
+_NEEDS = {m: SPECS[m].needs for m in MODES if SPECS[m].needs is not None}
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def check(sub: Submission, limits: wire.Limits) -> Job:
     field = "x"
     try:
         x, dom, cod = prepare(term, x)
-        if sub.mode in ("grad", "hvp"):
+        if SPECS[sub.mode].scalar:
             require_scalar(cod, dom)
         field = "tangent"
         tangent = None if tangent is None else as_tangent(tangent, dom)

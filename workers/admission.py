@@ -31,12 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from catterms.api import prepare
-from catterms.derivatives import hvp_term
-from catterms.errors import CattermsError
-from catterms.terms import Term
-from catterms.typecheck import checked
-from catterms.types import Array, Type, leaves, show
+from catterms import Array, CattermsError, Term, Type
+from catterms.engine import checked, hvp_term, leaves, prepare, show
+from catterms.modes import SPECS
 
 from .estimate import Rates
 from .plan import Plan, plan
@@ -104,9 +101,10 @@ def _nbytes(t: Type, derivative: bool = False) -> int:
 
 def result_bytes(dom: Type, cod: Type, mode: str) -> int:
     """What a job in ``mode`` returns, in bytes (its value and its derivative)."""
-    if mode == "hvp":
-        return 2 * _nbytes(dom, True)
-    derivative = {"value": 0, "jvp": _nbytes(cod, True)}.get(mode, _nbytes(dom, True))
+    spec = SPECS[mode]
+    derivative = {None: 0, "output": _nbytes(cod, True), "input": _nbytes(dom, True)}[spec.derivative]
+    if not spec.planned:  # hvp: the value is the gradient, like the input
+        return _nbytes(dom, True) + derivative
     return _nbytes(cod) + derivative
 
 
@@ -123,6 +121,7 @@ def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
         if node.op not in _MAKERS:
             continue
         typed = typing.of[id(node)]
+        assert typed.first is not None  # every node of a checked term has been checked
         for _, (out, cost) in [typed.first, *(typed.more or {}).items()]:
             for a in leaves(out):
                 size = _array_bytes(a)
@@ -138,7 +137,7 @@ def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
 def planned(term: Term, dom: Type, mode: str) -> tuple[Term, Type, str]:
     """What the planner plans for a job: the term itself, or for hvp the value job of its
     Hessian-vector-product term ``(x, v) ↦ (∇f x, ∇²f x · v)``."""
-    if mode == "hvp":
+    if not SPECS[mode].planned:
         return hvp_term(term, dom), (dom, dom), "value"
     return term, dom, mode
 

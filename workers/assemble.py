@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from catterms.compiler import program
-from catterms.types import Type
-from catterms.vectors import zeros
+from catterms import Type
+from catterms.engine import program, zeros
+from catterms.modes import SPECS
 
 from .bodies import placeholder
 from .graph import Graph
@@ -70,7 +70,8 @@ def seed(plan: Plan, dy: Any) -> tuple[dict[int, tuple[list[tuple[int, ...]], tu
     send(plan.output, dy)
     for step in reversed(plan.role("tail")):
         acc = tails.get(step.index, {})
-        ct = build(step.cod, lambda p: acc[p] if p in acc else zeros(pick(step.cod, p)))  # noqa: B023 (build calls it now)
+        # build calls the function at once, in this iteration
+        ct = build(step.cod, lambda p: acc[p] if p in acc else zeros(pick(step.cod, p)))  # noqa: B023
         _, back = program(step.term, step.dom, "vjp")(zeros(step.dom), ct)
         send(step.wire, back)
     return {i: (list(acc), tuple(acc.values())) for i, acc in tasks.items()}, dx
@@ -78,7 +79,7 @@ def seed(plan: Plan, dy: Any) -> tuple[dict[int, tuple[list[tuple[int, ...]], tu
 
 def output(plan: Plan, graph: Graph, fetched: dict[str, Any], x: Any, dx: Any = None) -> Any:
     """The job's output from the tasks' values and the tail: ``y``, or ``(y, dy)`` in jvp mode."""
-    jvp = plan.mode == "jvp"
+    jvp = SPECS[plan.mode].forward
     done: dict[int, Any] = {}
 
     def value_of(src: int) -> Any:

@@ -21,19 +21,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 import catterms as ct
 import catterms.numpy as cnp
-from catterms.api import prepare
-from catterms.compiler import program
-from catterms.derivatives import hvp_term
+from catterms import Term, Type
+from catterms.engine import hvp_term, prepare, program, zeros
 from catterms.examples import ensemble_loss
-from catterms.terms import Term
-from catterms.types import Type
-from catterms.vectors import zeros
+from catterms.modes import SPECS, Mode
 
 from .alloc import like_a_worker
 from .bodies import placeholder
@@ -94,7 +91,7 @@ def tree(depth: int, batch: int = 4096, width: int = 512) -> Family:
     def f(h: Any) -> Any:
         level = [cnp.tanh(h @ W) for W in Ws]
         while len(level) > 1:
-            level = [cnp.tanh(a + b) for a, b in zip(level[::2], level[1::2])]
+            level = [cnp.tanh(a + b) for a, b in zip(level[::2], level[1::2], strict=False)]
         return cnp.mean(level[0] * level[0])
 
     x = rng.standard_normal((batch, width))
@@ -157,8 +154,9 @@ def serial_program(term: Term, x: Any, mode: str) -> Callable[[], Any]:
     allocator tuning and one BLAS thread."""
     like_a_worker()
     _, dom, cod = prepare(term, x)
-    run = program(term, dom, mode)
-    args = (x, zeros(cod)) if mode == "vjp" else (x, zeros(dom)) if mode == "jvp" else (x,)
+    needs = SPECS[mode].needs
+    run = program(term, dom, cast(Mode, mode))  # one of SPECS
+    args = (x,) if needs is None else (x, zeros(dom if needs == "tangent" else cod))
     return lambda: run(*args)
 
 
@@ -188,9 +186,9 @@ def step_inputs(p: Plan, x: Any) -> dict[int, Any]:
 
 def ceiling_task(term: Term, dom: Type, cod: Type, mode: str, x: Any) -> None:
     """One fused task body with no dependencies: forward and backward in reverse modes."""
-    if mode in ("vjp", "grad"):
+    if SPECS[mode].reverse:
         program(term, dom, "vjp")(x, zeros(cod))
-    elif mode == "jvp":
+    elif SPECS[mode].forward:
         program(term, dom, "jvp")(x, zeros(dom))
     else:
         program(term, dom, "value")(x)
@@ -208,7 +206,7 @@ def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
         placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps},
                              GRAPH_BYTES - carried(terms, [s.term for s in steps]))
         args = [(terms[s.term], s.dom, s.cod, p.mode, placed[s.index]) for s in steps]
-        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args), pure=False))
+        return ex.client.gather(ex.client.map(ceiling_task, *zip(*args, strict=False), pure=False))
 
     return once
 
@@ -219,7 +217,7 @@ def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
     ``reps`` times interleaved so that a busy machine slows all three alike; medians."""
     term, x, planned = family.term, family.x, mode
     _, dom, cod = prepare(term, x)
-    if mode == "hvp":  # an hvp job is the value job of the Hessian-vector-product term at (x, v)
+    if not SPECS[mode].planned:  # an hvp job is the value job of the Hessian-vector-product term at (x, v)
         term, x, planned = hvp_term(term, dom), (x, zeros(dom)), "value"
     serial = serial_program(term, x, planned)
     p = ex.plan(term, x, planned)

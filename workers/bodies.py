@@ -2,7 +2,7 @@
 
 A body gathers its input from its arguments (the outputs of the tasks its wire names, the job's input
 arrays, constants), then runs the step's subterm with catterms' compiled interpretations
-(:func:`catterms.compiler.program` and, for reverse mode cut in two, :func:`catterms.compiler.split`).
+(:func:`catterms.engine.program` and, for reverse mode cut in two, :func:`catterms.engine.split`).
 So a task computes exactly what the in-process interpreter computes for that subterm.
 
 Reverse mode sums cotangents here: a backward body adds the contributions of all the consumers of its
@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from dask.sizeof import sizeof
 
-from catterms.caches import cached
-from catterms.compiler import program, split
-from catterms.errors import CattermsError, EvaluationError
-from catterms.terms import Term
-from catterms.types import Array, Type
-from catterms.vectors import zeros
+from catterms import Array, CattermsError, EvaluationError, Term, Type
+from catterms.engine import cached, program, split, zeros
+from catterms.modes import Mode
 
 from .wires import Lit, Mask, Unused, Zero, build, pick, prune
 
@@ -73,7 +70,7 @@ def cotangent(cod: Type, contributions: list[Contribution], args: tuple) -> Any:
 
 def pick_type(ty: Type, path: tuple[int, ...]) -> Type:
     for i in path:
-        ty = ty[i]
+        ty = cast(tuple, ty)[i]
     return ty
 
 
@@ -178,7 +175,7 @@ def term_bytes(term: Term) -> int:
 SERIAL_RUNS, SERIAL_BUDGET_S = 5, 1.0  # the baseline's timed runs: at most this many, within about this time
 
 
-def serial_time(term: Term, dom: Type, mode: str, args: tuple) -> float:
+def serial_time(term: Term, dom: Type, mode: Mode, args: tuple) -> float:
     """The whole job in one process, without Dask (the baseline of ``baseline=True``, run as one task):
     compiled and run once untimed, as the workers are warm (a first run also grows the heap, page by
     page), then the best of a few timed runs. One run of a job of tens of milliseconds varied 5× on a

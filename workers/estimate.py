@@ -15,10 +15,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from catterms.compiler import program
-from catterms.cost import Cost
-from catterms.terms import compose, const, fork, identity, prim
-from catterms.types import Array
+from catterms import Array, Cost, compose, const, fork, identity, prim
+from catterms.engine import program
+from catterms.modes import SPECS
 
 Pricing = Callable[[float, float, float], float]
 
@@ -43,7 +42,8 @@ class Rates:
 
     def factor(self, mode: str) -> float:
         """A job's time in ``mode`` over its value's time; hvp is forward mode over the gradient."""
-        return {"value": 1.0, "jvp": self.forward, "hvp": self.forward * self.reverse}.get(mode, self.reverse)
+        spec = SPECS[mode]
+        return (self.forward if spec.forward else 1.0) * (self.reverse if spec.reverse else 1.0)
 
     def pricing(self, factor: float = 1.0) -> Pricing:
         """Seconds of ``(element operations, of which BLAS flops, calls)``, ``factor`` × the value's (see

@@ -27,7 +27,7 @@ from collections import Counter, OrderedDict
 from concurrent.futures import CancelledError
 from dataclasses import fields
 from statistics import median
-from typing import Any
+from typing import Any, cast
 
 import dask
 import numpy as np
@@ -36,13 +36,9 @@ from distributed import Client, Future, LocalCluster, Security, as_completed
 from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 from distributed.protocol import serialize
 
-from catterms.api import prepare, require_scalar
-from catterms.caches import LRU, cached, constant_bytes
-from catterms.compiler import program
-from catterms.derivatives import filled, nones
-from catterms.errors import CattermsError, TermTypeError
-from catterms.terms import Term, prim
-from catterms.types import Array, Type, as_tangent
+from catterms import Array, CattermsError, Term, TermTypeError, Type, prim
+from catterms.engine import LRU, as_tangent, cached, constant_bytes, filled, nones, prepare, program, require_scalar
+from catterms.modes import SPECS, modes
 
 from . import assemble
 from .admission import Estimate, JobLimits, check_limits, planned
@@ -51,12 +47,12 @@ from .bodies import serial_time, term_bytes
 from .estimate import Rates, measure_rates
 from .graph import build_graph, term_uses
 from .guard import require_main_guard
-from .plan import INLINE_S, MODES, THRESHOLD_S, Plan, plan
+from .plan import INLINE_S, THRESHOLD_S, Plan, plan
 from .report import Result, report
 from .wires import INPUT, Ref, leaves, pick
 
 #: What a job computes: the planner's modes, and ``hvp`` (a value job of the Hessian-vector-product term).
-JOB_MODES = MODES + ("hvp",)
+JOB_MODES = modes(job=True)
 
 #: Task keys end in ``-{job}-{step}``; job ids start with this, so the plugin ignores other work.
 JOB_PREFIX = "ct"
@@ -290,7 +286,7 @@ class JobHandle:
             summary = report(self.plan, self.graph, records, workers, wall, serial)
             if self.hvp:
                 (value, derivative), summary["mode"] = value, "hvp"
-                value, derivative = (nones(v, self.plan.dom[0]) for v in (value, derivative))
+                value, derivative = (nones(v, cast(tuple, self.plan.dom)[0]) for v in (value, derivative))
             self._result = Result(value, derivative, summary)
         return self._result
 
@@ -306,8 +302,8 @@ class JobHandle:
         arrived = {f.key: value for f, value in self._arriving if f.status == "finished"}
         missing = [f for f in self.futures if f.key not in arrived]
         if missing:
-            arrived.update(zip([f.key for f in missing], self.executor.client.gather(missing)))
-        return {k: arrived[f.key] for k, f in zip(self.keys, self.futures)}
+            arrived.update(zip([f.key for f in missing], self.executor.client.gather(missing), strict=False))
+        return {k: arrived[f.key] for k, f in zip(self.keys, self.futures, strict=False)}
 
     def _wait(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -328,11 +324,11 @@ class JobHandle:
 
     def _assemble(self, fetched: dict[str, Any]) -> tuple[Any, Any]:
         out = assemble.output(self.plan, self.graph, fetched, self.x, self.direction)
-        mode = self.plan.mode
-        if mode == "value":
-            return out, None
-        if mode == "jvp":
+        spec = SPECS[self.plan.mode]
+        if spec.forward:
             return out
+        if not spec.reverse:
+            return out, None
         return out, assemble.cotangent(self.plan, self.graph, fetched, self.parts)
 
     def _serial(self, timeout: float | None) -> float | None:
@@ -344,7 +340,7 @@ class JobHandle:
             return None
         self.phase = "baseline"
         p, ex = self.plan, self.executor
-        args = (self.x,) if p.mode in ("value", "grad") else (self.x, self.direction)
+        args = (self.x,) if SPECS[p.mode].needs is None else (self.x, self.direction)
         term = ex.ship([p.term])[p.term]
         placed, scattered = ex.place({"args": args}, {"args": 1})
         task = ex.client.submit(serial_time, term, p.dom, p.mode, placed["args"], key=f"baseline-serial-{self.id}-0")
@@ -390,7 +386,7 @@ class Executor:
         self._dashboard = address is not None or dashboard_address is not None
         if address is None:
             require_main_guard()  # before any process starts: one clear error, not a Nanny per worker failing
-            config = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}
+            config: dict[str, Any] = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}
             if not queuing:
                 config["distributed.scheduler.worker-saturation"] = float("inf")
             with dask.config.set(config):
@@ -404,7 +400,7 @@ class Executor:
         measured = self.client.run(measure_rates)
         self.rates = rates or (Rates(*(median(getattr(r, f.name) for r in measured.values()) for f in fields(Rates)))
                                if measured else Rates())
-        self._plan = cached(entries=256)(self._make_plan)
+        self._plan: Any = cached(entries=256)(self._make_plan)  # with cache_clear()
         # the worker count plans are made for: refreshed by the watch thread and by every job's records,
         # so a plan is for the workers present now, with no round trip per submission
         self.seen_workers = self.workers
@@ -560,22 +556,23 @@ class Executor:
         if mode not in JOB_MODES:
             raise ValueError(f"mode must be one of {', '.join(JOB_MODES)}, got {mode!r}")
         x, dom, cod = prepare(term, x)
-        direction, dy, hvp = None, None, mode == "hvp"
+        direction, dy, hvp = None, None, not SPECS[mode].planned
         if hvp:  # a value job of the term (x, v) ↦ (∇f x, ∇²f x · v), planned and split like any term
             require_scalar(cod, dom)
             v = filled(as_tangent(_required(tangent, "tangent", mode), dom), dom)
         if self.limits is not None:
-            self.check(term, x, "hvp" if hvp else mode)
+            self.check(term, x, mode)
         if hvp:
-            term, dom, mode = planned(term, dom, "hvp")
+            term, dom, mode = planned(term, dom, mode)
             x, dom, cod = prepare(term, (x, v))
-        if mode == "jvp":
+        spec = SPECS[mode]
+        if spec.needs == "tangent":
             direction = as_tangent(_required(tangent, "tangent", mode), dom)
-        elif mode == "vjp":
+        elif spec.needs == "cotangent":
             direction = dy = as_tangent(_required(cotangent, "cotangent", mode), cod)
-        elif mode == "grad":
+        elif spec.scalar:
             require_scalar(cod, dom)
-            dy = np.ones((), cod.dtype)
+            dy = np.ones((), cast(Array, cod).dtype)  # a scalar: require_scalar says so
         p = self._plan(term, dom, mode, self._planning_for())
         seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})
         return JobHandle(self, p, x, direction, seeds, parts, started, baseline, hvp)
@@ -594,7 +591,7 @@ class Executor:
                 continue
             for _, w in leaves(step.wire):
                 if isinstance(w, Ref) and w.source == INPUT:
-                    for kind in ("x", "dx") if p.mode == "jvp" else ("x",):
+                    for kind in ("x", "dx") if SPECS[p.mode].forward else ("x",):
                         uses[kind, w.path] = uses.get((kind, w.path), 0) + 1
         data = {k: pick(x if k[0] == "x" else dx, k[1]) for k in uses}
         for i, (_, arrays) in seeds.items():
@@ -621,7 +618,7 @@ class Executor:
             keys = [k for k in big if min(uses[k], workers) == copies_wanted]
             spread = copies_wanted if copies_wanted > 1 else False
             sent = self.client.scatter([data[k] for k in keys], hash=False, broadcast=spread)
-            placed.update(zip(keys, sent))
+            placed.update(zip(keys, sent, strict=False))
         return placed, [placed[k] for k in big]
 
     def ship(self, terms: list[Term], budget: int = GRAPH_BYTES) -> dict[Term, Any]:
@@ -649,7 +646,7 @@ class Executor:
                 # round robin over the workers, heaviest first, so that big subterms (and the tasks that
                 # run where they are) spread evenly
                 new.sort(key=term_bytes, reverse=True)
-                for t, f in zip(new, self.client.scatter(new, hash=False)):
+                for t, f in zip(new, self.client.scatter(new, hash=False), strict=False):
                     self._shipped.put(t, f, constant_bytes(t))
                     out[t] = f
         return out

@@ -1,4 +1,7 @@
-"""A plan as one Dask task graph for one job (pure: builds ``dask._task_spec`` tasks, talks to no cluster).
+"""A plan as one Dask task graph for one job (pure: talks to no cluster).
+
+The graph is in Dask's documented format: a dict of key → task tuple ``(callable, *args)``, where an
+argument that is another task's key stands for that task's result. Keys are the only strings in it.
 
 Keys read ``{phase}-{step name}-{job}-{step}``, e.g. ``forward-sin-3f9c…-7``, so Dask's dashboard
 groups them by phase and primitive and the Executor's scheduler plugin can tell jobs apart.
@@ -17,10 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dask._task_spec import Task, TaskRef
-
-from catterms.terms import Term
-from catterms.types import Array
+from catterms import Array, Term
+from catterms.modes import SPECS
 
 from . import tokens  # noqa: F401  (registers Dask's token for terms: graphs hold terms)
 from .bodies import Backward, Body, Forward, Jvp, Slot, Spec, Value, Vjp, first
@@ -31,14 +32,12 @@ from .wires import INPUT, Leaf, Lit, Ref, Zero, leaves, rebuild, refs
 #: the point, ``"dx"`` for the tangent — as an array (embedded) or a future (scattered).
 Inputs = Callable[[str, tuple[int, ...]], Any]
 
-REVERSE = ("vjp", "grad")
-
 
 @dataclass
 class Graph:
     """The tasks of one job and where the Executor finds what it assembles the result from."""
 
-    dsk: dict[str, Task] = field(default_factory=dict)
+    dsk: dict[str, tuple] = field(default_factory=dict)
     info: dict[str, tuple[str, int]] = field(default_factory=dict)  # task → (phase, step)
     values: dict[int, tuple[str, tuple[int, ...]]] = field(default_factory=dict)  # step → its value
     cotangents: dict[int, tuple[str, tuple[int, ...]]] = field(default_factory=dict)  # step → its dx
@@ -46,7 +45,7 @@ class Graph:
     @property
     def deps(self) -> dict[str, list[str]]:
         """Each task's dependencies among the job's tasks (scattered inputs are not tasks)."""
-        return {k: [d for d in t.dependencies if d in self.dsk] for k, t in self.dsk.items()}
+        return {k: [d for d in t[1:] if isinstance(d, str) and d in self.dsk] for k, t in self.dsk.items()}
 
     @property
     def fetch(self) -> list[str]:
@@ -56,7 +55,7 @@ class Graph:
         return list(keys)
 
     def add(self, key: str, phase: str, step: int, func: Callable[..., Any], args: list[Any]) -> None:
-        self.dsk[key] = Task(key, func, *args)
+        self.dsk[key] = (func, *args)
         self.info[key] = (phase, step)
 
 
@@ -98,11 +97,11 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
     a future. ``terms`` gives each step's subterm as a task argument: itself, or a future of it.
     """
     g = Graph()
-    mode = plan.mode
+    mode = SPECS[plan.mode]
     steps = plan.steps
 
     def value_of(src: int) -> tuple[str, tuple[int, ...]]:
-        if mode == "jvp":
+        if mode.forward:
             return key("jvp", steps[src], job), (0,)
         return key("value", steps[src], job), ()
 
@@ -113,7 +112,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
             if w.source == INPUT:
                 return args.slot(("x", w.path), inputs("x", w.path), ())
             k, prefix = value_of(w.source)
-            return args.slot(k, TaskRef(k), prefix + w.path)
+            return args.slot(k, k, prefix + w.path)
 
         return rebuild(step.wire, leaf)
 
@@ -126,7 +125,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
             if w.source == INPUT:
                 return args.slot(("dx", w.path), inputs("dx", w.path), ())
             k = key("jvp", steps[w.source], job)
-            return args.slot(k, TaskRef(k), (1,) + w.path)
+            return args.slot(k, k, (1,) + w.path)
 
         return rebuild(step.wire, leaf)
 
@@ -145,10 +144,10 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
             continue
         args = Args()
         term = terms(step.term)
-        if mode == "value":
+        if not (mode.forward or mode.reverse):
             body: Body = Value(step.dom, spec(step, args), step.where)
             g.add(key("value", step, job), "value", step.index, body, [term, *args.args])
-        elif mode == "jvp":
+        elif mode.forward:
             body = Jvp(step.dom, spec(step, args), tangent(step, args), step.where)
             g.add(key("jvp", step, job), "jvp", step.index, body, [term, *args.args])
         elif step.role == "vjp":
@@ -158,13 +157,13 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
         else:
             fk = key("forward", step, job)
             g.add(fk, "forward", step.index, Forward(step.dom, spec(step, args), step.where), [term, *args.args])
-            g.add(key("value", step, job), "value", step.index, first, [TaskRef(fk)])
-    if mode in REVERSE:
+            g.add(key("value", step, job), "value", step.index, first, [fk])
+    if mode.reverse:
         for step in reversed(list(steps.values())):
             if step.role != "split" or not step.to_input:
                 continue  # a step that no input reaches has no cotangent worth computing
             args = Args()
-            args.extra(TaskRef(key("forward", step, job)))
+            args.extra(key("forward", step, job))
             contributions = seeded(step, args)
             for c in (steps[i] for i in dict.fromkeys(step.consumers)):
                 if c.role == "tail":
@@ -172,19 +171,19 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, seeds: dict[int, tuple[lis
                 k, prefix = cotangent_of(c)
                 for q, w in leaves(c.wire):
                     if isinstance(w, Ref) and w.source == step.index:
-                        contributions.append((args.slot(k, TaskRef(k), ()).arg, prefix + q, w.path))
+                        contributions.append((args.slot(k, k, ()).arg, prefix + q, w.path))
             body = Backward(step.dom, step.cod, contributions, refs(step.wire), step.where)
             g.add(key("backward", step, job), "backward", step.index, body, [terms(step.term), *args.args])
     for step in steps.values():
         if step.role == "tail":
             continue
         if step.output or any(steps[c].role == "tail" for c in step.consumers):
-            if mode in REVERSE and step.role == "vjp":
+            if mode.reverse and step.role == "vjp":
                 g.values[step.index] = (key("vjp", step, job), (0,))
-            elif mode == "jvp":
+            elif mode.forward:
                 g.values[step.index] = (key("jvp", step, job), ())
             else:
                 g.values[step.index] = (key("value", step, job), ())
-        if mode in REVERSE and any(isinstance(w, Ref) and w.source == INPUT for _, w in leaves(step.wire)):
+        if mode.reverse and any(isinstance(w, Ref) and w.source == INPUT for _, w in leaves(step.wire)):
             g.cotangents[step.index] = cotangent_of(step)
     return g

@@ -18,7 +18,7 @@ import os
 import sys
 from types import FrameType
 
-from catterms.errors import CattermsError
+from catterms import CattermsError
 
 
 class UnguardedMainError(CattermsError, RuntimeError):
@@ -69,7 +69,8 @@ def unguarded_line() -> tuple[str, int] | None:
     line = frame.f_lineno
     for stmt in tree.body:
         if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
-            guarded = _is_guard(stmt) and stmt.body[0].lineno <= line <= (stmt.body[-1].end_lineno or line)
+            guarded = (isinstance(stmt, ast.If) and _is_guard(stmt)
+                       and stmt.body[0].lineno <= line <= (stmt.body[-1].end_lineno or line))
             return None if guarded else (path, line)
     return None
 

@@ -33,20 +33,31 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from catterms.category import Category, Fold, Location, gc_paused, headroom, label, on_demand
-from catterms.cost import summed
-from catterms.prims import Rule, lookup
-from catterms.terms import Term, compose, cross, fork, jamn
-from catterms.typecheck import Typed, checked
-from catterms.types import Array, Type
-from catterms.types import leaves as type_leaves
+from catterms import Term, Type, compose, cross, fork, jamn
+from catterms.engine import (
+    Category,
+    Fold,
+    Location,
+    Rule,
+    Typed,
+    checked,
+    gc_paused,
+    headroom,
+    label,
+    on_demand,
+    summed,
+)
+from catterms.engine import leaves as type_leaves
+from catterms.modes import Mode, modes
 
+from .demand import AFFINITY, DEMAND, merged
 from .estimate import Rates, Seconds, priced
-from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, needed, origins, union
+from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, origins
 
-MODES = ("value", "jvp", "vjp", "grad")
+#: The modes the planner plans (an hvp job is planned as the value job of another term).
+MODES = modes(planned=True)
 
 #: Default fusion threshold: tasks of at least this long pay for Dask's per-task and per-hop costs
 #: (1–3 ms and 6–7 ms measured on small machines).
@@ -103,7 +114,7 @@ class Plan:
     term: Term
     dom: Type
     cod: Type
-    mode: str
+    mode: Mode
     steps: dict[int, Step]
     output: Wire
     threshold_s: float
@@ -123,7 +134,9 @@ class Plan:
         return [s for s in self.steps.values() if s.role == role]
 
 
-Split = Callable[["Stage", Wire, Type], Wire]
+#: How a node decomposes: its input wire and type to its output wire. Both are tuples for a product,
+#: which the node knows and a type checker cannot, hence ``Any``.
+Split = Callable[["Stage", Any, Any], Wire]
 
 
 class Stage:
@@ -137,10 +150,18 @@ class Stage:
     """
 
     __slots__ = ("split", "parts", "node", "at", "plumbing")
+    node: Term
+    at: Location
+    plumbing: bool  # computes nothing: only rearranges wires
 
     def __init__(self, split: Split | None, parts: Sequence[Stage] = ()) -> None:
         self.split = split  # how the node decomposes into wires and steps; None: it cannot
         self.parts = parts  # the children of compose, cross, fork and join
+
+    def rewire(self, w: Wire, t: Type) -> Wire:
+        """The output wire of plumbing, which always decomposes (it computes nothing)."""
+        assert self.split is not None, "plumbing without a split"
+        return self.split(self, w, t)
 
 
 class Item(NamedTuple):
@@ -182,7 +203,6 @@ class Planner(Category[Stage]):
         self.threshold_s = threshold_s
         self.budget = workers  # how many workers the subterm being planned may keep busy at once
         self.steps: list[Step] = []
-        self.affinity: dict[int, bool] = {}
 
     # --- the generators: how each decomposes -------------------------------------------------------
 
@@ -238,55 +258,20 @@ class Planner(Category[Stage]):
         """Computes nothing (no primitive, no sum): only rearranges wires."""
         return not self.typing[id(node)].computes
 
-    def demand(self, node: Term, t: Type, m: Mask) -> Mask:
-        """Which arrays of an input of type ``t`` the subterm ``node`` reads when ``m`` of its output is
-        needed (plumbing reads only what it passes on; a constant reads nothing)."""
-        op, args = node.op, node.args
-        if op == "compose":
-            ts = [t]
-            for f in args[:-1]:
-                ts.append(self.typing[id(f)].check(ts[-1])[0])
-            for f, ti in zip(reversed(args), reversed(ts)):
-                m = self.demand(f, ti, m)
-            return m
-        if op == "cross":
-            return tuple([self.demand(f, ti, mi) for f, ti, mi in zip(args, t, m)])
-        if op == "fork":
-            return self.shared_demand(t, zip(args, m))
-        if op == "join":
-            return tuple([self.demand(f, ti, m) for f, ti in zip(args, t)])
-        if op == "proj":
-            i = node.data[0]
-            return tuple(m if j == i else full(c, False) for j, c in enumerate(t))
-        if op == "dup":
-            return union(t, list(m))
-        if op == "jam":
-            return (m,) * node.data[0]
-        if op == "inj":
-            return m[node.data[0]]
-        if op == "prim":
-            return full(t, needed(m))
-        if op == "const":
-            return full(t, False)
-        return m  # id
+    def demand(self, node: Term, m: Mask) -> Mask:
+        """Which arrays of its input the subterm ``node`` reads when ``m`` of its output is needed
+        (:class:`~workers.demand.Demand`)."""
+        return on_demand(node, DEMAND)(m)
 
-    def shared_demand(self, t: Type, branches: Iterable[tuple[Term, Mask]]) -> Mask:
-        """What branches that share an input of type ``t`` read of it, each ``(node, what of its output is
-        needed)``. A single array is read as soon as one branch reads it: the rest need not be asked."""
-        if isinstance(t, Array):
-            return any(self.demand(f, t, m) for f, m in branches)
-        return union(t, [self.demand(f, t, m) for f, m in branches])
+    def shared_demand(self, branches: Iterable[tuple[Term, Mask]]) -> Mask:
+        """What branches that share an input read of it, each ``(node, what of its output is needed)``: the
+        union (:func:`~workers.demand.merged`)."""
+        return merged(on_demand(f, DEMAND)(m) for f, m in branches)
 
     def affine(self, node: Term) -> bool:
-        """Built from plumbing, constants and linear primitives: its derivative is a constant."""
-        known = self.affinity.get(id(node))
-        if known is None:
-            if node.op == "prim":
-                known = lookup(node.data[0]).linear
-            else:
-                known = all(self.affine(a) for a in node.args)
-            self.affinity[id(node)] = known
-        return known
+        """Built from plumbing, constants and linear primitives: its derivative is a constant
+        (:class:`~workers.demand.Affinity`)."""
+        return on_demand(node, AFFINITY)
 
     # --- planning ------------------------------------------------------------------------------------
 
@@ -298,7 +283,7 @@ class Planner(Category[Stage]):
 
     def apply(self, stage: Stage, w: Wire, t: Type) -> Wire:
         if stage.plumbing:
-            return stage.split(stage, w, t)
+            return stage.rewire(w, t)
         cod, c = self.price(stage.node, t)
         if stage.split is not None and self.parallel(c):
             return stage.split(stage, w, t)
@@ -313,7 +298,7 @@ class Planner(Category[Stage]):
 
     def emit_stage(self, stage: Stage, t: Type, cod: Type, work_s: float, w: Wire) -> Wire:
         node = stage.node
-        return self.emit(node, stage.at, "", w, self.demand(node, t, full(cod, True)), t, cod, work_s,
+        return self.emit(node, stage.at, "", w, self.demand(node, full(cod, True)), t, cod, work_s,
                          self.affine(node))
 
     def chunks(self, items: list[Item], side_by_side: float = 1) -> list[list[Item]]:
@@ -370,7 +355,7 @@ class Planner(Category[Stage]):
             computes = not all(i.plumbing for i in chunk)
             while chunk and chunk[0].plumbing and not (computes and _constants(chunk[0].node)):
                 first = chunk.pop(0)
-                w = first.stage.split(first.stage, w, first.dom)
+                w = first.stage.rewire(w, first.dom)
             after: list[Item] = []
             while chunk and chunk[-1].plumbing:
                 after.insert(0, chunk.pop())
@@ -380,38 +365,38 @@ class Planner(Category[Stage]):
                 first, last = chunk[0], chunk[-1]
                 reads = full(last.cod, True)
                 for i in reversed(chunk):
-                    reads = self.demand(i.node, i.dom, reads)
+                    reads = self.demand(i.node, reads)
                 w = self.emit(compose(*reversed([i.node for i in chunk])), first.stage.at, f" … {label(last.node)}",
                               w, reads, first.dom, last.cod, sum(i.work for i in chunk),
                               all(self.affine(i.node) for i in chunk), f"{label(first.node)}..{label(last.node)}")
             for f in after:
-                w = f.stage.split(f.stage, w, f.dom)
+                w = f.stage.rewire(w, f.dom)
         return w
 
     def emit_item(self, item: Item, w: Wire) -> Wire:
         return self.emit_stage(item.stage, item.dom, item.cod, item.work, w)
 
-    def _cross(self, stage: Stage, w: Wire, t: Type) -> tuple:
+    def _cross(self, stage: Stage, w: Any, t: Any) -> tuple:
         return self._branches(stage, True, w, t)
 
-    def _fork(self, stage: Stage, w: Wire, t: Type) -> tuple:
+    def _fork(self, stage: Stage, w: Any, t: Any) -> tuple:
         return self._branches(stage, False, w, t)
 
-    def _branches(self, stage: Stage, crossed: bool, w: Wire, t: Type) -> tuple:
+    def _branches(self, stage: Stage, crossed: bool, w: Any, t: Any) -> tuple:
         # the branches' own stages are made only for those split or rewired: light ones are read off
         # the type check, and a thousand of them grouped into a few steps cost no stage each
         args = stage.node.args
-        outs: list[Wire] = [None] * len(args)
+        outs: list[Wire | None] = [None] * len(args)
         light: list[Item] = []
         heavy: list[tuple[Stage, Wire, Type, int]] = []
         typing, secs, threshold_s = self.typing, self.secs, self.threshold_s
         ts = t if crossed else (t,) * len(args)
-        for pos, (node, ti) in enumerate(zip(args, ts)):
+        for pos, (node, ti) in enumerate(zip(args, ts, strict=False)):
             typed = typing[id(node)]
             cod, ops = typed.check(ti)
             if not typed.computes:  # plumbing
                 f = stage.parts[pos]
-                outs[pos] = f.split(f, w[pos] if crossed else w, ti)
+                outs[pos] = f.rewire(w[pos] if crossed else w, ti)
                 continue
             work = secs(ops[0], ops[2], ops[3])
             if work >= threshold_s:
@@ -430,18 +415,18 @@ class Planner(Category[Stage]):
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
                 continue
             nodes = [i.node for i in group]
-            out = self.emit(
+            out = cast(tuple, self.emit(
                 cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(str(i.pos) for i in group)}]",
                 tuple(w[i.pos] for i in group) if crossed else w,
-                tuple([self.demand(i.node, i.dom, full(i.cod, True)) for i in group]) if crossed
-                else self.shared_demand(t, ((i.node, full(i.cod, True)) for i in group)),
+                tuple([self.demand(i.node, full(i.cod, True)) for i in group]) if crossed
+                else self.shared_demand((i.node, full(i.cod, True)) for i in group),
                 tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
-                sum(i.work for i in group), all(self.affine(n) for n in nodes))
+                sum(i.work for i in group), all(self.affine(n) for n in nodes)))
             for j, i in enumerate(group):
                 outs[i.pos] = out[j]
         return tuple(outs)
 
-    def _join(self, stage: Stage, w: Wire, t: Type) -> Wire:
+    def _join(self, stage: Stage, w: Any, t: Any) -> Wire:
         # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
         outs = self._branches(stage, True, w, t)
         cod, _ = self.price(stage.node, t)
@@ -458,7 +443,7 @@ def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: flo
         for src in s.sources:
             steps[src].consumers.append(s.index)
         s.to_input = any(i == INPUT or steps[i].to_input for i in s.origins)
-    reverse = mode in ("vjp", "grad")
+    reverse = mode in modes(reverse=True)
     for s in reversed(list(steps.values())):
         at_output = all(steps[c].role == "tail" for c in s.consumers)
         if at_output and s.affine and s.est_s <= inline_s and len(type_leaves(s.dom)) <= INLINE_ARRAYS:
@@ -496,7 +481,7 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     :class:`~catterms.errors.TermTypeError` naming the node; a term a job has just type-checked (see
     :func:`catterms.api.prepare`) is not checked again: the planner reads that check.
     """
-    if mode not in MODES:
+    if mode not in MODES:  # so that it is a Mode
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     t0 = time.perf_counter()
     rates = rate or Rates()
@@ -512,5 +497,5 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
         # scanned by the first collection after it, one by one (as long as the fold itself took)
         del root, planner
         _assign_roles(steps, output, mode, inline_s)
-    return Plan(term, dom, cod, mode, steps, output, threshold_s, inline_s, rates,
+    return Plan(term, dom, cod, cast(Mode, mode), steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)

@@ -14,9 +14,9 @@ whole ensemble's).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from catterms.types import Array, Type
+from catterms import Array, Type
 
 #: The source number of the job's input in a :class:`Ref`.
 INPUT = -1
@@ -137,7 +137,8 @@ def build(ty: Type, at: Callable[[tuple[int, ...]], Any], path: tuple[int, ...] 
     return tuple(build(c, at, path + (i,)) for i, c in enumerate(ty))
 
 
-#: Which arrays of a value are needed: mirrors its type, a bool per array.
+#: Which arrays of a value are needed: mirrors its type, a bool per array (or one for a whole tuple: all of
+#: it or none of it).
 Mask = bool | tuple
 
 
@@ -150,12 +151,6 @@ def needed(m: Mask) -> bool:
     return m if isinstance(m, bool) else any(needed(c) for c in m)
 
 
-def union(ty: Type, masks: list[Mask]) -> Mask:
-    if isinstance(ty, Array):
-        return any(masks)
-    return tuple(union(c, [m[i] for m in masks]) for i, c in enumerate(ty))
-
-
 def refs(wire: Wire) -> Mask:
     """Which arrays of a wire come from somewhere (a :class:`Ref`): the only ones whose cotangents anybody
     reads."""
@@ -166,11 +161,11 @@ def prune(value: Any, keep: Mask) -> Any:
     """``value`` with ``None`` for the arrays ``keep`` leaves out."""
     if isinstance(keep, bool):
         return value if keep else None
-    return tuple(prune(v, k) for v, k in zip(value, keep))
+    return tuple(prune(v, k) for v, k in zip(value, keep, strict=False))
 
 
 def narrow(wire: Wire, reads: Mask, ty: Type) -> Wire:
     """``wire`` with the arrays ``reads`` leaves out replaced by :class:`Unused`."""
     if isinstance(reads, bool):
         return wire if reads else filled(ty, Unused)
-    return tuple(narrow(w, m, c) for w, m, c in zip(wire, reads, ty))
+    return tuple(narrow(w, m, c) for w, m, c in zip(cast(tuple, wire), reads, cast(tuple, ty), strict=False))

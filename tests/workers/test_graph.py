@@ -118,5 +118,5 @@ def test_term_uses_are_the_tasks_that_carry_a_subterm(mode):
     p = plan(term, dom, mode, threshold_s=0.0, inline_s=0.0)
     seeds, _ = assemble.seed(p, np.ones((), cod.dtype)) if mode == "grad" else ({}, {})
     g = build_graph(p, "ctjob", lambda kind, path: pick(x, path), seeds)
-    carried = [a for task in g.dsk.values() for a in task.args if isinstance(a, ct.Term)]
+    carried = [a for task in g.dsk.values() for a in task[1:] if isinstance(a, ct.Term)]
     assert carried and Counter(carried) == Counter(term_uses(p))

@@ -6,17 +6,19 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import catterms as ct
 from catterms.api import prepare
-from catterms.typecheck import cost
+from catterms.prims import lookup
+from catterms.typecheck import checked, cost
 from workers import Rates, plan
 from workers.plan import Item, Planner
 from workers.wires import INPUT, Lit, Ref, leaves
 
 from sample_terms import data_parallel, deep, layer, tree, wide
+from strategies import term_and_input
 
 #: Deterministic estimates: one op = 1 ns, matmul flops as fast as elementwise, no call overhead,
 #: reverse mode three times the value.
@@ -261,3 +263,51 @@ def test_a_constant_divisor_plans_like_a_constant_factor():
     assert divided == scaled
     p = planned(divided, W, "vjp", threshold_s=1e-9, inline_s=0.0, workers=4)
     assert sum(1 for s in p.steps.values() if s.term.op != "jam") <= 5
+
+
+def _mask(t, draw):
+    return draw(st.booleans()) if isinstance(t, ct.Array) else tuple(_mask(c, draw) for c in t)
+
+
+def _kept(value, mask):
+    """The arrays of ``value`` that ``mask`` marks, in order."""
+    if isinstance(mask, bool):
+        return [value] if mask else []
+    return [a for v, m in zip(value, mask, strict=True) for a in _kept(v, m)]
+
+
+def _perturbed(x, reads):
+    """``x`` with every array that ``reads`` leaves out changed (a ``bool`` for a tuple: all of it or none)."""
+    if not isinstance(x, tuple):
+        return x if reads else x + 1.5
+    parts = (reads,) * len(x) if isinstance(reads, bool) else reads
+    return tuple(_perturbed(v, r) for v, r in zip(x, parts, strict=True))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(term_and_input(fuel=16), st.data())
+def test_what_a_subterm_does_not_read_does_not_change_what_is_needed_of_it(ti, data):
+    """The demand oracle: change every input array the planner says is not read (it is not sent to the
+    task) and the needed outputs stay the same."""
+    term, x = ti
+    x, dom, cod = prepare(term, x)
+    typing = checked(term, dom)
+    needed = _mask(cod, data.draw)
+    reads = Planner(typing, FLAT, 0.0, 1.0, math.inf).demand(typing.root, needed)
+    try:
+        y, again = ct.evaluate(term, x), ct.evaluate(term, _perturbed(x, reads))
+    except ct.CattermsError:
+        assume(False)
+    for a, b in zip(_kept(y, needed), _kept(again, needed), strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(term_and_input(fuel=16))
+def test_a_subterm_is_affine_when_all_its_primitives_are_linear(ti):
+    term, x = ti
+    _, dom, _ = prepare(term, x)
+    typing = checked(term, dom)
+    planner = Planner(typing, FLAT, 0.0, 1.0, math.inf)
+    for node in typing.root.nodes():
+        assert planner.affine(node) == all(lookup(n.data[0]).linear for n in node.nodes() if n.op == "prim")

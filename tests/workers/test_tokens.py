@@ -36,8 +36,15 @@ def test_the_token_is_the_same_in_another_process() -> None:
 
 
 def test_a_term_deeper_than_the_recursion_limit_tokenizes() -> None:
+    # a fixed depth: other tests raise the process's recursion limit (catterms.category.headroom), so a
+    # depth read off it could be hundreds of thousands
     deep = ct.identity
-    for i in range(3 * sys.getrecursionlimit()):
+    for i in range(6000):
         deep = ct.compose(ct.prim("sin"), ct.fork(deep, ct.scale(float(i))))
-    assert deep.depth > sys.getrecursionlimit()
-    assert tokenize(deep) == tokenize(deep)
+    assert deep.depth > 6000
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # Python's default, far below the term's depth
+    try:
+        assert tokenize(deep) == tokenize(deep)
+    finally:
+        sys.setrecursionlimit(before)

@@ -1,0 +1,35 @@
+"""The public API for running terms outside catterms: planning, compiling and shipping them (``workers`` is
+built on exactly these names; ``import catterms`` has the user's API).
+
+* Checking a job: :func:`prepare` (normalise ``x`` and type-check the term on it), :func:`require_scalar`
+  (refuse a gradient of a non-scalar), :func:`checked` (every node's :class:`Typed`: its types and cost,
+  found once), :func:`summed` (the cost of adding up ``n`` values).
+* Interpreting a term: the :class:`Category` protocol, interpreted :func:`on_demand` (a node's children
+  only when its morphism asks for them), with each node's :class:`Location` and :func:`label`, the
+  primitive table's :class:`Rule`, and the fold's guards :func:`headroom` (recursion
+  limit) and :func:`gc_paused` (cycle collector off).
+* Compiling: :func:`program` (a mode's straight-line function) and :func:`split` (reverse mode in two
+  halves); :func:`hvp_term`, the Hessian-vector product as a term.
+* Values and types: :func:`zeros`, :func:`as_tangent`, :func:`filled` and :func:`nones` (tangent parts
+  without a derivative as zeros and back), :func:`leaves` and :func:`show` of a type.
+* Caching under catterms' shared byte budget: :func:`cached`, :class:`LRU`, :func:`constant_bytes`.
+
+What each mode takes and returns is :mod:`catterms.modes`.
+"""
+
+from .api import prepare, require_scalar
+from .caches import LRU, cached, constant_bytes
+from .category import Category, Fold, Location, gc_paused, headroom, label, on_demand
+from .compiler import program, split
+from .cost import summed
+from .derivatives import filled, hvp_term, nones
+from .prims import Rule
+from .typecheck import Typed, checked
+from .types import as_tangent, leaves, show
+from .vectors import zeros
+
+__all__ = [
+    "Category", "Fold", "LRU", "Location", "Rule", "Typed", "as_tangent", "cached", "checked", "constant_bytes",
+    "filled", "gc_paused", "headroom", "hvp_term", "label", "leaves", "nones", "on_demand", "prepare",
+    "program", "require_scalar", "show", "split", "summed", "zeros",
+]

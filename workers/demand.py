@@ -1,0 +1,128 @@
+"""Which arrays of its input a subterm reads, and whether it is affine: two more interpretations of a term.
+
+The planner sends a step only the input arrays its subterm reads (:class:`Demand`: an ensemble member
+receives its own weights, not the ensemble's), and runs light affine steps at the output itself
+(:class:`Affinity`: their derivative does not depend on the point). Both are folded on demand
+(:func:`~catterms.engine.on_demand`), a subterm at a time, as the planner emits its steps.
+
+A :data:`~workers.wires.Mask` here may be *compact*: a ``bool`` where the value is a tuple stands for
+all of it or none of it (what :func:`~workers.wires.narrow` reads), so the masks need no types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from catterms.engine import Category, Rule
+
+from .wires import Mask, needed
+
+#: A morphism of :class:`Demand`: which arrays of the input are read when the arrays ``m`` of the output
+#: are needed.
+Reads = Callable[[Mask], Mask]
+
+
+def part(m: Mask, i: int) -> Mask:
+    """Component ``i`` of a mask of a tuple."""
+    return m if isinstance(m, bool) else m[i]
+
+
+def merged(masks: Iterable[Mask]) -> Mask:
+    """The union of masks of one value: an array is read if one of them reads it. Stops at the first
+    that reads all of it: the rest need not be asked (they may be branches still to interpret)."""
+    parts: list[tuple] = []
+    for m in masks:
+        if m is True:
+            return True
+        if not isinstance(m, bool):
+            parts.append(m)
+    if not parts:
+        return False
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(merged([part(m, i) for m in parts]) for i in range(len(parts[0])))
+
+
+class Demand(Category[Reads]):
+    """Which arrays of its input a subterm reads: the ``Dual`` construction (:class:`catterms.linear.Dual`)
+    over boolean masks. Composition runs backwards, and each generator maps to its dual — fork and dup to
+    a union, jam to a copy, a projection to padding, an injection to picking its component. Plumbing
+    reads only what it passes on, a primitive all of its input if any of its output is needed, a constant
+    nothing. ``fork`` is given directly, to ask its branches only until one reads all of the input."""
+
+    # the parts are indexed, not iterated: a Sequence's iterator stops at an IndexError, raised and caught
+    # once per node, at a cost comparable to interpreting one
+
+    def id(self) -> Reads:
+        return lambda m: m
+
+    def compose(self, fs: Sequence[Reads]) -> Reads:
+        def back(m: Mask) -> Mask:
+            for i in range(len(fs) - 1, -1, -1):
+                m = fs[i](m)
+            return m
+
+        return back
+
+    def cross(self, fs: Sequence[Reads]) -> Reads:
+        return lambda m: tuple([fs[i](part(m, i)) for i in range(len(fs))])
+
+    def fork(self, fs: Sequence[Reads]) -> Reads:
+        return lambda m: merged(fs[i](part(m, i)) for i in range(len(fs)))
+
+    def proj(self, i: int, n: int) -> Reads:
+        return lambda m: tuple(m if j == i else False for j in range(n))
+
+    def dup(self, n: int) -> Reads:
+        return lambda m: merged(part(m, i) for i in range(n))
+
+    def jam(self, n: int) -> Reads:
+        return lambda m: (m,) * n
+
+    def inj(self, i: int, n: int, like: tuple | None) -> Reads:
+        return lambda m: part(m, i)
+
+    def prim(self, rule: Rule, params: dict[str, Any]) -> Reads:
+        return needed
+
+    def const(self, value: Any) -> Reads:
+        return lambda m: False
+
+
+DEMAND = Demand()
+
+
+class Affinity(Category[bool]):
+    """Whether a subterm is affine: built from plumbing, constants and linear primitives, so that its
+    derivative is a constant. Folded on demand, a combination stops at its first part that is not."""
+
+    def id(self) -> bool:
+        return True
+
+    def compose(self, fs: Sequence[bool]) -> bool:
+        return all(fs[i] for i in range(len(fs)))  # indexed, not iterated: see Demand
+
+    def cross(self, fs: Sequence[bool]) -> bool:
+        return all(fs[i] for i in range(len(fs)))
+
+    def proj(self, i: int, n: int) -> bool:
+        return True
+
+    def dup(self, n: int) -> bool:
+        return True
+
+    def jam(self, n: int) -> bool:
+        return True
+
+    def inj(self, i: int, n: int, like: tuple | None) -> bool:
+        return True
+
+    def prim(self, rule: Rule, params: dict[str, Any]) -> bool:
+        return rule.linear
+
+    def const(self, value: Any) -> bool:
+        return True
+
+
+AFFINITY = Affinity()
