@@ -654,3 +654,16 @@ def cuts(args: tuple, sizes: list[int]) -> list[tuple]:
 
 def _at(parts: tuple, at: list[int]) -> tuple:
     return tuple(parts[j] for j in at)
+
+
+def loop_steps(term: Term) -> int:
+    """How many steps the ``scan`` loops of ``term`` run (``ct.scan``, ``ct.fori_loop``), each step of a loop
+    counting the steps of the loops in its body; a ``while`` loop's steps depend on the data and are not
+    counted (reports list the loops for what they are)."""
+    total = 0
+    for node in term.nodes():
+        if node.op == "prim" and node.data[0] in ("scan", "while", "cond"):
+            params = dict(node.data[1])
+            inner = sum(loop_steps(v) for v in params.values() if isinstance(v, Term))
+            total += params["length"] * (1 + inner) if node.data[0] == "scan" else inner
+    return total

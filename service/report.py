@@ -1,6 +1,6 @@
 """Reports: parallel-efficiency figures of one job, and of sweeps over worker counts, as text and pictures.
 
-Pure functions over the report dict that the executor writes (``tasks``, ``workers``, ``wall_s``,
+Pure functions over the report dict that the executor writes (``tasks``, ``loop_steps``, ``workers``, ``wall_s``,
 ``work_s``, ``span_s``, ``parallelism``, ``utilisation``, ``est_work_s``, ``est_span_s``, ``tasks_detail``
 and, with a baseline, ``serial_s``, ``speedup``, ``efficiency``) and over benchmark rows. Efficiency is
 ``serial / (P · wall)`` with the serial time measured in one process without Dask; the task stream's
@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 #: The rows of the one-job table: (label, key, format). Missing keys are skipped.
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("tasks", "tasks", "{:d}"),
+    ("loop steps", "loop_steps", "{:d}"),
     ("workers", "workers", "{}"),
     ("wall time", "wall_s", "{:.3f} s"),
     ("work (sum of task times)", "work_s", "{:.3f} s"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from catterms.engine import loop_steps
+
 from .graph import Graph
 from .plan import Plan
 
@@ -73,6 +75,8 @@ def report(plan: Plan, graph: Graph, records: dict[str, dict[str, Any]], workers
         "plan_s": plan.plan_s,
         "threshold_s": plan.threshold_s,
         "tail_steps": len(plan.role("tail")),
+        # each loop runs inside one task: what its steps are, summed over the tasks (a while loop's: the data's)
+        "loop_steps": sum(loop_steps(s.term) for s in plan.steps.values()),
         "tasks_detail": detail,
     }
     if serial_s is not None:
