@@ -67,6 +67,15 @@ def _float(a: Any) -> bool:
     return np.dtype(a.dtype).kind == "f"
 
 
+def _zero(a: Array) -> np.ndarray:
+    return np.zeros(a.shape, a.dtype)
+
+
+def _rows(a: Array, n: int) -> Array:
+    """``n`` rows of ``a``: the type of a value stacked over the steps of a loop."""
+    return Array((n,) + a.shape, a.dtype)
+
+
 class Layout:
     """Where the parts of a scan's input and output are, and the body's input type, from the input type."""
 
@@ -103,7 +112,7 @@ def body_type(body: Any, lay: Layout, ncarry: int) -> tuple[Array, ...]:
 def _scan_type(dom: Type, body: Any, nconst: int, ncarry: int, length: int, reverse: bool, save: bool) -> Type:
     lay = Layout(dom, nconst, ncarry, length)
     ys = body_type(body, lay, ncarry)[ncarry:]
-    stacked = [Array((length,) + a.shape, a.dtype) for a in ys + (lay.carry if save else ())]
+    stacked = [_rows(a, length) for a in ys + (lay.carry if save else ())]
     return packed((*lay.carry, *stacked))
 
 
@@ -116,7 +125,7 @@ def _scan_cost(dom: Type, cod: Type, body: Any, nconst: int, ncarry: int, length
 def _stacked(rows: list, like: Sequence[Array], length: int) -> list:
     """Per leaf, the step results stacked along a new leading axis (empty arrays for a loop of no steps)."""
     if not rows:
-        return [np.zeros((length,) + a.shape, a.dtype) for a in like]
+        return [_zero(_rows(a, length)) for a in like]
     return [np.stack(parts) for parts in zip(*rows)]
 
 
@@ -125,7 +134,7 @@ def _scan(x: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: boo
     i0, consts = parts[0], parts[1:1 + nconst]
     carry = parts[1 + nconst:1 + nconst + ncarry]
     xs = parts[1 + nconst + ncarry:]
-    lay = Layout(type_of(parts if len(parts) > 1 else parts[0]), nconst, ncarry, length)
+    lay = Layout(type_of(x), nconst, ncarry, length)
     run = program(body, lay.body_dom, "value")
     out_types = body_type(body, lay, ncarry)
     ys, cs = [], []
@@ -176,21 +185,16 @@ def _shapes(parts: Sequence[Any]) -> Any:
 
 
 class Point:
-    """A scan's linear map's coefficients, in the scan's layout: the input it was taken at and the carries
-    each step started from."""
+    """The input a scan's linear map was taken at, in the scan's layout."""
 
-    def __init__(self, point: tuple, cs: tuple, nconst: int, ncarry: int, length: int) -> None:
+    def __init__(self, point: tuple, nconst: int, ncarry: int, length: int) -> None:
         self.i0, self.consts = point[0], point[1:1 + nconst]
-        self.carry, self.xs, self.cs = point[1 + nconst:1 + nconst + ncarry], point[1 + nconst + ncarry:], cs
+        self.carry, self.xs = point[1 + nconst:1 + nconst + ncarry], point[1 + nconst + ncarry:]
         self.layout = Layout(_point_types(point), nconst, ncarry, length)
 
 
 def _floats(parts: Sequence[Any]) -> list[int]:
     return [k for k, p in enumerate(parts) if _float(p)]
-
-
-def _zero(a: Array) -> np.ndarray:
-    return np.zeros(a.shape, a.dtype)
 
 
 def jvp_body(body: Any, lay: Layout, nconst: int, ncarry: int) -> Any:
@@ -209,7 +213,7 @@ def vjp_body(body: Any, lay: Layout, nconst: int, ncarry: int, save: bool) -> An
 
 def _scan_jvp(t: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: bool, save: bool,
               point: tuple, cs: tuple) -> Any:
-    p = Point(point, cs, nconst, ncarry, length)
+    p = Point(point, nconst, ncarry, length)
     lay = p.layout
     t = leaves_of(t)
     fk, fc, fx = _floats(p.consts), _floats(p.carry), _floats(p.xs)
@@ -224,8 +228,8 @@ def _scan_jvp(t: Any, body: Any, nconst: int, ncarry: int, length: int, reverse:
     fy = _floats(ys)
     last, dys, dcs = out[:len(fc)], out[len(fc):len(fc) + len(fy)], out[len(fc) + len(fy):]
     carry_t = _spread(last, fc, [_zero(c) for c in lay.carry])
-    ys_t = _spread(dys, fy, [_zero(Array((length,) + a.shape, a.dtype)) for a in ys])
-    saved_t = _spread(dcs, fc, [_zero(Array((length,) + a.shape, a.dtype)) for a in lay.carry]) if save else []
+    ys_t = _spread(dys, fy, [_zero(_rows(a, length)) for a in ys])
+    saved_t = _spread(dcs, fc, [_zero(_rows(a, length)) for a in lay.carry]) if save else []
     return packed((*carry_t, *ys_t, *saved_t))
 
 
@@ -239,7 +243,7 @@ def _spread(values: Sequence[Any], at: list[int], base: list[Any]) -> list[Any]:
 
 def _scan_vjp(c: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: bool, save: bool,
               point: tuple, cs: tuple) -> Any:
-    p = Point(point, cs, nconst, ncarry, length)
+    p = Point(point, nconst, ncarry, length)
     lay = p.layout
     c = leaves_of(c)
     ys = body_type(body, lay, ncarry)[ncarry:]
@@ -247,7 +251,7 @@ def _scan_vjp(c: Any, body: Any, nconst: int, ncarry: int, length: int, reverse:
     last = [c[k] for k in fc]
     dys = [c[ncarry + k] for k in fy]
     dcs = [c[ncarry + len(ys) + k] for k in fc] if save else []
-    dk0 = [np.zeros(np.shape(p.consts[k]), p.consts[k].dtype) for k in fk]
+    dk0 = [_zero(lay.consts[k]) for k in fk]
     inner = applied("scan", packed((p.i0, *p.consts, *last, *dk0, *cs, *p.xs, *dys, *dcs)),
                     body=vjp_body(body, lay, nconst, ncarry, save), nconst=nconst,
                     ncarry=len(fc) + len(fk), length=length, reverse=not reverse, save=False)
@@ -256,7 +260,7 @@ def _scan_vjp(c: Any, body: Any, nconst: int, ncarry: int, length: int, reverse:
     return packed((_zero(lay.i0),
                    *_spread(dk, fk, [_zero(a) for a in lay.consts]),
                    *_spread(dc0, fc, [_zero(a) for a in lay.carry]),
-                   *_spread(dx, fx, [_zero(Array((length,) + a.shape, a.dtype)) for a in lay.rows])))
+                   *_spread(dx, fx, [_zero(_rows(a, length)) for a in lay.rows])))
 
 
 def _point_types(point: tuple) -> Type:
@@ -271,13 +275,18 @@ def _vjp_type(dom: Type | None, point: tuple, cs: tuple, **params: Any) -> Type:
     return _point_types(point)
 
 
-def _jvp_transpose(lin: Any, dom: Any, **params: Any) -> Any:
-    cod = leaves_of(_jvp_type(None, **params))
-    return lin.linear(TABLE["scan_vjp"], params, packed(a.shape for a in cod))
+def onto_output(name: str, out_type: Callable[..., Type]) -> Callable[..., Any]:
+    """A forward-mode loop's transpose: the linear primitive ``name`` on the loop's output (``out_type``
+    of the parameters), back onto the point's parts."""
+    def transpose(lin: Any, dom: Any, **params: Any) -> Any:
+        return lin.linear(TABLE[name], params, packed(a.shape for a in leaves_of(out_type(None, **params))))
+
+    return transpose
 
 
-def _vjp_transpose(lin: Any, dom: Any, **params: Any) -> Any:
-    return lin.linear(TABLE["scan_jvp"], params, _shapes(params["point"]))
+def onto_point(name: str) -> Callable[..., Any]:
+    """A reverse-mode loop's transpose: the linear primitive ``name`` on the point's parts."""
+    return lambda lin, dom, **params: lin.linear(TABLE[name], params, _shapes(params["point"]))
 
 
 def _derivative_cost(dom: Type, cod: Type, **params: Any) -> float:
@@ -288,9 +297,9 @@ Params = dict[str, tuple[Any, Callable[[Any], Any]]]
 
 _LINEAR_PARAMS: Params = {"body": (None, p_term), "nconst": (0, p_int), "ncarry": (0, p_int), "length": (0, p_int),
                   "reverse": (False, p_bool), "save": (False, p_bool), "point": ((), tuple), "cs": ((), tuple)}
-register(Rule("scan_jvp", 0, _scan_jvp, _jvp_type, _derivative_cost, transpose=_jvp_transpose,
+register(Rule("scan_jvp", 0, _scan_jvp, _jvp_type, _derivative_cost, transpose=onto_output("scan_vjp", _jvp_type),
               params=_LINEAR_PARAMS, public=False, doc="a scan's forward-mode derivative, a scan"))
-register(Rule("scan_vjp", 0, _scan_vjp, _vjp_type, _derivative_cost, transpose=_vjp_transpose,
+register(Rule("scan_vjp", 0, _scan_vjp, _vjp_type, _derivative_cost, transpose=onto_point("scan_jvp"),
               params=_LINEAR_PARAMS, public=False, doc="the transpose of scan_jvp: a scan the other way"))
 
 
@@ -376,11 +385,10 @@ def _cond_vjp_type(dom: Type | None, true: Any, false: Any, point: tuple) -> Typ
 
 _COND_PARAMS: Params = {"true": (None, p_term), "false": (None, p_term), "point": ((), tuple)}
 register(Rule("cond_jvp", 0, _cond_jvp, _cond_jvp_type, _derivative_cost,
-              transpose=lambda lin, dom, **p: lin.linear(
-                  TABLE["cond_vjp"], p, packed(a.shape for a in leaves_of(_cond_jvp_type(None, **p)))),
+              transpose=onto_output("cond_vjp", _cond_jvp_type),
               params=_COND_PARAMS, public=False, doc="a conditional's forward-mode derivative, a conditional"))
 register(Rule("cond_vjp", 0, _cond_vjp, _cond_vjp_type, _derivative_cost,
-              transpose=lambda lin, dom, **p: lin.linear(TABLE["cond_jvp"], p, _shapes(p["point"])),
+              transpose=onto_point("cond_jvp"),
               params=_COND_PARAMS, public=False, doc="the transpose of cond_jvp: the taken branch's reverse mode"))
 
 
@@ -414,9 +422,11 @@ def _while_type(dom: Type, cond: Any, body: Any, nconst: int, max_steps: int | N
     if tuple(back) != tuple(lay.carry):
         raise TermTypeError(f"while_loop: the body must return the carry as it takes it, "
                             f"{show(packed(lay.carry))}, but returns {show(packed(back))}")
-    if save and max_steps is None:
-        raise TermTypeError("while: saving the carries needs max_steps")
-    saved = [Array((max_steps,) + c.shape, c.dtype) for c in lay.carry] if save else []
+    saved = []
+    if save:
+        if max_steps is None:
+            raise TermTypeError("while: saving the carries needs max_steps")
+        saved = [_rows(c, max_steps) for c in lay.carry]
     return packed((lay.n0, *lay.carry, *saved))
 
 
@@ -444,8 +454,9 @@ def _while(x: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, sav
         n += 1
     out = [np.asarray(n0 + n), *c]
     if save:
+        assert max_steps is not None  # the type check refuses saving without a bound
         for j, leaf in enumerate(c):
-            rows = np.zeros((max_steps,) + np.shape(leaf), leaf.dtype)
+            rows = _zero(_rows(Array(np.shape(leaf), leaf.dtype), max_steps))
             if saved:
                 rows[:n] = np.stack([s[j] for s in saved])
             out.append(rows)
@@ -455,7 +466,7 @@ def _while(x: Any, cond: Any, body: Any, nconst: int, max_steps: int | None, sav
 def _while_deriv(lin: Any, x: Any, y: Any, cond: Any, body: Any, nconst: int, max_steps: int | None,
                  save: bool) -> Any:
     point = leaves_of(x)
-    if not any(_float(a) for a in point[1 + nconst:]) and not any(_float(a) for a in point[1:1 + nconst]):
+    if not any(_float(a) for a in point[1:]):  # no float constant or carry: nothing has a derivative
         return lin.zero()
     params = {"cond": cond, "body": body, "nconst": nconst, "max_steps": max_steps, "save": save,
               "point": point, "n": leaves_of(y)[0]}
@@ -489,8 +500,9 @@ def _while_jvp(t: Any, cond: Any, body: Any, nconst: int, max_steps: int | None,
     last = _spread(out[1 + nc:1 + nc + m], fc, [_zero(a) for a in carry_t])
     saved = []
     if save:  # the pair loop saved (c…, dc…) at each step: the tangents of the saved carries are the dc part
+        assert max_steps is not None  # the type check refuses saving without a bound
         rows = out[1 + nc + m + nc:1 + nc + m + nc + m]
-        saved = _spread(rows, fc, [_zero(Array((max_steps,) + a.shape, a.dtype)) for a in carry_t])
+        saved = _spread(rows, fc, [_zero(_rows(a, max_steps)) for a in carry_t])
     return packed((_zero(Array((), n0.dtype)), *last, *saved))
 
 
@@ -505,7 +517,7 @@ def _while_vjp(ct: Any, cond: Any, body: Any, nconst: int, max_steps: int | None
     ct = leaves_of(ct)
     dc = [ct[1 + j] for j in fc]
     dcs = [ct[1 + nc + j] for j in fc] if save else []
-    dk0 = [np.zeros(np.shape(k[j]), k[j].dtype) for j in fk]
+    dk0 = [_zero(Array(np.shape(k[j]), k[j].dtype)) for j in fk]
     dom = _point_types((*k, *c))
     back = leaves_of(applied("while", packed((_zero(Array((), n0.dtype)), *k, *cs, *dcs, n - n0, *dc, *dk0)),
                              cond=while_body(cond, body, dom, nconst, "back_cond", save, max_steps or 0),
@@ -530,8 +542,7 @@ def _while_jvp_transpose(lin: Any, dom: Any, **params: Any) -> Any:
         raise TermTypeError("reverse mode through ct.while_loop needs max_steps, a bound on the steps it may "
                             "take, to keep its carries for the way back: ct.while_loop(cond, body, init, "
                             "max_steps=...) (forward mode, ct.jvp, needs none)")
-    cod = leaves_of(_while_jvp_type(None, **params))
-    return lin.linear(TABLE["while_vjp"], params, packed(a.shape for a in cod))
+    return onto_output("while_vjp", _while_jvp_type)(lin, dom, **params)
 
 
 _WHILE_PARAMS: Params = {"cond": (None, p_term), "body": (None, p_term), "nconst": (0, p_int),
@@ -540,7 +551,7 @@ _WHILE_PARAMS: Params = {"cond": (None, p_term), "body": (None, p_term), "nconst
 register(Rule("while_jvp", 0, _while_jvp, _while_jvp_type, _derivative_cost, transpose=_while_jvp_transpose,
               params=_WHILE_PARAMS, public=False, doc="a while loop's forward mode: the loop of (carry, tangent)"))
 register(Rule("while_vjp", 0, _while_vjp, _while_vjp_type, _derivative_cost,
-              transpose=lambda lin, dom, **p: lin.linear(TABLE["while_jvp"], p, _shapes(p["point"])),
+              transpose=onto_point("while_jvp"),
               params=_WHILE_PARAMS, public=False, doc="the transpose of while_jvp: a loop back over the saved steps"))
 
 
@@ -549,8 +560,8 @@ register(Rule("while_vjp", 0, _while_vjp, _while_vjp_type, _derivative_cost,
 
 @cached(entries=256)
 def loop_body(body: Term, dom: Type, nconst: int, ncarry: int, how: str) -> Term:
-    """The body of a loop's derivative loop , a derivative term over flat
-    leaves, for the body ``body`` of a scan on inputs ``dom = (i, k…, c…, x…)``. ``how``: ``jvp`` —
+    """The body of a scan's derivative loop, a derivative term over flat leaves, for the body ``body`` of
+    a scan on inputs ``dom = (i, k…, c…, x…)``. ``how``: ``jvp`` —
     ``(i, k…, dk…, dc…, c…, x…, dx…) ↦ (dc′…, dy…)``; ``vjp`` — ``(i, k…, dc′…, dk…, c…, x…, dy…) ↦ (dc…,
     dk + dkₛ…, dx…)``, the cotangent of the constants summed over the steps; ``vjp_save`` — the same with
     the cotangents of the saved carries last, added to the carries'. Only float leaves have tangents."""
@@ -638,7 +649,7 @@ def while_body(cond: Term, body: Term, dom: Type, nconst: int, how: str, save: b
         before = [g[nconst + i] + (cnp.take(dcs[m], r, axis=0) if save else 0.0) for m, i in enumerate(fc)]
         return packed((r, *before, *(dk[m] + g[i] for m, i in enumerate(fk))))
 
-    saved = [Array((max_steps,) + a.shape, a.dtype) for a in c]
+    saved = [_rows(a, max_steps) for a in c]
     return compile(back, *k, *saved, *(_at(tuple(saved), fc) if save else ()), Array((), "int64"), *_at(c, fc),
                    *_at(k, fk))
 

@@ -83,12 +83,7 @@ def _loop(f: Callable[..., Any], init: Any, xs: Any, length: int | None, reverse
         out = f(i, c, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TraceError(f"{what}: the body must return a pair (carry, y), got {type(out).__name__}")
-        new, new_tree = _flatten(out[0], f"{what}: the carry the body returns")
-        new_t = [_type(c) for c in new]
-        if new_tree != carry_tree or new_t != carry_t:
-            raise TermTypeError(f"{what}: the body must return the carry as it takes it, "
-                                f"{_show(carry_tree, carry_t)}, but returns {_show(new_tree, new_t)} (cast with "
-                                "astype, or start from the type the body makes)")
+        new = _carried(out[0], carry_tree, carry_t, what)
         ys, y_tree = ([], None) if out[1] is None else _flatten(out[1], f"{what}: the y the body returns")
         out_tree.append(_ABSENT if out[1] is None else y_tree)
         return packed([*new, *ys]) if new or ys else _no_output(what)
@@ -126,6 +121,18 @@ def _traced(fn: Callable[..., Any], specs: tuple, pre: tuple, at: int) -> tuple[
         nodes = inputs[1] if len(caps) > 1 else (inputs[1],)
         args = (*args[:at], *nodes, *args[at:])
     return lower(args[0] if len(args) == 1 else args, traced.root), tuple(caps)
+
+
+def _carried(value: Any, tree: Tree, types: list[Array], what: str) -> list[Any]:
+    """The leaves of the carry a body returns, once it is checked to have the structure, shapes and dtypes
+    of the carry the body takes."""
+    new, new_tree = _flatten(value, f"{what}: the carry the body returns")
+    new_t = [_type(c) for c in new]
+    if new_tree != tree or new_t != types:
+        raise TermTypeError(f"{what}: the body must return the carry as it takes it, {_show(tree, types)}, but "
+                            f"returns {_show(new_tree, new_t)} (cast with astype, or start from the type the body "
+                            "makes)")
+    return new
 
 
 def _no_output(what: str) -> Any:
@@ -233,12 +240,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
         return out
 
     def step(*ls: Any) -> Any:
-        new, new_tree = _flatten(body_fun(_unflatten(tree, list(ls))), "ct.while_loop: the body's carry")
-        new_t = [_type(c) for c in new]
-        if new_tree != tree or new_t != list(specs):
-            raise TermTypeError(f"ct.while_loop: the body must return the carry as it takes it, "
-                                f"{_show(tree, list(specs))}, but returns {_show(new_tree, new_t)}")
-        return packed(new)
+        return packed(_carried(body_fun(_unflatten(tree, list(ls))), tree, list(specs), "ct.while_loop"))
 
     cond_t, caps = _traced(test, specs, (), 0)
     body_t, both = _traced(step, specs, caps, 0)

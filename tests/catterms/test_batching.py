@@ -119,6 +119,16 @@ def _case(name: str, i: int) -> tuple[ct.Term, Any]:
     return ct.prim(name, **params), make(np.random.default_rng(zlib.crc32(f"{name}{i}".encode())))
 
 
+def _differentiable(name: str, i: int) -> tuple[ct.Term, Any, Any, dict] | None:
+    """A primitive's case with its output and the tolerance of its precision, or None when its input or
+    output has no float part (no Jacobian to compare)."""
+    term, x = _case(name, i)
+    y = ct.evaluate(term, x)
+    if not (_float_leaves(x) and _float_leaves(y)):
+        return None
+    return term, x, y, dict(rtol=1e-5, atol=1e-6) if _single(x, y) else dict(rtol=1e-10, atol=1e-12)
+
+
 def _looped(term: ct.Term, x: Any) -> set[str]:
     dom = type_of(as_value(x))
     out = set()
@@ -135,11 +145,10 @@ def _looped(term: ct.Term, x: Any) -> set[str]:
 
 @pytest.mark.parametrize("name,i", PARAMS)
 def test_batched_jacobians_match_one_pass_per_basis_vector(name: str, i: int) -> None:
-    term, x = _case(name, i)
-    y = ct.evaluate(term, x)
-    if not (_float_leaves(x) and _float_leaves(y)):
+    case = _differentiable(name, i)
+    if case is None:
         return
-    tol = dict(rtol=1e-5, atol=1e-6) if _single(x, y) else dict(rtol=1e-10, atol=1e-12)
+    term, x, y, tol = case
     fwd, rev = loop_jacobian(term, x, "fwd"), loop_jacobian(term, x, "rev")
     np.testing.assert_allclose(dense(ct.jacobian(term, x, "fwd"), x, y), fwd, **tol)
     np.testing.assert_allclose(dense(ct.jacobian(term, x, "rev"), x, y), rev, **tol)
@@ -366,11 +375,10 @@ def _blocks(jac: Any) -> tuple:
 
 @pytest.mark.parametrize("name,i", PARAMS)
 def test_jacobians_inside_compile_match_the_concrete_ones(name: str, i: int) -> None:
-    term, x = _case(name, i)
-    y = ct.evaluate(term, x)
-    if not (_float_leaves(x) and _float_leaves(y)):
+    case = _differentiable(name, i)
+    if case is None:
         return
-    tol = dict(rtol=1e-5, atol=1e-6) if _single(x, y) else dict(rtol=1e-10, atol=1e-12)
+    term, x, _, tol = case
     for m in ("fwd", "rev"):
         traced = ct.compile(lambda v: _blocks(ct.jacobian(term, v, m)) + (v,), type_of(x))
         for got, want in zip(ct.evaluate(traced, x)[:-1], _blocks(ct.jacobian(term, x, m)), strict=True):
