@@ -93,6 +93,24 @@ def hvp_term(term: Term, dom: Any) -> Term:
     return derivative(derivative(term, t, "grad", "derivative"), t, "jvp")
 
 
+def job_term(term: Term, dom: Type, mode: Mode) -> tuple[Term, Type]:
+    """What a job in ``mode`` computes, as one term applied to one input, and that input's type: the term
+    itself for ``value``; for every other mode its derivative term (:data:`catterms.modes.SPECS` says what
+    each takes and returns) — ``(x, dx) ↦ (f x, 𝒟f x · dx)``, ``(x, dy) ↦ (f x, 𝒟f xᵀ · dy)``,
+    ``x ↦ (f x, ∇f x)``, ``(x, v) ↦ (∇f x, ∇²f x · v)``. A gradient's term must have a float scalar
+    output (:func:`~catterms.typecheck.require_scalar`). So a cluster runs every mode as the value of a
+    term, and its reverse pass is the one this construction derives."""
+    if mode == "hvp":
+        t = _scalar(term, dom, "an hvp job")
+        return hvp_term(term, t), (t, t)
+    if mode == "value":
+        return term, dom
+    if mode == "grad":
+        return derivative(term, _scalar(term, dom, "a grad job"), "grad"), dom
+    cod = infer(term, dom)
+    return derivative(term, dom, mode), (dom, dom if mode == "jvp" else cod)
+
+
 def nones(value: Any, ty: Type) -> Any:
     """The inverse of :func:`filled`: the parts of ``value`` without a tangent as ``None``, as the API gives them."""
     if isinstance(ty, tuple):

@@ -9,7 +9,8 @@ built on exactly these names; ``import catterms`` has the user's API).
   primitive table's :class:`Rule`, and the fold's guards :func:`headroom` (recursion
   limit) and :func:`gc_paused` (cycle collector off).
 * Compiling: :func:`program` (a mode's straight-line function) and :func:`split` (reverse mode in two
-  halves); :func:`hvp_term`, the Hessian-vector product as a term; :func:`loop_steps`, what a term's loops
+  halves); :func:`hvp_term`, the Hessian-vector product as a term; :func:`job_term`, the term a job in a mode
+  evaluates (its derivative term); :func:`loop_steps`, what a term's loops
   run.
 * Values and types: :func:`zeros`, :func:`as_tangent`, :func:`filled` and :func:`nones` (tangent parts
   without a derivative as zeros and back), :func:`leaves` and :func:`show` of a type.
@@ -24,7 +25,7 @@ from .category import Category, Fold, Location, gc_paused, headroom, label, on_d
 from .compiler import program, split
 from .control import loop_steps
 from .cost import summed
-from .derivatives import filled, hvp_term, nones
+from .derivatives import filled, hvp_term, job_term, nones
 from .prims import Rule
 from .typecheck import Typed, checked
 from .types import as_tangent, leaves, show
@@ -32,6 +33,7 @@ from .vectors import zeros
 
 __all__ = [
     "Category", "Fold", "LRU", "Location", "Rule", "Typed", "as_tangent", "cached", "checked", "constant_bytes",
-    "filled", "gc_paused", "headroom", "hvp_term", "label", "leaves", "loop_steps", "nones", "on_demand", "prepare",
+    "filled", "gc_paused", "headroom", "hvp_term", "job_term", "label", "leaves", "loop_steps", "nones", "on_demand",
+    "prepare",
     "program", "require_scalar", "show", "split", "summed", "zeros",
 ]

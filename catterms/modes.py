@@ -40,24 +40,25 @@ class ModeSpec(NamedTuple):
     reverse: bool
     #: Only for a term with a float scalar output (a gradient).
     scalar: bool
-    #: A job runs it (``workers.Executor``, the service); the others are compiled programs only.
+    #: A job runs it (``workers.Executor``, the service; as the value of its derivative term,
+    #: :func:`catterms.derivatives.job_term`); the others are compiled programs only.
     job: bool
-    #: The planner plans it as it is (an ``hvp`` job is the ``value`` job of the Hessian-vector-product term).
-    planned: bool
     #: The mode it runs on a stack of directions, for a batched mode.
     batches: Mode | None = None
+    #: Its result's value part: the term's ``output``, or (hvp) the ``gradient``, like the input.
+    value: Literal["output", "gradient"] = "output"
 
 
 #: Every mode, in the order the service lists them.
 SPECS: dict[str, ModeSpec] = {
-    "value": ModeSpec(None, None, forward=False, reverse=False, scalar=False, job=True, planned=True),
-    "grad": ModeSpec(None, "input", forward=False, reverse=True, scalar=True, job=True, planned=True),
-    "jvp": ModeSpec("tangent", "output", forward=True, reverse=False, scalar=False, job=True, planned=True),
-    "vjp": ModeSpec("cotangent", "input", forward=False, reverse=True, scalar=False, job=True, planned=True),
-    "hvp": ModeSpec("tangent", "input", forward=True, reverse=True, scalar=True, job=True, planned=False),
-    "jvp_batch": ModeSpec("tangent", "output", forward=True, reverse=False, scalar=False, job=False, planned=False,
+    "value": ModeSpec(None, None, forward=False, reverse=False, scalar=False, job=True),
+    "grad": ModeSpec(None, "input", forward=False, reverse=True, scalar=True, job=True),
+    "jvp": ModeSpec("tangent", "output", forward=True, reverse=False, scalar=False, job=True),
+    "vjp": ModeSpec("cotangent", "input", forward=False, reverse=True, scalar=False, job=True),
+    "hvp": ModeSpec("tangent", "input", forward=True, reverse=True, scalar=True, job=True, value="gradient"),
+    "jvp_batch": ModeSpec("tangent", "output", forward=True, reverse=False, scalar=False, job=False,
                           batches="jvp"),
-    "vjp_batch": ModeSpec("cotangent", "input", forward=False, reverse=True, scalar=False, job=False, planned=False,
+    "vjp_batch": ModeSpec("cotangent", "input", forward=False, reverse=True, scalar=False, job=False,
                           batches="vjp"),
 }
 

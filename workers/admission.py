@@ -14,7 +14,7 @@ whether a job fits is a comparison, not a guess. :func:`estimate` reads, per mod
                (about 2.5: reverse mode keeps the values for its backward pass), hvp ``forward × reverse``
                (forward mode over the gradient: 4.1 × the value measured on an ensemble, where the
                rule gave 4.3).
-``tasks``      the Dask tasks of the job's plan (for hvp, of its Hessian-vector-product term).
+``tasks``      the Dask tasks of the job's plan (of the value of its derivative term).
 
 :func:`check_limits` raises :class:`OverLimit` at the first figure over its :class:`JobLimits`, in that
 order: the output and memory first (they follow from the types alone), then time, then tasks, the
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from catterms import Array, CattermsError, Term, Type
-from catterms.engine import checked, hvp_term, leaves, prepare, show
+from catterms.engine import checked, leaves, prepare, show
 from catterms.modes import SPECS
 
 from .estimate import Rates
@@ -103,9 +103,7 @@ def result_bytes(dom: Type, cod: Type, mode: str) -> int:
     """What a job in ``mode`` returns, in bytes (its value and its derivative)."""
     spec = SPECS[mode]
     derivative = {None: 0, "output": _nbytes(cod, True), "input": _nbytes(dom, True)}[spec.derivative]
-    if not spec.planned:  # hvp: the value is the gradient, like the input
-        return _nbytes(dom, True) + derivative
-    return _nbytes(cod) + derivative
+    return (_nbytes(dom, True) if spec.value == "gradient" else _nbytes(cod)) + derivative
 
 
 def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
@@ -132,14 +130,6 @@ def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
     return Estimate(result_bytes(dom, cod, mode) / MiB, largest / MiB, show(largest_type) if largest_type else "-",
                     None if largest_at is None else str(largest_at), secs(total.work, total.flops, total.calls),
                     None if costliest_at is None else str(costliest_at), str(root.where))
-
-
-def planned(term: Term, dom: Type, mode: str) -> tuple[Term, Type, str]:
-    """What the planner plans for a job: the term itself, or for hvp the value job of its
-    Hessian-vector-product term ``(x, v) ↦ (∇f x, ∇²f x · v)``."""
-    if not SPECS[mode].planned:
-        return hvp_term(term, dom), (dom, dom), "value"
-    return term, dom, mode
 
 
 def _over(limit: str, value: float, cap: float, node: str | None, what: str, advice: str) -> OverLimit:
@@ -176,7 +166,7 @@ def check_limits(term: Term, x: Any, mode: str = "grad", limits: JobLimits | Non
     est = estimate(term, dom, mode, rates)
     enforce(est, limits)
     make = planner or (lambda t, d, m: plan(t, d, m, rate=rates))
-    est = replace(est, tasks=make(*planned(term, dom, mode)).tasks)
+    est = replace(est, tasks=make(term, dom, mode).tasks)
     enforce(est, limits)
     return est
 

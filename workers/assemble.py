@@ -1,125 +1,55 @@
-"""The Executor's side of a job: seeding the backward pass, and assembling the result.
+"""The Executor's side of a job: assembling the result from the tasks' values and the plan's tail.
 
-The plan's *tail* — light affine steps between the cluster's tasks and the output — runs here. Before
-submission, reverse mode pushes the output cotangent back through the tail (its derivative is the same
-at every point, so it is evaluated at zero) and hands each task the cotangent its output receives: the
-seeds. After the tasks finish, the tail runs forward on their values to give the output, and the
-cotangents the tasks computed for the job's input are added up (the ``jam`` of every use of an input).
+The plan's *tail* — light affine steps between the cluster's tasks and the output, e.g. the sum of a
+weight's cotangents over data shards — runs here, on the values the tasks computed, once they are
+fetched. Every mode is the value of a term (:mod:`workers.plan`), so assembling is evaluating.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import Any, cast
 
 from catterms import Type
-from catterms.engine import program, zeros
+from catterms.engine import as_tangent, filled, nones, program
 from catterms.modes import SPECS
 
-from .bodies import placeholder
+from .bodies import read
 from .graph import Graph
 from .plan import Plan
-from .wires import INPUT, Leaf, Ref, Unused, Wire, Zero, build, leaves, pick, rebuild
-
-Parts = dict[tuple[int, ...], list[Any]]
+from .wires import INPUT
 
 
-def _add(acc: dict[tuple[int, ...], Any], path: tuple[int, ...], part: Any) -> None:
-    acc[path] = part if path not in acc else acc[path] + part
-
-
-def total(ty: Type, parts: Parts) -> Any:
-    """A value of type ``ty`` whose array at each path is the sum of its parts (zero if none); a part
-    without a tangent (integers, booleans) is ``None``."""
-
-    def at(p: tuple[int, ...]) -> Any:
-        if not pick(ty, p).differentiable:
-            return None
-        ps = parts.get(p)
-        if not ps:
-            return zeros(pick(ty, p))
-        if len(ps) == 1:
-            return ps[0]
-        acc = ps[0] + ps[1]  # a new array, ours to add the rest into: no temporary per part
-        for part in ps[2:]:
-            acc += part
-        return acc
-
-    return build(ty, at)
-
-
-def seed(plan: Plan, dy: Any) -> tuple[dict[int, tuple[list[tuple[int, ...]], tuple]], Parts]:
-    """The cotangent each task's output receives from the output and the tail, and the parts of the
-    input's cotangent that reach it directly (an output or tail that reads the input)."""
-    steps = plan.steps
-    tails: dict[int, dict[tuple[int, ...], Any]] = {}
-    tasks: dict[int, dict[tuple[int, ...], Any]] = {}
-    dx: Parts = {}
-
-    def send(wire: Wire, ct: Any) -> None:
-        for q, w in leaves(wire):
-            if not isinstance(w, Ref):
-                continue
-            part = pick(ct, q)
-            if w.source == INPUT:
-                dx.setdefault(w.path, []).append(part)
-            else:
-                _add((tails if steps[w.source].role == "tail" else tasks).setdefault(w.source, {}), w.path, part)
-
-    send(plan.output, dy)
-    for step in reversed(plan.role("tail")):
-        acc = tails.get(step.index, {})
-        # build calls the function at once, in this iteration
-        ct = build(step.cod, lambda p: acc[p] if p in acc else zeros(pick(step.cod, p)))  # noqa: B023
-        _, back = program(step.term, step.dom, "vjp")(zeros(step.dom), ct)
-        send(step.wire, back)
-    return {i: (list(acc), tuple(acc.values())) for i, acc in tasks.items()}, dx
-
-
-def output(plan: Plan, graph: Graph, fetched: dict[str, Any], x: Any, dx: Any = None) -> Any:
-    """The job's output from the tasks' values and the tail: ``y``, or ``(y, dy)`` in jvp mode."""
-    jvp = SPECS[plan.mode].forward
+def output(plan: Plan, graph: Graph, fetched: dict[str, Any], x: Any) -> Any:
+    """The value of the job's term: its output wire, read off the tasks' values, ``x`` and the tail."""
     done: dict[int, Any] = {}
 
-    def value_of(src: int) -> Any:
-        if src in done:
-            return done[src]
-        k, prefix = graph.values[src]
-        return pick(fetched[k], prefix)
+    def source(i: int) -> Any:
+        return x if i == INPUT else done[i] if i in done else fetched[graph.values[i]]
 
-    def gather(wire: Wire, part: int | None) -> Any:
-        def leaf(q: tuple[int, ...], w: Leaf) -> Any:
-            if isinstance(w, Ref):
-                if w.source == INPUT:
-                    return pick(x if part != 1 else dx, w.path)
-                v = value_of(w.source)
-                return pick(v if part is None else v[part], w.path)
-            if isinstance(w, Unused):
-                return placeholder(w.type)
-            if isinstance(w, Zero):
-                return zeros(w.type)
-            return w.value if part != 1 else np.zeros_like(w.value)
-
-        return rebuild(wire, leaf)
-
-    for step in plan.role("tail"):
-        if jvp:
-            done[step.index] = program(step.term, step.dom, "jvp")(gather(step.wire, 0), gather(step.wire, 1))
-        else:
-            done[step.index] = program(step.term, step.dom, "value")(gather(step.wire, None))
-    if jvp:
-        return gather(plan.output, 0), gather(plan.output, 1)
-    return gather(plan.output, None)
+    for step in plan.tail:
+        done[step.index] = program(step.term, step.dom, "value")(read(step.wire, source))
+    return read(plan.output, source)
 
 
-def cotangent(plan: Plan, graph: Graph, fetched: dict[str, Any], dx: Parts) -> Any:
-    """The job's input cotangent: what the tasks computed for each input array, plus ``dx``, added up."""
-    parts: Parts = {p: list(v) for p, v in dx.items()}
-    for i, (k, prefix) in graph.cotangents.items():
-        ct = pick(fetched[k], prefix)
-        for q, w in leaves(plan.steps[i].wire):
-            if isinstance(w, Ref) and w.source == INPUT:
-                parts.setdefault(w.path, []).append(pick(ct, q))
-    return total(plan.dom, parts)
+def job_input(mode: str, x: Any, dom: Type, cod: Type, direction: Any = None) -> Any:
+    """The input of a job's term (:func:`~catterms.engine.job_term`): ``x``, or ``(x, direction)`` for a
+    mode that takes a tangent (like ``x``) or a cotangent (like the output); a direction's parts without a
+    derivative (``None``, integer or boolean arrays) are zeros in a term."""
+    needs = SPECS[mode].needs
+    if needs is None:
+        return x
+    like = dom if needs == "tangent" else cod
+    return x, filled(as_tangent(direction, like), like)
 
+
+def result(plan: Plan, graph: Graph, fetched: dict[str, Any], x: Any) -> tuple[Any, Any]:
+    """A job's ``(value, derivative)`` (``derivative`` None for a value job) from the value of its term:
+    for a derivative mode a pair, whose parts without a derivative are zeros in the term and ``None`` in
+    the result (as catterms' API gives them)."""
+    out = output(plan, graph, fetched, x)
+    spec = SPECS[plan.mode]
+    if spec.derivative is None:
+        return out, None
+    cods = cast(tuple, plan.cod)
+    value, derivative = out
+    return (nones(value, cods[0]) if spec.value == "gradient" else value), nones(derivative, cods[1])

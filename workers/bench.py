@@ -28,15 +28,15 @@ import numpy as np
 import catterms as ct
 import catterms.numpy as cnp
 from catterms import Term, Type
-from catterms.engine import hvp_term, prepare, program, zeros
+from catterms.engine import prepare, program, zeros
 from catterms.examples import ensemble_loss
 from catterms.modes import SPECS, Mode
 
 from .alloc import like_a_worker
-from .bodies import placeholder
+from .bodies import read
 from .executor import GRAPH_BYTES, carried
 from .plan import Plan, plan
-from .wires import INPUT, Lit, Ref, Unused, pick, rebuild
+from .wires import INPUT
 
 
 @dataclass
@@ -167,45 +167,33 @@ def timed(f: Callable[[], Any]) -> float:
 
 
 def step_inputs(p: Plan, x: Any) -> dict[int, Any]:
-    """Each step's actual input, computed in this process (for the ceiling's independent tasks)."""
+    """Each step's actual input, computed in this process (for the ceiling's independent tasks); ``x``
+    is the input of the plan's term."""
     values: dict[int, Any] = {}
     inputs: dict[int, Any] = {}
-
-    def leaf(q: tuple[int, ...], w: Any) -> Any:
-        if isinstance(w, Ref):
-            return pick(x if w.source == INPUT else values[w.source], w.path)
-        if isinstance(w, Lit):
-            return w.value
-        return placeholder(w.type) if isinstance(w, Unused) else zeros(w.type)
-
     for s in p.steps.values():
-        inputs[s.index] = rebuild(s.wire, leaf)
+        inputs[s.index] = read(s.wire, lambda i: x if i == INPUT else values[i])
         values[s.index] = program(s.term, s.dom, "value")(inputs[s.index])
     return inputs
 
 
-def ceiling_task(term: Term, dom: Type, cod: Type, mode: str, x: Any) -> None:
-    """One fused task body with no dependencies: forward and backward in reverse modes."""
-    if SPECS[mode].reverse:
-        program(term, dom, "vjp")(x, zeros(cod))
-    elif SPECS[mode].forward:
-        program(term, dom, "jvp")(x, zeros(dom))
-    else:
-        program(term, dom, "value")(x)
+def ceiling_task(term: Term, dom: Type, x: Any) -> None:
+    """One task body with no dependencies."""
+    program(term, dom, "value")(x)
 
 
 def ceiling(ex: Any, p: Plan, x: Any) -> Callable[[], Any]:
     """The plan's task bodies, each on its real input, sent with ``client.map`` and independent of each
     other: Dask's ceiling for exactly this work. Subterms are shipped once and inputs embedded or
     scattered on every call, as the Executor does for a job."""
-    steps = [s for s in p.steps.values() if s.role != "tail"]
+    steps = [s for s in p.steps.values() if not s.tail]
     inputs = step_inputs(p, x)
     terms = ex.ship([s.term for s in steps])
 
     def once() -> Any:
         placed, _ = ex.place({s.index: inputs[s.index] for s in steps}, {s.index: 1 for s in steps},
                              GRAPH_BYTES - carried(terms, [s.term for s in steps]))
-        args = [(terms[s.term], s.dom, s.cod, p.mode, placed[s.index]) for s in steps]
+        args = [(terms[s.term], s.dom, placed[s.index]) for s in steps]
         return ex.client.gather(ex.client.map(ceiling_task, *zip(*args, strict=False), pure=False))
 
     return once
@@ -215,15 +203,16 @@ def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
     """One row: the job on ``ex`` against serial and Dask's ceiling, each run first to compile and warm
     up (the serial one twice: a process's first large allocations grow its heap, page by page), then
     ``reps`` times interleaved so that a busy machine slows all three alike; medians."""
-    term, x, planned = family.term, family.x, mode
+    term, x = family.term, family.x
     _, dom, cod = prepare(term, x)
-    if not SPECS[mode].planned:  # an hvp job is the value job of the Hessian-vector-product term at (x, v)
-        term, x, planned = hvp_term(term, dom), (x, zeros(dom)), "value"
-    serial = serial_program(term, x, planned)
-    p = ex.plan(term, x, planned)
-    top = ceiling(ex, p, x) if p.tasks else None
-    directions = {"jvp": {"tangent": zeros(dom)}, "hvp": {"tangent": zeros(dom)}, "vjp": {"cotangent": zeros(cod)}}
-    job = lambda: ex.run(family.term, family.x, mode, **directions.get(mode, {}))  # noqa: E731
+    spec = SPECS[mode]
+    direction = None if spec.needs is None else zeros(dom if spec.needs == "tangent" else cod)
+    p = ex.plan(term, x, mode)
+    jx = x if direction is None else (x, direction)  # the input of the plan's (derivative) term
+    # hvp has no program of its own (it is forward mode over the gradient term): serially, its term's value
+    serial = serial_program(term, x, mode) if spec.value == "output" else serial_program(p.term, jx, "value")
+    top = ceiling(ex, p, jx) if p.tasks else None
+    job = lambda: ex.run(term, x, mode, **({} if direction is None else {str(spec.needs): direction}))  # noqa: E731
     serial(), serial(), job(), top and top()
     times: dict[str, list[float]] = {"serial": [], "ceiling": []}
     reports = []
@@ -270,10 +259,13 @@ def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, fl
 
 def planning(nodes: int = 100_000, reps: int = 3) -> dict[str, float]:
     """Planning time per 1,000 nodes on a wide term, beside catterms' own type check of the same term, as
-    a job pays them: type check, then the first plan (Executors cache plans). Each repetition builds a
-    new term (the type check is cached per term); the best of ``reps``, the machine being noisy."""
+    a job pays them: type check, then the first plan (Executors cache plans) — of the term itself (value),
+    and of a vjp job, whose plan is that of its derivative term, built first (``derive``; cached per
+    term, input type and mode). Each repetition builds a new term (the type check is cached per term);
+    the best of ``reps``, the machine being noisy."""
     K = nodes // 3
-    check, planned, size, steps = float("inf"), float("inf"), 0, 0
+    best = {"check": float("inf"), "plan": float("inf"), "derive": float("inf"), "plan_vjp": float("inf")}
+    size = steps = 0
     for rep in range(reps):
         term = ct.compose(ct.jamn(K), ct.fork(*(ct.compose(ct.prim("sin"), ct.scale(k + 1.0 + rep / reps))
                                                 for k in range(K))))
@@ -281,11 +273,15 @@ def planning(nodes: int = 100_000, reps: int = 3) -> dict[str, float]:
         t0 = time.perf_counter()
         ct.infer(term, dom)
         t1 = time.perf_counter()
-        p = plan(term, dom, "grad")
+        p = plan(term, dom, "value")
         t2 = time.perf_counter()
-        check, planned, size, steps = min(check, t1 - t0), min(planned, t2 - t1), term.size, len(p.steps)
+        v = plan(term, dom, "vjp")
+        times = {"check": t1 - t0, "plan": t2 - t1, "derive": v.derive_s, "plan_vjp": v.plan_s}
+        best = {k: min(best[k], times[k]) for k in best}
+        size, steps = term.size, len(p.steps)
     per = 1e3 * 1000 / size
-    return {"nodes": size, "typecheck_ms_per_1k": check * per, "plan_ms_per_1k": planned * per, "steps": steps}
+    return {"nodes": size, "typecheck_ms_per_1k": best["check"] * per, "plan_ms_per_1k": best["plan"] * per,
+            "derive_ms_per_1k": best["derive"] * per, "plan_vjp_ms_per_1k": best["plan_vjp"] * per, "steps": steps}
 
 
 def machine() -> str:

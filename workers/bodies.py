@@ -1,30 +1,28 @@
-"""Task bodies: what a worker runs for one step of a plan, in each mode.
+"""Task bodies: what a worker runs for one step of a plan.
 
 A body gathers its input from its arguments (the outputs of the tasks its wire names, the job's input
-arrays, constants), then runs the step's subterm with catterms' compiled interpretations
-(:func:`catterms.engine.program` and, for reverse mode cut in two, :func:`catterms.engine.split`).
-So a task computes exactly what the in-process interpreter computes for that subterm.
-
-Reverse mode sums cotangents here: a backward body adds the contributions of all the consumers of its
-step (the ``jam`` that is the dual of their shared input) before it applies the step's backward half.
-A failure is re-raised as a catterms error that adds the step's path in the whole term to catterms' own
-message, which names the failing primitive inside the step.
+arrays, constants), then runs the step's subterm with catterms' compiled value
+(:func:`catterms.engine.program`): every mode is the value of a term (:mod:`workers.plan`), so a task
+computes exactly what the in-process interpreter computes for that subterm. A failure is re-raised as a
+catterms error that adds the step's path in the whole term to catterms' own message, which names the
+failing primitive inside the step.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from dask.sizeof import sizeof
 
 from catterms import Array, CattermsError, EvaluationError, Term, Type
-from catterms.engine import cached, program, split, zeros
+from catterms.engine import cached, program, zeros
 from catterms.modes import Mode
 
-from .wires import Lit, Mask, Unused, Zero, build, pick, prune
+from .wires import Leaf, Lit, Ref, Unused, Wire, Zero, pick, rebuild
 
 
 class Slot:
@@ -37,8 +35,6 @@ class Slot:
 
 
 Spec = Slot | Lit | Zero | tuple
-#: ``(argument, path in it, path in the step's output)``: one cotangent contribution.
-Contribution = tuple[int, tuple[int, ...], tuple[int, ...]]
 
 
 def gather(spec: Spec, args: tuple) -> Any:
@@ -54,24 +50,23 @@ def gather(spec: Spec, args: tuple) -> Any:
     return zeros(spec.type)
 
 
+def read(wire: Wire, source: Callable[[int], Any]) -> Any:
+    """The value ``wire`` describes, ``source(i)`` being the value of step ``i`` (or of the job's input,
+    ``INPUT``): how the Executor assembles a result, and how a plan is evaluated in-process."""
+
+    def leaf(q: tuple[int, ...], w: Leaf) -> Any:
+        if isinstance(w, Ref):
+            return pick(source(w.source), w.path)
+        if isinstance(w, Lit):
+            return w.value
+        return placeholder(w.type) if isinstance(w, Unused) else zeros(w.type)
+
+    return rebuild(wire, leaf)
+
+
 def placeholder(ty: Array) -> np.ndarray:
     """A read-only zero of type ``ty`` that allocates nothing, for arrays the subterm does not read."""
     return np.broadcast_to(np.zeros((), ty.dtype), ty.shape)
-
-
-def cotangent(cod: Type, contributions: list[Contribution], args: tuple) -> Any:
-    """The cotangent of a step's output: every contribution added up (``jam``), zero where none."""
-    acc: dict[tuple[int, ...], Any] = {}
-    for arg, src, dst in contributions:
-        part = pick(args[arg], src)
-        acc[dst] = part if dst not in acc else acc[dst] + part
-    return build(cod, lambda p: acc[p] if p in acc else zeros(pick_type(cod, p)))
-
-
-def pick_type(ty: Type, path: tuple[int, ...]) -> Type:
-    for i in path:
-        ty = cast(tuple, ty)[i]
-    return ty
 
 
 class Body(ABC):
@@ -113,54 +108,6 @@ class Value(Body):
         return program(term, self.dom, "value")(gather(self.spec, args))
 
 
-class Jvp(Body):
-    """``(f x, 𝒟f x · dx)``; ``tangent`` gathers ``dx`` like ``spec`` gathers ``x``."""
-
-    def __init__(self, dom: Type, spec: Spec, tangent: Spec, where: str) -> None:
-        super().__init__(dom, spec, where)
-        self.tangent = tangent
-
-    def compute(self, term: Term, args: tuple) -> Any:
-        return program(term, self.dom, "jvp")(gather(self.spec, args), gather(self.tangent, args))
-
-
-class Vjp(Body):
-    """``(f x, 𝒟f xᵀ · dy)`` with ``dy`` summed from ``contributions``: a step whose cotangent is known
-    before anything runs does its forward and backward halves in one task. ``dx`` keeps only the arrays
-    of ``keep`` (those its wire reads from somewhere): the cotangents of arrays the step does not read
-    are zeros, and a task of a wide fork would otherwise send the whole input's worth of them back."""
-
-    def __init__(self, dom: Type, cod: Type, spec: Spec, contributions: list[Contribution], keep: Mask,
-                 where: str) -> None:
-        super().__init__(dom, spec, where)
-        self.cod, self.contributions, self.keep = cod, contributions, keep
-
-    def compute(self, term: Term, args: tuple) -> Any:
-        x = gather(self.spec, args)
-        y, dx = program(term, self.dom, "vjp")(x, cotangent(self.cod, self.contributions, args))
-        return y, prune(dx, self.keep)
-
-
-class Forward(Body):
-    """The forward half of reverse mode: ``(f x, residuals)``, the residuals staying on this worker."""
-
-    def compute(self, term: Term, args: tuple) -> Any:
-        return split(term, self.dom).forward(gather(self.spec, args))
-
-
-class Backward(Body):
-    """The backward half: ``𝒟f xᵀ · dy`` from the forward task's residuals (argument 0) and ``dy`` summed
-    from the contributions of the step's consumers; like :class:`Vjp`, only the arrays of ``keep``."""
-
-    def __init__(self, dom: Type, cod: Type, contributions: list[Contribution], keep: Mask, where: str) -> None:
-        super().__init__(dom, (), where)
-        self.cod, self.contributions, self.keep = cod, contributions, keep
-
-    def compute(self, term: Term, args: tuple) -> Any:
-        dy = cotangent(self.cod, self.contributions, args)
-        return prune(split(term, self.dom).backward(args[0][1], dy), self.keep)
-
-
 @sizeof.register(Term)
 @cached(entries=1024)
 def term_bytes(term: Term) -> int:
@@ -191,9 +138,3 @@ def serial_time(term: Term, dom: Type, mode: Mode, args: tuple) -> float:
         if spent >= SERIAL_BUDGET_S:
             break
     return best
-
-
-def first(pair: tuple) -> Any:
-    """The value of a forward task's ``(value, residuals)``; runs beside it, so residuals never travel."""
-    return pair[0]
-

@@ -12,26 +12,21 @@ all of it or none of it (what :func:`~workers.wires.narrow` reads), so the masks
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from catterms.engine import Category, Rule
 
-from .wires import Mask, needed
+from .wires import Mask, Pad, needed, part
 
 #: A morphism of :class:`Demand`: which arrays of the input are read when the arrays ``m`` of the output
 #: are needed.
 Reads = Callable[[Mask], Mask]
 
 
-def part(m: Mask, i: int) -> Mask:
-    """Component ``i`` of a mask of a tuple."""
-    return m if isinstance(m, bool) else m[i]
-
-
 def merged(masks: Iterable[Mask]) -> Mask:
     """The union of masks of one value: an array is read if one of them reads it. Stops at the first
     that reads all of it: the rest need not be asked (they may be branches still to interpret)."""
-    parts: list[tuple] = []
+    parts: list[tuple | Pad] = []
     for m in masks:
         if m is True:
             return True
@@ -41,6 +36,12 @@ def merged(masks: Iterable[Mask]) -> Mask:
         return False
     if len(parts) == 1:
         return parts[0]
+    if all(isinstance(m, Pad) for m in parts):  # the variables of an environment: a union of the few read
+        read: dict[int, list[Mask]] = {}
+        for m in parts:
+            for i, c in cast(Pad, m).parts.items():
+                read.setdefault(i, []).append(c)
+        return Pad(len(parts[0]), {i: merged(cs) for i, cs in read.items()})
     return tuple(merged([part(m, i) for m in parts]) for i in range(len(parts[0])))
 
 
@@ -72,7 +73,7 @@ class Demand(Category[Reads]):
         return lambda m: merged(fs[i](part(m, i)) for i in range(len(fs)))
 
     def proj(self, i: int, n: int) -> Reads:
-        return lambda m: tuple(m if j == i else False for j in range(n))
+        return lambda m: Pad(n, {i: m}) if needed(m) else False
 
     def dup(self, n: int) -> Reads:
         return lambda m: merged(part(m, i) for i in range(n))

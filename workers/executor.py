@@ -5,13 +5,13 @@ on one thread, glibc's allocator thresholds raised and the Nanny's ``MALLOC_TRIM
 removed (:mod:`workers.alloc`) — waits for its workers, warms them and calibrates the planner's rates
 on them. ``Executor(address, security=...)`` connects to an existing scheduler instead.
 
-A job is type-checked (so an ill-typed term fails before anything is sent), planned (plans are cached
-per term, input type and mode), seeded (:func:`workers.assemble.seed`), and submitted as *one* graph;
+A job is type-checked (so an ill-typed term fails before anything is sent), planned as the value of its
+derivative term (plans are cached per term, input type and mode), and submitted as *one* graph;
 inputs over ``scatter_bytes`` are scattered and passed by future, and so are subterms whose constants
-weigh that much — those once per Executor, not per job (:meth:`Executor.ship`). A :class:`JobHandle` follows it;
-its :meth:`~JobHandle.result` gathers what the graph's outputs are, runs the plan's tail and adds up
-the input cotangent. Timings come from the scheduler: :class:`JobRecorder`, a scheduler plugin, keeps
-each task's worker and compute interval per job.
+weigh that much — those once per Executor, not per job (:meth:`Executor.ship`). A :class:`JobHandle`
+follows it; its :meth:`~JobHandle.result` gathers what the graph's outputs are and runs the plan's tail.
+Timings come from the scheduler: :class:`JobRecorder`, a scheduler plugin, keeps each task's worker and
+compute interval per job.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 from distributed.protocol import serialize
 
 from catterms import Array, CattermsError, Term, TermTypeError, Type, prim
-from catterms.engine import LRU, as_tangent, cached, constant_bytes, filled, nones, prepare, program, require_scalar
-from catterms.modes import SPECS, modes
+from catterms.engine import LRU, cached, constant_bytes, prepare, program, require_scalar
+from catterms.modes import SPECS, Mode, modes
 
 from . import assemble
-from .admission import Estimate, JobLimits, check_limits, planned
+from .admission import Estimate, JobLimits, check_limits
 from .alloc import WORKER_ENV
 from .bodies import serial_time, term_bytes
 from .estimate import Rates, measure_rates
@@ -51,7 +51,7 @@ from .plan import INLINE_S, THRESHOLD_S, Plan, plan
 from .report import Result, report
 from .wires import INPUT, Ref, leaves, pick
 
-#: What a job computes: the planner's modes, and ``hvp`` (a value job of the Hessian-vector-product term).
+#: What a job computes (each the value of its derivative term, :func:`catterms.engine.job_term`).
 JOB_MODES = modes(job=True)
 
 #: Task keys end in ``-{job}-{step}``; job ids start with this, so the plugin ignores other work.
@@ -173,11 +173,11 @@ class JobHandle:
     serial baseline runs (``baseline=True``).
     """
 
-    def __init__(self, executor: Executor, plan: Plan, x: Any, direction: Any, seeds: dict[int, tuple[list, tuple]],
-                 parts: assemble.Parts, started: float, baseline: bool, hvp: bool = False) -> None:
-        self.executor, self.plan, self.x, self.direction = executor, plan, x, direction
-        self.seeds, self.parts, self.started, self.baseline = seeds, parts, started, baseline
-        self.hvp = hvp  # a value job of hvp_term: its value is the pair (∇f x, ∇²f x · v)
+    def __init__(self, executor: Executor, plan: Plan, x: Any, serial: tuple[Term, Type, Mode, tuple],
+                 started: float, baseline: bool) -> None:
+        self.executor, self.plan, self.x = executor, plan, x  # x: the input of the plan's (derivative) term
+        self.serial_of = serial  # what the baseline runs in one process: term, input type, mode, arguments
+        self.started, self.baseline = started, baseline
         self._result: Result | None = None
         self._cancelled = self._forgotten = False
         self._lock, self._all_done = threading.Lock(), threading.Event()
@@ -193,10 +193,9 @@ class JobHandle:
         uses = term_uses(self.plan)
         terms = ex.ship(uses)
         room = GRAPH_BYTES - carried(terms, uses)
-        inputs, self.scattered = ex.arguments(self.plan, self.x, self.direction, self.seeds, room)
+        inputs, self.scattered = ex.arguments(self.plan, self.x, room)
         self.scattered += [f for f in terms.values() if isinstance(f, Future)]
-        self.graph = build_graph(self.plan, self.id, lambda kind, path: inputs[kind, path],
-                                 {i: (paths, inputs["seed", i]) for i, (paths, _) in self.seeds.items()}, terms.get)
+        self.graph = build_graph(self.plan, self.id, inputs.__getitem__, terms.get)
         self.keys = self.graph.fetch
         self.finished = time.perf_counter()
         self._all_done.clear()
@@ -275,7 +274,7 @@ class JobHandle:
                     if self._cancelled or not any(f.cancelled() for f in self.futures):
                         raise
             client = self.executor.client
-            value, derivative = self._assemble(fetched)
+            value, derivative = assemble.result(self.plan, self.graph, fetched, self.x)
             wall = (self.finished - self.started) + (time.perf_counter() - t0)
             serial = self._serial(None if timeout is None else timeout - (time.perf_counter() - self.started))
             records, workers = (client.run_on_scheduler(_finished, self.id) if self.futures or self.baseline
@@ -283,11 +282,7 @@ class JobHandle:
             self.executor.seen_workers = workers
             self.futures, self.scattered, self._baseline = [], [], []
             self._arriving.clear()
-            summary = report(self.plan, self.graph, records, workers, wall, serial)
-            if self.hvp:
-                (value, derivative), summary["mode"] = value, "hvp"
-                value, derivative = (nones(v, cast(tuple, self.plan.dom)[0]) for v in (value, derivative))
-            self._result = Result(value, derivative, summary)
+            self._result = Result(value, derivative, report(self.plan, self.graph, records, workers, wall, serial))
         return self._result
 
     def forget(self) -> None:
@@ -322,15 +317,6 @@ class JobHandle:
                 raise ClusterError(f"job {self.id}: the cluster has had no workers for "
                                    f"{self.executor.no_workers_timeout} s")
 
-    def _assemble(self, fetched: dict[str, Any]) -> tuple[Any, Any]:
-        out = assemble.output(self.plan, self.graph, fetched, self.x, self.direction)
-        spec = SPECS[self.plan.mode]
-        if spec.forward:
-            return out
-        if not spec.reverse:
-            return out, None
-        return out, assemble.cotangent(self.plan, self.graph, fetched, self.parts)
-
     def _serial(self, timeout: float | None) -> float | None:
         """With ``baseline=True``, the same computation without Dask, timed as one task on a worker
         (:func:`workers.bodies.serial_time`): the caller's process does no heavy work, and the baseline
@@ -339,11 +325,11 @@ class JobHandle:
         if not self.baseline:
             return None
         self.phase = "baseline"
-        p, ex = self.plan, self.executor
-        args = (self.x,) if SPECS[p.mode].needs is None else (self.x, self.direction)
-        term = ex.ship([p.term])[p.term]
+        ex = self.executor
+        term, dom, mode, args = self.serial_of
+        shipped = ex.ship([term])[term]
         placed, scattered = ex.place({"args": args}, {"args": 1})
-        task = ex.client.submit(serial_time, term, p.dom, p.mode, placed["args"], key=f"baseline-serial-{self.id}-0")
+        task = ex.client.submit(serial_time, shipped, dom, mode, placed["args"], key=f"baseline-serial-{self.id}-0")
         self._baseline = [task, *scattered]
         if self._cancelled:  # cancelled while the baseline was being sent
             task.release()
@@ -556,48 +542,35 @@ class Executor:
         if mode not in JOB_MODES:
             raise ValueError(f"mode must be one of {', '.join(JOB_MODES)}, got {mode!r}")
         x, dom, cod = prepare(term, x)
-        direction, dy, hvp = None, None, not SPECS[mode].planned
-        if hvp:  # a value job of the term (x, v) ↦ (∇f x, ∇²f x · v), planned and split like any term
+        spec = SPECS[mode]
+        if spec.scalar:
             require_scalar(cod, dom)
-            v = filled(as_tangent(_required(tangent, "tangent", mode), dom), dom)
+        direction = None
+        if spec.needs is not None:
+            direction = _required(tangent if spec.needs == "tangent" else cotangent, spec.needs, mode)
+        jx = assemble.job_input(mode, x, dom, cod, direction)
         if self.limits is not None:
             self.check(term, x, mode)
-        if hvp:
-            term, dom, mode = planned(term, dom, mode)
-            x, dom, cod = prepare(term, (x, v))
-        spec = SPECS[mode]
-        if spec.needs == "tangent":
-            direction = as_tangent(_required(tangent, "tangent", mode), dom)
-        elif spec.needs == "cotangent":
-            direction = dy = as_tangent(_required(cotangent, "cotangent", mode), cod)
-        elif spec.scalar:
-            require_scalar(cod, dom)
-            dy = np.ones((), cast(Array, cod).dtype)  # a scalar: require_scalar says so
         p = self._plan(term, dom, mode, self._planning_for())
-        seeds, parts = assemble.seed(p, dy) if dy is not None else ({}, {})
-        return JobHandle(self, p, x, direction, seeds, parts, started, baseline, hvp)
+        # the baseline: the mode compiled in one process; hvp has no program of its own (it is forward
+        # mode over the gradient *term*), so its baseline is that term's value
+        args = jx if spec.needs else (x,)  # the mode's program takes (x, direction), or x
+        serial = (term, dom, mode, args) if spec.value == "output" else (p.term, p.dom, "value", (jx,))
+        return JobHandle(self, p, jx, cast(Any, serial), started, baseline)
 
     def run(self, term: Term, x: Any, mode: str = "grad", tangent: Any = None, cotangent: Any = None,
             baseline: bool = False, timeout: float | None = None) -> Result:
         """:meth:`submit`, then wait for the :class:`~workers.report.Result`."""
         return self.submit(term, x, mode, tangent, cotangent, baseline).result(timeout)
 
-    def arguments(self, p: Plan, x: Any, dx: Any, seeds: dict[int, tuple[list, tuple]],
-                  budget: int = GRAPH_BYTES) -> tuple[dict[tuple, Any], list[Future]]:
-        """Each input array, tangent array and seed of a job as a task argument (see :meth:`place`)."""
-        uses: dict[tuple, int] = {}
+    def arguments(self, p: Plan, x: Any, budget: int = GRAPH_BYTES) -> tuple[dict[tuple, Any], list[Future]]:
+        """Each array of the input ``x`` of a job's term that its tasks read, by path, as a task argument
+        (see :meth:`place`)."""
+        uses: Counter[tuple[int, ...]] = Counter()
         for step in p.steps.values():
-            if step.role == "tail":
-                continue
-            for _, w in leaves(step.wire):
-                if isinstance(w, Ref) and w.source == INPUT:
-                    for kind in ("x", "dx") if SPECS[p.mode].forward else ("x",):
-                        uses[kind, w.path] = uses.get((kind, w.path), 0) + 1
-        data = {k: pick(x if k[0] == "x" else dx, k[1]) for k in uses}
-        for i, (_, arrays) in seeds.items():
-            data["seed", i] = arrays
-            uses["seed", i] = 1
-        return self.place(data, uses, budget)
+            if not step.tail:
+                uses.update(w.path for _, w in leaves(step.wire) if isinstance(w, Ref) and w.source == INPUT)
+        return self.place({path: pick(x, path) for path in uses}, uses, budget)
 
     def place(self, data: dict[Any, Any], uses: dict[Any, int],
               budget: int = GRAPH_BYTES) -> tuple[dict[Any, Any], list[Future]]:

@@ -16,12 +16,13 @@ Types and costs are read off the type check a job has already paid for (each nod
 (:func:`~catterms.category.on_demand`): the planner goes into a node only to split it, so a plan costs
 in proportion to the nodes it splits and the parts they have, not to the whole term.
 
-After planning, roles are assigned per mode. Light affine steps feeding only the output (e.g. the final
-sum of an ensemble) form the *tail*: the Executor runs them itself, when it assembles the result, and in
-reverse mode transposes them before submitting — their derivative does not depend on the point. In
-reverse mode a step whose cotangent is therefore known before anything runs is a ``vjp`` step (forward
-and backward in one task); every other step is ``split`` into a forward task, a value extractor and a
-backward task (the Dual of the plan: its dependencies are the forward ones reversed).
+Every mode is planned as a value: a job in mode jvp, vjp, grad or hvp runs the *value* of its derivative
+term (:func:`catterms.engine.job_term`), so the cluster's reverse pass is the one catterms' construction
+derives — its forward and backward halves are subterms like any other, split at the same forks, and a
+backward step reads the residuals of its forward step as an ordinary wire (Dask runs it where they are).
+After planning, light affine steps feeding only the output (e.g. the final sum of an ensemble, or of a
+weight's cotangents over data shards) form the *tail*: the Executor runs them itself, when it assembles
+the result.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from catterms.engine import (
     checked,
     gc_paused,
     headroom,
+    job_term,
     label,
     on_demand,
     summed,
@@ -54,10 +56,11 @@ from catterms.modes import Mode, modes
 
 from .demand import AFFINITY, DEMAND, merged
 from .estimate import Rates, Seconds, priced
-from .wires import INPUT, Lit, Mask, Ref, Wire, Zero, expand, filled, full, leaves, narrow, origins
+from .fuse import fuse
+from .wires import INPUT, Lit, Mask, Wire, Zero, expand, filled, full, narrow, origins, read_from
 
-#: The modes the planner plans (an hvp job is planned as the value job of another term).
-MODES = modes(planned=True)
+#: The modes the planner plans: every job's (each as the value of its derivative term).
+MODES = modes(job=True)
 
 #: Default fusion threshold: tasks of at least this long pay for Dask's per-task and per-hop costs
 #: (1–3 ms and 6–7 ms measured on small machines).
@@ -87,9 +90,8 @@ class Step:
     est_s: float
     affine: bool
     consumers: list[int] = field(default_factory=list)
-    output: bool = False
-    role: str = "task"
-    to_input: bool = False  # reads the job's input, directly or through other steps
+    output: bool = False  # the job's output reads it
+    tail: bool = False  # run by the Executor as it assembles the result, not on the cluster
 
     @property
     def where(self) -> str:
@@ -109,7 +111,9 @@ class Step:
 
 @dataclass
 class Plan:
-    """A term's steps in dependency order, with the wire of its output and the planner's estimates."""
+    """A job's steps in dependency order, with the wire of its output and the planner's estimates:
+    ``term`` on ``dom`` is what the job evaluates (for a derivative mode, the derivative term of the
+    term it was asked for, :func:`~catterms.engine.job_term`), ``mode`` what it was asked for."""
 
     term: Term
     dom: Type
@@ -123,15 +127,17 @@ class Plan:
     est_work_s: float
     est_span_s: float
     plan_s: float
+    derive_s: float  # building the derivative term (cached per term, input type and mode)
 
     @property
     def tasks(self) -> int:
-        """How many Dask tasks the plan becomes in its mode."""
-        per_role = {"task": 1, "tail": 0, "vjp": 1, "split": 2}
-        return sum(per_role[s.role] + (s.role == "split" and s.to_input) for s in self.steps.values())
+        """How many Dask tasks the plan becomes: one per step, but for the tail."""
+        return sum(not s.tail for s in self.steps.values())
 
-    def role(self, role: str) -> list[Step]:
-        return [s for s in self.steps.values() if s.role == role]
+    @property
+    def tail(self) -> list[Step]:
+        """The steps the Executor runs itself, in dependency order."""
+        return [s for s in self.steps.values() if s.tail]
 
 
 #: How a node decomposes: its input wire and type to its output wire. Both are tuples for a product,
@@ -196,10 +202,9 @@ def _constants(node: Term) -> bool:
 class Planner(Category[Stage]):
     """Terms as planners: a morphism maps an input wire to an output wire, emitting steps."""
 
-    def __init__(self, typing: Fold[Typed], rates: Rates, threshold_s: float, factor: float,
-                 workers: float) -> None:
+    def __init__(self, typing: Fold[Typed], rates: Rates, threshold_s: float, workers: float) -> None:
         self.typing = typing.of
-        self.secs = rates.pricing(factor)  # seconds of (element operations, BLAS flops, calls)
+        self.secs = rates.pricing()  # seconds of (element operations, BLAS flops, calls)
         self.threshold_s = threshold_s
         self.budget = workers  # how many workers the subterm being planned may keep busy at once
         self.steps: list[Step] = []
@@ -339,7 +344,12 @@ class Planner(Category[Stage]):
         run: list[Item] = []
         for pos, f in enumerate(stage.parts):
             cod, c = self.price(f.node, t)
-            if not f.plumbing and f.split is not None and self.parallel(c):
+            # a light product reading several steps is split too, its branches by what they read: fused
+            # whole it would wait for all of them (a derivative term's per-member coefficients, between
+            # the members' forward and backward halves, would join every member); fusion (workers.fuse)
+            # then puts each part back into the step it reads
+            if not f.plumbing and f.split is not None and (
+                    self.parallel(c) or not run and f.node.op in ("fork", "cross") and _spread(w)):
                 w = f.split(f, self._run(run, w), t)
                 run = []
             else:
@@ -388,7 +398,7 @@ class Planner(Category[Stage]):
         args = stage.node.args
         outs: list[Wire | None] = [None] * len(args)
         light: list[Item] = []
-        heavy: list[tuple[Stage, Wire, Type, int]] = []
+        heavy: list[tuple[Stage, Wire, Type, int, float]] = []
         typing, secs, threshold_s = self.typing, self.secs, self.threshold_s
         ts = t if crossed else (t,) * len(args)
         for pos, (node, ti) in enumerate(zip(args, ts, strict=False)):
@@ -400,16 +410,18 @@ class Planner(Category[Stage]):
                 continue
             work = secs(ops[0], ops[2], ops[3])
             if work >= threshold_s:
-                heavy.append((stage.parts[pos], w[pos] if crossed else w, ti, pos))
+                heavy.append((stage.parts[pos], w[pos] if crossed else w, ti, pos, work))
             else:
                 light.append(_item(Item, (stage, pos, ti, cod, work, False)))
-        # heavy branches run side by side: they share the workers this node may use
-        budget = self.budget
-        self.budget = budget / max(1, len(heavy))
-        for f, wi, ti, pos in heavy:
+        # heavy branches run side by side: they share the workers this node may use, in proportion to
+        # their work (a light loss beside K members' backward passes does not take half of two workers)
+        budget, total = self.budget, sum(h[4] for h in heavy)
+        for f, wi, ti, pos, work in heavy:
+            self.budget = budget * work / total
             outs[pos] = self.apply(f, wi, ti)
         self.budget = budget
-        for group in self.chunks(light, 1 if heavy else self.budget):
+        for group in (g for same in self._by_sources(light, crossed, w) for g in self.chunks(same, 1 if heavy else
+                                                                                              self.budget)):
             if len(group) == 1:
                 item = group[0]
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
@@ -426,6 +438,18 @@ class Planner(Category[Stage]):
                 outs[i.pos] = out[j]
         return tuple(outs)
 
+    def _by_sources(self, items: list[Item], crossed: bool, w: Any) -> list[list[Item]]:
+        """Light branches in runs that read the same steps: grouped across them, a task would wait for
+        every step any of its branches reads. A product whose input comes from one place (the bulk of the
+        planning work: a wide fork of the job's input) is one run, found without a demand per branch."""
+        if not items or not _spread(w):
+            return [items]
+        runs: dict[frozenset[int], list[Item]] = {}
+        for i in items:
+            wi = w[i.pos] if crossed else w
+            runs.setdefault(frozenset(read_from(wi, self.demand(i.node, full(i.cod, True)))), []).append(i)
+        return list(runs.values())
+
     def _join(self, stage: Stage, w: Any, t: Any) -> Wire:
         # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
         outs = self._branches(stage, True, w, t)
@@ -435,21 +459,21 @@ class Planner(Category[Stage]):
                          priced(self.secs, summed(n, cod)).work, True)
 
 
-def _assign_roles(steps: dict[int, Step], output: Wire, mode: str, inline_s: float) -> None:
-    for _, leaf in leaves(output):
-        if isinstance(leaf, Ref) and leaf.source != INPUT:
-            steps[leaf.source].output = True
+def _spread(w: Wire) -> bool:
+    """Whether ``w`` reads more than one step."""
+    return sum(i != INPUT for i in origins(w)) > 1
+
+
+def _mark_tail(steps: dict[int, Step], output: Wire, inline_s: float) -> None:
+    for i in origins(output):
+        if i != INPUT:
+            steps[i].output = True
     for s in steps.values():
         for src in s.sources:
             steps[src].consumers.append(s.index)
-        s.to_input = any(i == INPUT or steps[i].to_input for i in s.origins)
-    reverse = mode in modes(reverse=True)
     for s in reversed(list(steps.values())):
-        at_output = all(steps[c].role == "tail" for c in s.consumers)
-        if at_output and s.affine and s.est_s <= inline_s and len(type_leaves(s.dom)) <= INLINE_ARRAYS:
-            s.role = "tail"
-        elif reverse:
-            s.role = "vjp" if at_output else "split"
+        s.tail = (all(steps[c].tail for c in s.consumers) and s.affine and s.est_s <= inline_s
+                  and len(type_leaves(s.dom)) <= INLINE_ARRAYS)
 
 
 def _reachable(all_steps: list[Step], output: Wire) -> dict[int, Step]:
@@ -471,24 +495,29 @@ def _span(steps: dict[int, Step]) -> float:
 
 
 def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESHOLD_S,
-         rate: Rates | None = None, inline_s: float = INLINE_S, workers: float = math.inf) -> Plan:
-    """Split ``term`` on input type ``dom`` into steps for ``mode`` (value, jvp, vjp or grad).
+         rate: Rates | None = None, inline_s: float = INLINE_S, workers: float = math.inf,
+         fused: bool = True) -> Plan:
+    """Split the job ``term`` on input type ``dom`` in ``mode`` (value, jvp, vjp, grad or hvp) into steps:
+    the steps of the value of its derivative term (:func:`~catterms.engine.job_term`).
 
     ``threshold_s`` is the smallest task worth sending to Dask; ``rate`` says how fast a worker computes
     (see :func:`workers.estimate.measure_rates`); steps lighter than ``inline_s`` at the output run in
     the Executor; ``workers`` is how many the cluster has: below a fork whose heavy branches already
-    keep every worker busy, a branch is not split further. An ill-typed term raises
+    keep every worker busy, a branch is not split further; ``fused=False`` leaves out the fusion of
+    :mod:`workers.fuse` (the split as it is, step by step, to inspect it). An ill-typed term raises
     :class:`~catterms.errors.TermTypeError` naming the node; a term a job has just type-checked (see
     :func:`catterms.api.prepare`) is not checked again: the planner reads that check.
     """
     if mode not in MODES:  # so that it is a Mode
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     t0 = time.perf_counter()
+    term, dom = job_term(term, dom, cast(Mode, mode))
+    t1 = time.perf_counter()
     rates = rate or Rates()
     headroom(term)
     typing = checked(term, dom)  # a hit when the job has just been checked: every node knows its types
     cod, _ = typing.morphism.check(dom)
-    planner = Planner(typing, rates, threshold_s, rates.factor(mode), workers)
+    planner = Planner(typing, rates, threshold_s, workers)
     with gc_paused():
         root = on_demand(typing.root, planner)
         output = planner.apply(root, expand(INPUT, dom), dom)
@@ -496,6 +525,8 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
         # free the per-node stages while the collector is off: alive at its return they would be
         # scanned by the first collection after it, one by one (as long as the fold itself took)
         del root, planner
-        _assign_roles(steps, output, mode, inline_s)
+        _mark_tail(steps, output, inline_s)
+        if fused:
+            steps, output = fuse(steps, output, threshold_s)
     return Plan(term, dom, cod, cast(Mode, mode), steps, output, threshold_s, inline_s, rates,
-                sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t0)
+                sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t1, t1 - t0)

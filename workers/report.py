@@ -58,8 +58,8 @@ def report(plan: Plan, graph: Graph, records: dict[str, dict[str, Any]], workers
     t0 = min((r["start"] for r in timed.values()), default=0.0)
     detail = []
     for k, r in sorted(timed.items(), key=lambda kr: kr[1]["start"]):
-        phase, step = graph.info[k]
-        detail.append({"key": k, "phase": phase, "where": plan.steps[step].where, "worker": r["worker"],
+        step = plan.steps[graph.info[k]]
+        detail.append({"key": k, "phase": step.name, "where": step.where, "worker": r["worker"],
                        "start": r["start"] - t0, "stop": r["stop"] - t0})
     out: dict[str, Any] = {
         "mode": plan.mode,
@@ -74,7 +74,8 @@ def report(plan: Plan, graph: Graph, records: dict[str, dict[str, Any]], workers
         "est_span_s": plan.est_span_s,
         "plan_s": plan.plan_s,
         "threshold_s": plan.threshold_s,
-        "tail_steps": len(plan.role("tail")),
+        "derive_s": plan.derive_s,
+        "tail_steps": len(plan.tail),
         # each loop runs inside one task: what its steps are, summed over the tasks (a while loop's: the data's)
         "loop_steps": sum(loop_steps(s.term) for s in plan.steps.values()),
         "tasks_detail": detail,

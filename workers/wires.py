@@ -137,35 +137,69 @@ def build(ty: Type, at: Callable[[tuple[int, ...]], Any], path: tuple[int, ...] 
     return tuple(build(c, at, path + (i,)) for i, c in enumerate(ty))
 
 
+class Pad:
+    """The mask of a tuple of ``n`` parts of which only those in ``parts`` may be read: what a projection
+    needs of its input, without a ``False`` for each of the others. A derivative term reads its variables
+    from an environment of thousands of them, each by a projection: dense, its masks would cost the
+    planner a walk of the whole environment per variable read."""
+
+    __slots__ = ("n", "parts")
+
+    def __init__(self, n: int, parts: dict[int, Mask]) -> None:
+        self.n, self.parts = n, parts
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return f"Pad({self.n}, {self.parts})"
+
+
 #: Which arrays of a value are needed: mirrors its type, a bool per array (or one for a whole tuple: all of
-#: it or none of it).
-Mask = bool | tuple
+#: it or none of it), or a :class:`Pad` for a tuple of which few parts are read.
+Mask = bool | tuple | Pad
 
 
 def full(ty: Type, value: bool) -> Mask:
     return value if isinstance(ty, Array) else tuple(full(c, value) for c in ty)
 
 
+def part(m: Mask, i: int) -> Mask:
+    """Component ``i`` of a mask of a tuple."""
+    if isinstance(m, Pad):
+        return m.parts.get(i, False)
+    return m if isinstance(m, bool) else m[i]
+
+
 def needed(m: Mask) -> bool:
     """Whether any array of the mask is needed."""
+    if isinstance(m, Pad):
+        return any(needed(c) for c in m.parts.values())
     return m if isinstance(m, bool) else any(needed(c) for c in m)
-
-
-def refs(wire: Wire) -> Mask:
-    """Which arrays of a wire come from somewhere (a :class:`Ref`): the only ones whose cotangents anybody
-    reads."""
-    return rebuild(wire, lambda _, w: isinstance(w, Ref))
-
-
-def prune(value: Any, keep: Mask) -> Any:
-    """``value`` with ``None`` for the arrays ``keep`` leaves out."""
-    if isinstance(keep, bool):
-        return value if keep else None
-    return tuple(prune(v, k) for v, k in zip(value, keep, strict=False))
 
 
 def narrow(wire: Wire, reads: Mask, ty: Type) -> Wire:
     """``wire`` with the arrays ``reads`` leaves out replaced by :class:`Unused`."""
     if isinstance(reads, bool):
         return wire if reads else filled(ty, Unused)
-    return tuple(narrow(w, m, c) for w, m, c in zip(cast(tuple, wire), reads, cast(tuple, ty), strict=False))
+    w, t = cast(tuple, wire), cast(tuple, ty)
+    return tuple(narrow(w[i], part(reads, i), t[i]) for i in range(len(t)))
+
+
+def read_from(wire: Wire, reads: Mask) -> list[int]:
+    """The sources of the arrays of ``wire`` that ``reads`` reads (:func:`origins` of the narrowed wire, in
+    time proportional to what is read)."""
+    seen: dict[int, None] = {}
+    _read_from(wire, reads, seen)
+    return list(seen)
+
+
+def _read_from(wire: Wire, reads: Mask, seen: dict[int, None]) -> None:
+    if reads is True:
+        _origins(wire, seen)
+    elif isinstance(reads, Pad):
+        for i, m in reads.parts.items():
+            _read_from(cast(tuple, wire)[i], m, seen)
+    elif isinstance(reads, tuple):
+        for w, m in zip(cast(tuple, wire), reads, strict=False):
+            _read_from(w, m, seen)

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 import catterms as ct
 from catterms.api import prepare
+from catterms.engine import job_term
 from catterms.prims import lookup
 from catterms.typecheck import checked, cost
 from workers import Rates, plan
 from workers.plan import Item, Planner
-from workers.wires import INPUT, Lit, Ref, leaves
+from workers.wires import INPUT, Lit, Ref, leaves, part
 
 from sample_terms import data_parallel, deep, layer, tree, wide
 from strategies import term_and_input
@@ -26,8 +27,9 @@ FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0, forward=2.0, reverse=3.0)
 
 
 def planned(term, x, mode="value", **kw):
+    """The planner's split itself (``fused=True`` to see what the Executor runs: tests/workers/test_fuse.py)."""
     _, dom, _ = prepare(term, x)
-    return plan(term, dom, mode, rate=FLAT, **kw)
+    return plan(term, dom, mode, rate=FLAT, **{"fused": False, **kw})
 
 
 def refs(step):
@@ -62,19 +64,20 @@ def test_plumbing_makes_no_steps(mode):
                       ct.dup)
     x = (np.float64(1.0), np.float64(2.0))
     p = planned(term, x, mode if mode != "grad" else "vjp", threshold_s=0.0)
-    assert p.steps == {} and p.tasks == 0
-    out = list(leaves(p.output))
-    assert [(w.source, w.path) for _, w in out[:2]] == [(INPUT, (1,)), (INPUT, (0,))]
+    assert p.steps == {} and p.tasks == 0  # the derivative term of plumbing is plumbing
+    at = () if mode == "value" else (0,)  # a derivative term's input is (x, direction), its output (y, dy)
+    out = list(leaves(p.output if mode == "value" else p.output[0]))
+    assert [(w.source, w.path) for _, w in out[:2]] == [(INPUT, at + (1,)), (INPUT, at + (0,))]
     assert isinstance(out[2][1], Lit)
 
 
 def test_a_tiny_term_is_one_task():
     term = ct.compose(ct.prim("sum"), ct.prim("sin"), ct.prim("mul"))
     x = (np.ones(3), np.ones(3))
-    for mode, role in [("value", "task"), ("grad", "vjp")]:
+    _, dom, _ = prepare(term, x)
+    for mode in ("value", "grad"):
         p = planned(term, x, mode)
-        assert p.tasks == 1 and [s.role for s in p.steps.values()] == [role]
-        assert p.steps[0].term == term
+        assert p.tasks == 1 and p.steps[0].term == job_term(term, dom, mode)[0] == p.term
 
 
 def test_a_chain_is_never_split_unless_the_threshold_is_zero():
@@ -104,7 +107,8 @@ def test_estimates_are_the_cost_functor_in_seconds():
     assert p.est_work_s == pytest.approx(c.work * 1e-9)
     assert p.est_span_s < p.est_work_s
     assert sum(s.est_s for s in p.steps.values()) == pytest.approx(p.est_work_s)
-    assert planned(term, x, "grad", threshold_s=1e-9, inline_s=0.0).est_work_s == pytest.approx(3 * p.est_work_s)
+    g = planned(term, x, "grad", threshold_s=1e-9, inline_s=0.0)  # what runs: the gradient term, priced as any
+    assert g.est_work_s == pytest.approx(cost(g.term, dom).work * 1e-9) and g.est_work_s > p.est_work_s
 
 
 def test_matmul_is_priced_at_the_blas_rate():
@@ -116,16 +120,12 @@ def test_matmul_is_priced_at_the_blas_rate():
     assert fast_blas.seconds(cost(ct.prim("tanh"), dom[0])).work == pytest.approx(8 * 64 * 64 / 1e9)
 
 
-def test_reverse_roles():
-    term, x = wide(3)
-    p = planned(term, x, "grad", threshold_s=1e-9)
-    assert [s.role for s in p.steps.values()] == ["vjp"] * 3 + ["tail"]  # members: forward + backward in one
-    assert p.tasks == 3
+def test_a_gradient_plan_is_the_plan_of_the_gradient_term():
     term, x = tree(2)
-    p = planned(term, x, "grad", threshold_s=1e-9, inline_s=0.0)
-    roles = [s.role for s in p.steps.values()]
-    assert roles[-1] == "vjp" and set(roles[:-1]) == {"split"}  # inner nodes need forward values first
-    assert p.tasks == 1 + 3 * (len(roles) - 1)
+    _, dom, _ = prepare(term, x)
+    g, gdom = job_term(term, dom, "grad")
+    p, q = planned(term, x, "grad", threshold_s=1e-9), plan(g, gdom, "value", rate=FLAT, threshold_s=1e-9, fused=False)
+    assert p.term == g and [(s.term, s.sources) for s in p.steps.values()] == [(s.term, s.sources) for s in q.steps.values()]
 
 
 def test_unused_work_is_pruned():
@@ -261,7 +261,7 @@ def test_a_constant_divisor_plans_like_a_constant_factor():
     divided = ct.compile(lambda W: total(W) / 4, W)
     scaled = ct.compile(lambda W: total(W) * 0.25, W)
     assert divided == scaled
-    p = planned(divided, W, "vjp", threshold_s=1e-9, inline_s=0.0, workers=4)
+    p = planned(divided, W, "vjp", threshold_s=1e-9, inline_s=0.0, workers=4, fused=True)
     assert sum(1 for s in p.steps.values() if s.term.op != "jam") <= 5
 
 
@@ -280,8 +280,7 @@ def _perturbed(x, reads):
     """``x`` with every array that ``reads`` leaves out changed (a ``bool`` for a tuple: all of it or none)."""
     if not isinstance(x, tuple):
         return x if reads else x + 1.5
-    parts = (reads,) * len(x) if isinstance(reads, bool) else reads
-    return tuple(_perturbed(v, r) for v, r in zip(x, parts, strict=True))
+    return tuple(_perturbed(v, part(reads, i)) for i, v in enumerate(x))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -293,7 +292,7 @@ def test_what_a_subterm_does_not_read_does_not_change_what_is_needed_of_it(ti, d
     x, dom, cod = prepare(term, x)
     typing = checked(term, dom)
     needed = _mask(cod, data.draw)
-    reads = Planner(typing, FLAT, 0.0, 1.0, math.inf).demand(typing.root, needed)
+    reads = Planner(typing, FLAT, 0.0, math.inf).demand(typing.root, needed)
     try:
         y, again = ct.evaluate(term, x), ct.evaluate(term, _perturbed(x, reads))
     except ct.CattermsError:
@@ -308,6 +307,6 @@ def test_a_subterm_is_affine_when_all_its_primitives_are_linear(ti):
     term, x = ti
     _, dom, _ = prepare(term, x)
     typing = checked(term, dom)
-    planner = Planner(typing, FLAT, 0.0, 1.0, math.inf)
+    planner = Planner(typing, FLAT, 0.0, math.inf)
     for node in typing.root.nodes():
         assert planner.affine(node) == all(lookup(n.data[0]).linear for n in node.nodes() if n.op == "prim")

@@ -1,0 +1,85 @@
+"""Fusion (workers/fuse.py): a step fused into a neighbour is a term that type-checks and computes what the
+two steps computed; a derivative term's forward and backward halves of one branch become one task, so its
+residuals never leave the worker that made them (no cluster)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import catterms as ct
+from catterms.api import prepare
+from workers import Rates, assemble, plan
+from workers.bench import step_inputs
+from workers.bodies import read
+from workers.wires import INPUT
+
+from sample_terms import FAMILIES, assert_close, data_parallel, like, wide
+from strategies import term_and_input
+
+FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0)
+
+
+def evaluated(p, x):
+    """The plan run step by step in this process, and the value its output wire reads off the steps."""
+    inputs = step_inputs(p, x)
+    values = {i: ct.evaluate(s.term, inputs[i]) for i, s in p.steps.items()}
+    return read(p.output, lambda i: x if i == INPUT else values[i])
+
+
+def job_input(mode, x, dom, cod):
+    """The input of the job's term, with a random direction for jvp and vjp."""
+    direction = {"jvp": dom, "vjp": cod}.get(mode)
+    return assemble.job_input(mode, x, dom, cod, None if direction is None else like(direction, np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize("mode", ["value", "jvp", "vjp", "grad"])
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_plan_terms_type_check_and_compute_the_job_term(family, mode):
+    term, x = FAMILIES[family]()
+    x, dom, cod = prepare(term, x)
+    if mode == "grad" and not (isinstance(cod, ct.Array) and cod.shape == ()):
+        pytest.skip("grad needs a scalar output")
+    p = plan(term, dom, mode, rate=FLAT, threshold_s=1e-6, workers=2)
+    for s in p.steps.values():
+        assert ct.infer(s.term, s.dom) == s.cod, s.where
+    jx = job_input(mode, x, dom, cod)
+    assert_close(evaluated(p, jx), ct.evaluate(p.term, jx))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(term_and_input(), st.sampled_from(["value", "jvp", "vjp"]), st.sampled_from([1e-7, 1e-6, 1e-5]))
+def test_fused_plans_of_random_terms_compute_the_job_term(ti, mode, threshold_s):
+    term, x = ti
+    try:
+        x, dom, cod = prepare(term, x)
+        p = plan(term, dom, mode, rate=FLAT, threshold_s=threshold_s, workers=2)
+        jx = job_input(mode, x, dom, cod)
+        expected = ct.evaluate(p.term, jx)
+    except ct.CattermsError:
+        return  # refused in process too: nothing to compare
+    assert_close(evaluated(p, jx), expected)
+
+
+@pytest.mark.parametrize("family", [wide, data_parallel])
+def test_a_members_forward_and_backward_are_one_task(family):
+    """K independent members: the gradient term's plan has one task per member (its loss, coefficient and
+    backward pass fused; the residuals stay in it), and only light work at the output besides."""
+    K = 4
+    term, x = family(K, batch=256, width=256)
+    _, dom, _ = prepare(term, x)
+    raw = plan(term, dom, "grad", rate=FLAT, threshold_s=1e-6, workers=2, fused=False)
+    p = plan(term, dom, "grad", rate=FLAT, threshold_s=1e-6, workers=2)
+    members = [s for s in p.steps.values() if not s.sources]  # side by side, reading the input only
+    assert len(members) == K and all(s.output or s.tail for s in p.steps.values() if s.sources)
+    assert len(raw.steps) > len(p.steps)
+    assert sum(s.est_s for s in p.steps.values()) == pytest.approx(sum(s.est_s for s in raw.steps.values()))
+
+
+def test_a_zero_threshold_fuses_nothing():
+    term, x = wide(3, batch=32, width=8)
+    _, dom, _ = prepare(term, x)
+    a = plan(term, dom, "grad", threshold_s=0.0)
+    b = plan(term, dom, "grad", threshold_s=0.0, fused=False)
+    assert [s.term for s in a.steps.values()] == [s.term for s in b.steps.values()]

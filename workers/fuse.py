@@ -1,0 +1,187 @@
+"""Fusing a step into a neighbour: one task where a hop would buy nothing.
+
+The planner splits a term where its forks free work to run side by side; a derivative term's forward and
+backward halves then come out as separate steps, joined by wires: a member of an ensemble computes its
+loss, then a light coefficient from it, then its backward pass, each a task reading the one before — two
+dependent hops (6–7 ms each on small machines) and its residuals moved between them. Fusing puts such a
+chain back into one task, so the residuals stay on the worker that made them.
+
+``B`` (reading step ``A``) is fused into ``A`` when the fused task cannot delay anything that could have
+run beside it:
+
+* ``B`` reads no other step: it could not start before ``A`` ends anyway; and either ``B`` is light
+  (a quarter of the planner's threshold: not worth a task of its own) or nothing else waits for ``A``
+  (so nothing is held back while ``B`` runs);
+* or ``A`` is light and ``B`` is the only task that reads it: ``A``'s work moves to where it is used;
+* and a light step that reads no other step is computed again by each task that reads it.
+
+"Nothing else waits" counts the tail, and steps lighter than a hop (:data:`HOP_S`) that only the output
+waits for (a loss summed over the members, say): run after the fused task, they cost less than the hop.
+
+The fused step is a term again, in the same vocabulary: ``(a, r) ↦ (f a, g (mix (f a, r)))``, where
+``mix`` is plumbing that rebuilds ``B``'s input from ``A``'s output and the rest of ``B``'s wire — so a fused
+step type-checks, prints and runs like any other, and keeps ``A``'s output only if somebody else reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
+
+from catterms import Term, Type, compose, exl, exr, fork, proj
+
+from .wires import INPUT, Leaf, Ref, Unused, Wire, pick, rebuild
+
+if TYPE_CHECKING:
+    from .plan import Step
+
+#: A step this much under the fusion threshold is *light*: fused, it holds nothing back for long.
+LIGHT = 0.25
+
+#: What a dependent hop costs a job (6–7 ms measured on small machines): a step that only the output waits
+#: for and that is lighter than this is better run after a fused neighbour than beside it, a hop later.
+HOP_S = 0.005
+
+
+def _path(ty: Type, path: tuple[int, ...]) -> list[Term]:
+    """The projections that take a value of type ``ty`` to its part at ``path``, outermost first."""
+    out = []
+    for i in path:
+        parts = cast(tuple, ty)
+        out.append(proj(i, len(parts)))
+        ty = parts[i]
+    return out
+
+
+def _mix(wire: Wire, a: int, a_cod: Type, rest: Type, position: tuple[int, ...] = ()) -> Term:
+    """``(A's output, rest) ↦`` the input ``wire`` describes: its arrays from ``A`` read off ``A``'s output,
+    the others off ``rest`` (``wire`` with those from ``A`` unused), at the same position."""
+    if isinstance(wire, tuple):
+        return fork(*(_mix(w, a, a_cod, rest, position + (i,)) for i, w in enumerate(wire)))
+    if isinstance(wire, Ref) and wire.source == a:
+        return compose(*reversed(_path(a_cod, wire.path)), exl)
+    return compose(*reversed(_path(rest, position)), exr)
+
+
+def _renamed(wire: Wire, moved: dict[int, tuple[int, tuple[int, ...]]]) -> Wire:
+    """``wire`` with each :class:`Ref` to a step in ``moved`` pointing where that step's output went."""
+
+    def leaf(q: tuple[int, ...], w: Leaf) -> Leaf:
+        if isinstance(w, Ref) and w.source in moved:
+            to, prefix = moved[w.source]
+            return Ref(to, prefix + w.path)
+        return w
+
+    return rebuild(wire, leaf)
+
+
+def fused(a: Step, b: Step, keep_a: bool) -> Step:
+    """The step computing ``a`` and then ``b`` in one task (``b`` reads ``a``); its output is ``(a's, b's)``
+    when ``keep_a`` (somebody else reads ``a``), else ``b``'s."""
+    rest = rebuild(b.wire, lambda q, w: Unused(cast(Any, pick(b.dom, q))) if isinstance(w, Ref) and w.source == a.index
+                   else w)
+    first = fork(compose(a.term, exl), exr)  # (a's input, rest) ↦ (a's output, rest)
+    then = compose(b.term, _mix(b.wire, a.index, a.cod, b.dom))
+    term = compose(fork(exl, then) if keep_a else then, first)
+    return replace(b, term=term, wire=(a.wire, rest), dom=(a.dom, b.dom), cod=(a.cod, b.cod) if keep_a else b.cod,
+                   name=f"{a.name}+{b.name}", est_s=a.est_s + b.est_s, affine=a.affine and b.affine, consumers=[],
+                   output=b.output or a.output)
+
+
+def fuse(steps: dict[int, Step], output: Wire, threshold_s: float) -> tuple[dict[int, Step], Wire]:
+    """``steps`` (in dependency order, consumers known, the tail marked) with every pair that the module's
+    rules allow fused, and the output wire pointing into the fused steps. A zero threshold fuses nothing:
+    it asks for every computing part as a step of its own."""
+    if threshold_s <= 0:
+        return steps, output
+    steps = dict(steps)
+    light = LIGHT * threshold_s
+    changed = True
+    while changed:
+        changed = False
+        for i in list(steps):
+            b = steps.get(i)  # a step renamed by an earlier fusion is a new object
+            if b is None or b.tail:
+                continue
+            if not b.sources and not b.output and b.est_s < light and b.consumers and \
+                    not any(steps[c].tail for c in b.consumers):
+                # light and waiting for nothing: each reader computes it again rather than wait for a hop
+                for c in dict.fromkeys(b.consumers):
+                    steps[c] = fused(b, steps[c], False)
+                del steps[b.index]
+            else:
+                a = _partner(steps, b, light)
+                if a is None:
+                    continue
+                output = _merge(steps, steps[a], b, output)
+            _relink(steps)
+            changed = True
+    return _ordered(steps), output
+
+
+def _merge(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
+    """Replace ``a`` and ``b`` by their fused step, at ``b``'s number; the output wire, renamed."""
+    keep_a = a.output or any(c != b.index for c in a.consumers)
+    del steps[a.index]
+    steps[b.index] = fused(a, b, keep_a)
+    if not keep_a:
+        return output
+    moved: dict[int, tuple[int, tuple[int, ...]]] = {a.index: (b.index, (0,)), b.index: (b.index, (1,))}
+    for s in list(steps.values()):
+        if s.index != b.index and any(i in moved for i in s.origins):
+            steps[s.index] = replace(s, wire=_renamed(s.wire, moved), consumers=[])
+    return _renamed(output, moved)
+
+
+def _late(steps: dict[int, Step], i: int, limit: float, seen: dict[int, bool]) -> bool:
+    """Whether step ``i`` is the tail, or under ``limit`` with only such steps (or the output) waiting
+    for it: delaying it by a fused neighbour's work delays nothing heavy after it."""
+    if i not in seen:
+        s = steps[i]
+        seen[i] = s.tail or s.est_s < limit and all(_late(steps, c, limit, seen) for c in s.consumers)
+    return seen[i]
+
+
+def _partner(steps: dict[int, Step], b: Step, light: float) -> int | None:
+    """The step ``b`` may be fused into (module docstring), or None."""
+    srcs = b.sources
+    if len(srcs) == 1:
+        a = steps[srcs[0]]
+        others = [c for c in a.consumers if c != b.index]
+        # what else waits for a may be pushed back by b's work if it is lighter than the hop it saves
+        limit, seen = max(light, HOP_S), dict[int, bool]()
+        if not a.tail and (b.est_s < light or all(_late(steps, c, limit, seen) for c in others)):
+            return a.index
+    for i in srcs:
+        a = steps[i]
+        if not a.tail and not a.output and a.est_s < light and a.consumers == [b.index]:
+            return a.index
+    return None
+
+
+def _relink(steps: dict[int, Step]) -> None:
+    for s in steps.values():
+        s.consumers = []
+    for s in steps.values():
+        for i in s.sources:
+            if i != INPUT:
+                steps[i].consumers.append(s.index)
+
+
+def _ordered(steps: dict[int, Step]) -> dict[int, Step]:
+    """``steps`` in an order where each comes after the steps it reads (a fused step takes the place of the
+    later of its two, which a reader of the earlier one may precede)."""
+    done: dict[int, Step] = {}
+    for s in steps.values():
+        stack = [s]
+        while stack:
+            top = stack[-1]
+            if top.index in done:
+                stack.pop()
+                continue
+            waiting = [steps[i] for i in top.sources if i not in done]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            done[top.index] = stack.pop()
+    return done
