@@ -12,6 +12,7 @@ rendering are interpretations of that one term (see :mod:`catterms.category`). Q
     ct.vjp(f, (1.0, 2.0), (1.0, 1.0))  # reverse mode
 """
 
+from . import numpy, scipy  # noqa: F401  (the tracer calls them: they register with frontend.dispatch)
 from .api import evaluate, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .caches import cache_limit, set_cache_limit
 from .cost import Cost

@@ -6,7 +6,8 @@ generators: ``id``, ``∘``, ``×``, the projections, ``dup``, ``jam``, the inje
 constants. :func:`fold` folds a term bottom-up through such an instance, iteratively (terms may be
 deeper than Python's recursion limit) and once per distinct node (a shared subterm is interpreted once).
 An instance that needs only part of a term (the planner) is interpreted :func:`on_demand` instead: a
-node's children are interpreted when its morphism first asks for them.
+node's children are interpreted when its morphism first asks for them. A fold runs inside an entry
+point (:mod:`catterms.boundary`), which has paused the cycle collector and raised the recursion limit.
 
 ``fork`` and ``join`` are derived here, once (paper §4.4): ``f △ g = (f × g) ∘ dup`` and
 ``f ▽ g = jam ∘ (f × g)``. An instance overrides them only to be faster, never to mean something else.
@@ -14,11 +15,7 @@ node's children are interpreted when its morphism first asks for them.
 
 from __future__ import annotations
 
-import gc
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from .caches import cached
@@ -132,11 +129,6 @@ def postorder(term: Term) -> tuple[list[Term], list[Location]]:
 
     Every interpretation of a term walks it in this order, so the walk is done once per term and shared:
     a job type-checks, plans and compiles the same term."""
-    with gc_paused():
-        return _postorder(term)
-
-
-def _postorder(term: Term) -> tuple[list[Term], list[Location]]:
     nodes: list[Term] = []
     where: list[Location] = []
     seen: set[int] = set()
@@ -245,52 +237,3 @@ def interpret(term: Term, cat: Category[M]) -> M:
 def folded(term: Term, cat: Category[M]) -> Fold[M]:
     """:func:`fold`, cached per (term, instance): terms are immutable and hash in O(1)."""
     return fold(term, cat)
-
-
-_limit_lock = threading.Lock()
-
-
-def headroom(term: Term) -> None:
-    """Let Python recurse as deep as the closures built for ``term`` need.
-
-    Interpretations are nested closures, a few Python frames per level of nesting; and a tangent carried
-    through environments (each a fork) is forced through each one it crossed — as many as the term has
-    nodes, whatever its depth (a long composition is shallow). Since 3.11 Python-to-Python calls do not use
-    the C stack, so raising the limit is safe. It is only ever raised, and process-wide: the comparison and
-    the raise happen under a lock, so that a thread that needs less never sets the limit below what another
-    thread has just raised it to.
-    """
-    need = 10 * term.depth + 8 * len(postorder(term)[0]) + 1000
-    with _limit_lock:
-        if sys.getrecursionlimit() < need:
-            sys.setrecursionlimit(need)
-
-
-#: Pauses in progress, in every thread, and whether the first found the collector on (under ``_gc_lock``).
-_gc_pauses = 0
-_gc_was_on = False
-_gc_lock = threading.Lock()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cycle collector off for the duration: folding a term allocates a few objects per node
-    and frees none, so the collector's full scans, triggered by allocation counts, would make a fold of
-    n nodes cost O(n²) (three quarters of a 30,000-node type check). Folds create no cycles to collect.
-
-    The switch is process-wide, so pauses are counted under a lock: nested pauses, and pauses in several
-    threads at once (the service compiles on several), keep the collector off until the last one ends,
-    which turns it back on only if the first found it on (a caller that disabled it keeps it off)."""
-    global _gc_pauses, _gc_was_on
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_on = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_on:
-                gc.enable()

@@ -27,8 +27,9 @@ import numpy as np
 
 from . import batching
 from .ad import FORWARD, REVERSE
+from .boundary import boundary
 from .caches import cached
-from .category import gc_paused, headroom, interpret
+from .category import interpret, postorder
 from .codegen import Program, flat, generating
 from .evaluate import EVAL
 from .modes import SPECS, Mode
@@ -74,13 +75,12 @@ def interpretation(term: Term, dom: Type, cod: Type, mode: Mode, args: tuple) ->
 
 
 @cached(entries=512)
+@boundary
 def program(term: Term, dom: Type, mode: Mode) -> Callable[..., Any]:
     """The compiled ``mode`` interpretation of ``term`` on inputs of type ``dom``. A batched mode generates the
     mode it batches, at these (unbatched) types, and rewrites its tangent side (:mod:`catterms.batching`)."""
     cod = infer(term, dom)
-    headroom(term)
-    with gc_paused():  # the collector resumes once the lines and symbols are freed: it never scans them
-        return _generated(term, dom, cod, mode)
+    return _entry(term, _generated(term, dom, cod, mode))
 
 
 def _generated(term: Term, dom: Type, cod: Type, mode: Mode) -> Callable[..., Any]:
@@ -92,6 +92,15 @@ def _generated(term: Term, dom: Type, cod: Type, mode: Mode) -> Callable[..., An
         if mode in BATCHED:
             return batching.compile(prog, args, result, mode)
         return prog.function(args, result, mode)
+
+
+def _entry(term: Term, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, a program of ``term``, as an entry point (:func:`~catterms.boundary.boundary`) when ``term`` holds
+    a primitive with a body (a loop, a conditional): a call runs the body's program step by step and keeps
+    every step's results, which the collector would scan again and again. Other programs only compute: their
+    calls touch no switch."""
+    holds_body = any(n.op == "prim" and any(isinstance(v, Term) for _, v in n.data[1]) for n in postorder(term)[0])
+    return boundary(fn) if holds_body else fn
 
 
 def batched_now(term: Term, dom: Type, cod: Type, mode: Mode, x: Any, stack: Any) -> tuple[Any, Any]:
@@ -115,12 +124,11 @@ def batched_now(term: Term, dom: Type, cod: Type, mode: Mode, x: Any, stack: Any
 
 
 @cached(entries=512)
+@boundary
 def split(term: Term, dom: Type) -> Split:
     """Reverse mode as a forward half that returns its residuals and a backward half that consumes them."""
     cod = infer(term, dom)
-    headroom(term)
-    with gc_paused():
-        return _halves(term, dom, cod)
+    return _halves(term, dom, cod)
 
 
 def _halves(term: Term, dom: Type, cod: Type) -> Split:
@@ -134,6 +142,6 @@ def _halves(term: Term, dom: Type, cod: Type) -> Split:
     uses: list[str] = []
     prog.literal(dx, uses)
     residuals = tuple(prog.residuals(mark, uses, {s.name for s in flat(dy)}))
-    forward = prog.function([x], (y, residuals), "forward")
-    backward = prog.function([residuals, dy], dx, "backward", start=mark)
+    forward = _entry(term, prog.function([x], (y, residuals), "forward"))
+    backward = _entry(term, prog.function([residuals, dy], dx, "backward", start=mark))
     return Split(forward, backward, sum(r.size * r.dtype.itemsize for r in residuals))

@@ -35,7 +35,6 @@ import numpy as np
 from . import numpy as cnp
 from .api import evaluate, jvp, vjp
 from .caches import cached
-from .category import gc_paused
 from .compiler import program
 from .cost import Cost, serial
 from .errors import EvaluationError, TermTypeError
@@ -137,18 +136,19 @@ def _scan(x: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: boo
     lay = Layout(type_of(x), nconst, ncarry, length)
     run = program(body, lay.body_dom, "value")
     out_types = body_type(body, lay, ncarry)
+    # every step's results stay alive to the end: the collector's full scans would make the loop O(n²), so it
+    # runs inside an entry point, which has paused the collector (catterms.boundary)
     ys, cs = [], []
-    with gc_paused():  # every step's results stay alive to the end: the collector's full scans would be O(n²)
-        for j in (range(length - 1, -1, -1) if reverse else range(length)):
-            if save:
-                cs.append(carry)
-            out = leaves_of(run(packed((np.asarray(i0 + j), *consts, *carry, *(a[j] for a in xs)))))
-            carry = out[:ncarry]
-            ys.append(out[ncarry:])
-        if reverse:
-            ys.reverse()
-            cs.reverse()
-        stacked = _stacked(ys, out_types[ncarry:], length) + (_stacked(cs, lay.carry, length) if save else [])
+    for j in (range(length - 1, -1, -1) if reverse else range(length)):
+        if save:
+            cs.append(carry)
+        out = leaves_of(run(packed((np.asarray(i0 + j), *consts, *carry, *(a[j] for a in xs)))))
+        carry = out[:ncarry]
+        ys.append(out[ncarry:])
+    if reverse:
+        ys.reverse()
+        cs.reverse()
+    stacked = _stacked(ys, out_types[ncarry:], length) + (_stacked(cs, lay.carry, length) if save else [])
     return packed((*carry, *stacked))
 
 

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .boundary import boundary
 from .caches import cached
-from .category import gc_paused, headroom
 from .compiler import Mode, interpretation, signature
 from .terms import Term
 from .typecheck import infer, require_scalar
@@ -40,6 +40,7 @@ def filled(value: Any, ty: Type) -> Any:
 
 
 @cached(entries=256)
+@boundary
 def derivative(term: Term, dom: Type, mode: Mode, part: Part = "both") -> Term:
     """The term of ``mode`` (:mod:`catterms.compiler`) of ``term`` on inputs of type ``dom``: for ``jvp``
     ``(x, dx) ↦ (f x, 𝒟f x · dx)``, for ``vjp`` ``(x, dy) ↦ (f x, 𝒟f xᵀ · dy)``, for ``grad``
@@ -53,9 +54,7 @@ def derivative(term: Term, dom: Type, mode: Mode, part: Part = "both") -> Term:
         result = filled(interpretation(term, dom, cod, mode, args), out)
         return result if part == "both" or mode == "value" else result[0 if part == "value" else 1]
 
-    headroom(term)
-    with gc_paused():
-        return compile(recorded, *signature(dom, cod, mode))
+    return compile(recorded, *signature(dom, cod, mode))
 
 
 def spec(dom: Any) -> Type:

@@ -6,8 +6,9 @@ built on exactly these names; ``import catterms`` has the user's API).
   found once), :func:`summed` (the cost of adding up ``n`` values).
 * Interpreting a term: the :class:`Category` protocol, interpreted :func:`on_demand` (a node's children
   only when its morphism asks for them), with each node's :class:`Location` and :func:`label`, the
-  primitive table's :class:`Rule`, and the fold's guards :func:`headroom` (recursion
-  limit) and :func:`gc_paused` (cycle collector off).
+  primitive table's :class:`Rule`. A fold runs inside a :func:`boundary` (an entry point: the cycle
+  collector paused, the recursion limit raised for its term; :func:`headroom` and :func:`gc_paused` are its
+  two switches).
 * Compiling: :func:`program` (a mode's straight-line function) and :func:`split` (reverse mode in two
   halves); :func:`hvp_term`, the Hessian-vector product as a term; :func:`job_term`, the term a job in a mode
   evaluates (its derivative term); :func:`loop_steps`, what a term's loops
@@ -20,8 +21,9 @@ What each mode takes and returns is :mod:`catterms.modes`.
 """
 
 from .api import prepare, require_scalar
+from .boundary import boundary, gc_paused, headroom
 from .caches import LRU, cached, constant_bytes
-from .category import Category, Fold, Location, gc_paused, headroom, label, on_demand
+from .category import Category, Fold, Location, label, on_demand
 from .compiler import program, split
 from .control import loop_steps
 from .cost import summed
@@ -32,8 +34,7 @@ from .types import as_tangent, leaves, show
 from .vectors import zeros
 
 __all__ = [
-    "Category", "Fold", "LRU", "Location", "Rule", "Typed", "as_tangent", "cached", "checked", "constant_bytes",
-    "filled", "gc_paused", "headroom", "hvp_term", "job_term", "label", "leaves", "loop_steps", "nones", "on_demand",
-    "prepare",
-    "program", "require_scalar", "show", "split", "summed", "zeros",
+    "Category", "Fold", "LRU", "Location", "Rule", "Typed", "as_tangent", "boundary", "cached", "checked",
+    "constant_bytes", "filled", "gc_paused", "headroom", "hvp_term", "job_term", "label", "leaves", "loop_steps",
+    "nones", "on_demand", "prepare", "program", "require_scalar", "show", "split", "summed", "zeros",
 ]

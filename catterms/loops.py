@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .boundary import boundary
 from .control import leaves_of, packed
 from .errors import TermTypeError, TraceError
 from .types import Array, Type, show
@@ -167,6 +168,7 @@ def _length(x_t: list[Array], length: Any, what: str) -> int:
     return int(n)
 
 
+@boundary
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, length: int | None = None,
          reverse: bool = False) -> tuple[Any, Any]:
     """``jax.lax.scan``'s semantics: ``f(carry, x) -> (carry, y)`` over the leading axis of every array in
@@ -177,6 +179,7 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, le
     return _loop(lambda i, c, x: f(c, x), init, xs, length, reverse, 0, "ct.scan")
 
 
+@boundary
 def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], *operands: Any) -> Any:
     """``jax.lax.cond``: ``true_fn(*operands)`` if the boolean scalar ``pred`` holds, else
     ``false_fn(*operands)``; only the taken branch runs, and each branch's derivative is right where it is
@@ -216,6 +219,7 @@ def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any], *
     return _unflatten(out_trees["true"], list(leaves_of(result)))
 
 
+@boundary
 def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], init: Any,
                max_steps: int | None = None) -> Any:
     """``jax.lax.while_loop``: ``carry = body_fun(carry)`` while ``cond_fun(carry)`` (a boolean scalar)
@@ -251,6 +255,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     return _unflatten(tree, list(leaves_of(result))[1:])
 
 
+@boundary
 def fori_loop(lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any) -> Any:
     """``jax.lax.fori_loop``: ``body(i, carry) -> carry`` for ``i`` from ``lower`` to ``upper - 1`` (static
     bounds; ``i`` is a traced int64 scalar, usable as an index); returns the last carry."""

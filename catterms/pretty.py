@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .boundary import boundary
 from .category import Category, interpret
 from .labels import const_text, dup_text, inj_text, jam_text, prim_text, proj_text
 from .prims import Rule
@@ -91,6 +92,7 @@ class Pretty(Category[Doc]):
 PRETTY = Pretty()
 
 
+@boundary
 def pretty(term: Term) -> str:
     """The term in point-free notation, e.g. ``(cos △ sin) ∘ mul``."""
     return _text(interpret(term, PRETTY)[0])

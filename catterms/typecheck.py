@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .boundary import boundary
 from .caches import cached
-from .category import Category, Fold, Location, fold, folded, gc_paused, headroom
+from .category import Category, Fold, Location, fold, folded
 from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
 from .prims import Rule
@@ -176,24 +177,22 @@ def _same(what: str, ts: list[Type]) -> Type:
 TYPES = Types()
 
 
+@boundary
 def checked(term: Term, dom: Type) -> Fold[Typed]:
     """``term`` checked on ``dom``: every node's :class:`Typed`, each knowing the types it was checked at.
     Raises :class:`TermTypeError` if the term is ill-typed."""
-    headroom(term)
-    with gc_paused():
-        fold = folded(term, TYPES)
-        fold.morphism.check(dom)
+    fold = folded(term, TYPES)
+    fold.morphism.check(dom)
     return fold
 
 
 @cached(entries=1024)
+@boundary
 def typing(term: Term, dom: Type) -> Typing:
     """The codomain of ``term`` on ``dom`` and its estimated cost; raises :class:`TermTypeError` if it is
     ill-typed. The nodes' checks are not kept (only :func:`checked`, for the planner, keeps them): freed
     before the cycle collector resumes, a few objects per node are never scanned by it."""
-    headroom(term)
-    with gc_paused():
-        return fold(term, TYPES).morphism.check(dom)
+    return fold(term, TYPES).morphism.check(dom)
 
 
 def require_scalar(cod: Type, dom: Type) -> None:

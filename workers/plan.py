@@ -43,8 +43,8 @@ from catterms.engine import (
     Location,
     Rule,
     Typed,
+    boundary,
     checked,
-    gc_paused,
     headroom,
     job_term,
     label,
@@ -494,6 +494,7 @@ def _span(steps: dict[int, Step]) -> float:
     return max(finish.values(), default=0.0)
 
 
+@boundary
 def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESHOLD_S,
          rate: Rates | None = None, inline_s: float = INLINE_S, workers: float = math.inf,
          fused: bool = True) -> Plan:
@@ -514,19 +515,18 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     term, dom = job_term(term, dom, cast(Mode, mode))
     t1 = time.perf_counter()
     rates = rate or Rates()
-    headroom(term)
+    headroom(term)  # a derivative term may be deeper than the term this entry point was given
     typing = checked(term, dom)  # a hit when the job has just been checked: every node knows its types
     cod, _ = typing.morphism.check(dom)
     planner = Planner(typing, rates, threshold_s, workers)
-    with gc_paused():
-        root = on_demand(typing.root, planner)
-        output = planner.apply(root, expand(INPUT, dom), dom)
-        steps = _reachable(planner.steps, output)
-        # free the per-node stages while the collector is off: alive at its return they would be
-        # scanned by the first collection after it, one by one (as long as the fold itself took)
-        del root, planner
-        _mark_tail(steps, output, inline_s)
-        if fused:
-            steps, output = fuse(steps, output, threshold_s)
+    root = on_demand(typing.root, planner)
+    output = planner.apply(root, expand(INPUT, dom), dom)
+    steps = _reachable(planner.steps, output)
+    # free the per-node stages while the collector is off (this is an entry point, :func:`boundary`):
+    # alive at its return they would be scanned by the first collection after it, one by one
+    del root, planner
+    _mark_tail(steps, output, inline_s)
+    if fused:
+        steps, output = fuse(steps, output, threshold_s)
     return Plan(term, dom, cod, cast(Mode, mode), steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t1, t1 - t0)

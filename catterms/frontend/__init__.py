@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..category import gc_paused
+from ..boundary import boundary
 from ..errors import TraceError
 from ..terms import Term
 from .lower import lower
@@ -25,6 +25,7 @@ from .trace import trace
 __all__ = ["compile"]
 
 
+@boundary
 def compile(fn: Callable[..., Any], *specs: Any) -> Term:
     """The term of ``fn`` on the given argument specs.
 
@@ -36,8 +37,7 @@ def compile(fn: Callable[..., Any], *specs: Any) -> Term:
     functions catterms does not support, mutation) and :class:`~catterms.errors.TermTypeError` for shape
     and dtype errors.
     """
-    with gc_paused():  # the traced graph only grows until it is lowered: nothing for the collector
-        traced = trace(fn, specs)
+    traced = trace(fn, specs)
     if traced.captures:
         raise TraceError("the function closes over values traced by an enclosing ct.compile call, which a term "
                          "cannot hold: pass them as arguments, or call ct.evaluate, ct.grad, ct.jvp… on the "

@@ -8,6 +8,10 @@ numpy function given a traced argument. Both land here; the name — ``numpy.lin
 package stays the one place that maps names to primitives, and a plain-numpy function compiles to the same
 term as its ``cnp`` spelling. What has no counterpart raises :class:`~catterms.errors.TraceError` naming
 numpy's function.
+
+Those packages, and the front end's indexing, are built on the tracer, which calls this module: they are above
+both, so they are not imported here but register themselves when imported (:func:`provide`), and
+``import catterms`` imports all of them.
 """
 
 from __future__ import annotations
@@ -35,14 +39,36 @@ _METHODS = {
 #: Keyword arguments of a ufunc call that say nothing beyond numpy's defaults.
 _NEUTRAL = {"out": None, "where": True, "casting": "same_kind", "order": "K", "subok": True, "dtype": None}
 
+#: The modules built on the tracer that it calls, as they registered themselves: ``"numpy"`` (catterms.numpy),
+#: ``"scipy.special"`` (catterms.scipy.special) and ``"indexing"`` (:mod:`.indexing`).
+_PROVIDED: dict[str, ModuleType] = {}
+
+
+def provide(name: str, module: ModuleType) -> None:
+    """Register ``module`` under ``name`` (one of those above), from its own end."""
+    _PROVIDED[name] = module
+
+
+class Provided:
+    """The module registered under ``name``, read at each use (``cnp.add`` in the tracer's operators)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(_PROVIDED[self.name], attr)
+
+
+cnp, indexing = Provided("numpy"), Provided("indexing")
+
 
 def ours(path: str) -> Callable[..., Any] | None:
     """catterms.numpy's function at ``path`` (``"sum"``, ``"linalg.norm"``), or None. Only what the package
     itself defines counts — not numpy's own objects, which it also lends out (``cnp.pi``): numpy's function
     given back here would dispatch to itself."""
-    from .. import numpy as cnp
-
-    found: Any = cnp
+    found: Any = _PROVIDED["numpy"]
     for part in path.split("."):
         found = vars(found).get(part) if isinstance(found, ModuleType) else None
         if found is None or getattr(found, "__module__", "").startswith("numpy"):
@@ -77,12 +103,11 @@ def _scipy_ufunc(ufunc: np.ufunc) -> Callable[..., Any] | None:
     """The catterms.scipy.special function for one of scipy.special's ufuncs."""
     try:
         import scipy.special
-
-        from ..scipy import special
     except ImportError:
         return None
     name = ufunc.__name__
-    return getattr(special, name, None) if getattr(scipy.special, name, None) is ufunc else None
+    ours = getattr(_PROVIDED["scipy.special"], name, None)
+    return ours if getattr(scipy.special, name, None) is ufunc else None
 
 
 def ufunc(uf: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:

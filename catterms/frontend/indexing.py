@@ -8,9 +8,11 @@ how repeated indices behave, is :mod:`catterms.prims.indexing`'s docstring.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ..errors import TraceError
+from .dispatch import provide
 from .tracer import Tracer, apply, constant, holds_tracer, operand, operand_type
 
 _WHERE = ("its result's shape would depend on the data, which a term cannot express; keep the shape and "
@@ -105,3 +107,6 @@ class Updates:
     def max(self, v: Any) -> Any:
         """``x`` with ``x[idx] = maximum(x[idx], v)`` (``np.maximum.at``)."""
         return update(self.x, self.idx, v, "max")
+
+
+provide("indexing", sys.modules[__name__])  # a traced array's x[idx] and x.at are this module's

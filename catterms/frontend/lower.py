@@ -37,7 +37,6 @@ from bisect import bisect_left
 from collections import deque
 from typing import Any
 
-from ..category import gc_paused
 from ..terms import Term, compose, fork, identity, jamn, prim, proj
 from .graph import Node
 from .scopes import Analysis, analyse
@@ -411,5 +410,4 @@ def lower(inputs: Any, root: Node) -> Term:
         return root.term
     if root.kind == "input":
         return layout.access(root)
-    with gc_paused():  # a few objects per node, none freed: the collector's full scans would cost O(n²)
-        return _Emitter(analyse(root), layout).emit()
+    return _Emitter(analyse(root), layout).emit()

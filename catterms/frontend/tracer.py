@@ -4,9 +4,10 @@ A :class:`Tracer` holds a node of the :class:`~.graph.Graph` being recorded. Pyt
 functions of :mod:`catterms.numpy` call :func:`apply`, which adds a node when an operand is traced and
 otherwise just computes with the primitive's numpy implementation — so a subexpression of constants
 folds into a constant. numpy's own functions on a tracer reach :mod:`catterms.numpy` by name through
-:mod:`.dispatch`. Python control flow runs at compile time; anything that needs a traced array's *value*
-(``if x > 0``, ``float(x)``, ``np.asarray(x)``) raises :class:`~catterms.errors.TraceError` saying what to
-write instead.
+:mod:`.dispatch`, and so do the operators and methods: catterms.numpy and the front end's indexing are built
+on this module, so they register with :mod:`.dispatch` rather than being imported here. Python control
+flow runs at compile time; anything that needs a traced array's *value* (``if x > 0``, ``float(x)``,
+``np.asarray(x)``) raises :class:`~catterms.errors.TraceError` saying what to write instead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ..codegen import Staged, Sym, staged
 from ..errors import TermTypeError, TraceAttributeError, TraceError
 from ..prims import TABLE, Rule, bind, invoke
 from ..types import Array, widened
+from . import dispatch
+from .dispatch import cnp, indexing
 from .graph import Graph, Node
 
 _BRANCHING = (
@@ -100,9 +103,7 @@ class Tracer(Staged):
 
     @classmethod
     def accumulate(cls, buf: Any, index: Any, part: Any) -> Any:
-        from .indexing import update
-
-        return update(buf, index, part, "add")
+        return indexing.update(buf, index, part, "add")
 
     # --- static facts --------------------------------------------------------------------------------
 
@@ -182,17 +183,13 @@ class Tracer(Staged):
     # --- indexing and array methods ------------------------------------------------------------------
 
     def __getitem__(self, idx: Any) -> Any:
-        from .indexing import getitem
-
-        return getitem(self, idx)
+        return indexing.getitem(self, idx)
 
     @property
     def at(self) -> Any:
         """Functional updates, as JAX has them: ``x.at[idx].set(v)``, ``.add``, ``.multiply``, ``.min``,
         ``.max`` return a new array."""
-        from .indexing import At
-
-        return At(self)
+        return indexing.At(self)
 
     @property
     def T(self) -> Any:
@@ -408,6 +405,3 @@ def _traced(graph: Graph, node: Node) -> Any:
         return tuple(_traced(graph, graph.component(node, i)) for i in range(len(node.type)))
     return Tracer(graph, node)
 
-
-from .. import numpy as cnp  # noqa: E402  (the operators above are catterms.numpy's functions)
-from . import dispatch  # noqa: E402

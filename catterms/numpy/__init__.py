@@ -17,8 +17,11 @@ maps numpy's names to primitives. The modules, by family:
 
 from __future__ import annotations
 
+import sys as _sys
+
 import numpy as _numpy
 
+from ..frontend.dispatch import provide as _provide
 from . import linalg
 from ._arith import *  # noqa: F401,F403
 from ._arith import __all__ as _arith
@@ -52,3 +55,6 @@ def __getattr__(name: str) -> object:
         return getattr(_numpy, name)
     except AttributeError:
         raise AttributeError(f"module 'catterms.numpy' has no attribute {name!r}") from None
+
+
+_provide("numpy", _sys.modules[__name__])  # the tracer's operators and numpy's protocols call this package

@@ -13,11 +13,13 @@ one is refused (:func:`constant_arg`) rather than given a wrong derivative. ``mu
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
 
 from ..errors import TraceError
+from ..frontend.dispatch import provide
 from ..frontend.tracer import constant_value
 from ..numpy import arange, expand_dims, reshape
 from ..numpy import logsumexp as _logsumexp
@@ -168,3 +170,6 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
     if b is None:
         return _logsumexp(a, axis=axis, keepdims=keepdims)
     return apply("weighted_logsumexp", (as_float(a), as_float(b)), axis=axis, keepdims=keepdims)
+
+
+provide("scipy.special", sys.modules[__name__])  # scipy.special's ufuncs on a traced array call this module
