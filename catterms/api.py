@@ -22,6 +22,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from . import trees
 from .caches import cached
 from .compiler import BATCHED, Mode, batched_now, interpretation, program
 from .derivatives import derivative
@@ -159,9 +160,7 @@ def _lifted(stack: Any) -> Any:
     """A stack of basis vectors as traced constants of the enclosing ``ct.compile``."""
     from .frontend.tracer import lifted
 
-    if isinstance(stack, tuple):
-        return tuple(_lifted(p) for p in stack)
-    return stack if stack is None or stack is ZERO else lifted(stack)
+    return trees.map(lambda p: p if p is None or p is ZERO else lifted(p), stack)
 
 
 def _traced_type(x: Any, operand_type: Callable[[Any], Array]) -> Type:
@@ -241,24 +240,16 @@ def jacobian(f: Fn, x: Any, mode: Literal["fwd", "rev"] = "rev") -> Any:
 # --- Jacobians by basis vectors ------------------------------------------------------------------------------
 
 
-def _unflatten(t: Type, vals: list[Any]) -> Any:
-    """Rebuild a value of type ``t`` from its leaves, left to right."""
-    it = iter(vals)
-
-    def build(s: Type) -> Any:
-        return next(it) if isinstance(s, Array) else tuple(build(c) for c in s)
-
-    return build(t)
-
-
 def _flat_leaves(value: Any, t: Type, batched: bool = False) -> list[Any]:
     """The leaves of ``value`` (of type ``t``) flattened, each to a vector — or, ``batched``, to ``(B, -1)``."""
-    if isinstance(t, Array):
-        shape = (len(value), -1) if batched and value is not None else -1
-        if value is None:
-            return [None]
-        return [value.reshape(shape) if hasattr(value, "reshape") else np.reshape(value, shape)]
-    return [a for v, c in zip(value, t) for a in _flat_leaves(v, c, batched)]
+
+    def flattened(_: Array, v: Any) -> Any:
+        if v is None:
+            return None
+        shape = (len(v), -1) if batched else -1
+        return v.reshape(shape) if hasattr(v, "reshape") else np.reshape(v, shape)
+
+    return trees.leaves(trees.map(flattened, t, value))
 
 
 #: Elements of batched tangent values one pass may hold (summed over the program's tangent-side values,
@@ -314,7 +305,7 @@ def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool 
         step = n if t.traced else max(1, BATCH_ELEMENTS // max(width, 1))
         chunks = []
         for start in range(0, n, step):
-            basis = _unflatten(seed_t, _basis_rows(seeds, start, min(n, start + step)))
+            basis = trees.unflatten(seed_t, _basis_rows(seeds, start, min(n, start + step)))
             out = t.run(batch, basis)[1]
             chunks.append(_flat_leaves(t.own(out) if own_output or not fwd else out, other_t, batched=True))
         got = [None if parts[0] is None else parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -333,5 +324,5 @@ def _jacobian(t: Target, mode: str, ins_t: Type, outs_t: Type, own_output: bool 
         rows = got[li][offsets[oi]:offsets[oi] + o.size]
         return rows.reshape(o.shape + i.shape) if o.size == n else rows.reshape(o.shape + i.shape).copy()
 
-    shaped = [_unflatten(ins_t, [block(oi, li) for li in range(len(ins))]) for oi in range(len(outs))]
-    return _unflatten(outs_t, shaped)
+    shaped = [trees.unflatten(ins_t, [block(oi, li) for li in range(len(ins))]) for oi in range(len(outs))]
+    return trees.unflatten(outs_t, shaped)

@@ -52,8 +52,9 @@ from typing import Any
 
 import numpy as np
 
+from . import trees
 from .buffers import Line
-from .codegen import Program, Staged, Sym, flat
+from .codegen import Program, Staged, Sym
 from .errors import TermTypeError
 from .prims import TABLE
 from .prims.indexing import resolve
@@ -186,12 +187,9 @@ def _shifted(axis: Any, ndim: int) -> Any:
 
 
 def _stand_in(v: Any) -> Any:
-    """A zero-strided array of ``v``'s shape (an index operand), to find shapes without data."""
-    if type(v) is Sym:
-        return np.broadcast_to(np.zeros((), v.dtype), v.shape)
-    if isinstance(v, tuple):
-        return tuple(_stand_in(p) for p in v)
-    return v
+    """An index operand (or a tuple of them) with each Sym as a zero-strided array of its shape, to find
+    shapes without data."""
+    return trees.map(lambda p: np.broadcast_to(np.zeros((), p.dtype), p.shape) if type(p) is Sym else p, v)
 
 
 def _batch_axis(shape: tuple[int, ...], index: tuple) -> int:
@@ -558,11 +556,7 @@ def _looped(c: Call) -> Src:
     """The generic form: the line once per batch row, stacked (tuples of results componentwise)."""
 
     def row(v: Any) -> Any:
-        if c.b(v):
-            return Src(f"{v.name}[_b]")
-        if isinstance(v, tuple):
-            return tuple(row(p) for p in v)
-        return v
+        return trees.map(lambda p: Src(f"{p.name}[_b]") if c.b(p) else p, v)
 
     one = c.call(c.fn, *[row(a) for a in c.args], **{k: row(v) for k, v in c.kwargs.items()})
     several = len(c.outs) > 1 or c.line.lhs.endswith(",")
@@ -714,8 +708,9 @@ class Now(Program):
 
     def value(self, v: Any) -> Any:
         """The value a result stands for (Syms, constants, tuples; None as it is), every part batched."""
-        if isinstance(v, tuple):
-            return tuple(self.value(p) for p in v)
+        return trees.map(self._leaf, v)
+
+    def _leaf(self, v: Any) -> Any:
         if v is None:
             return None
         if type(v) is Sym:
@@ -727,7 +722,7 @@ class Now(Program):
 
 def compile(prog: Program, params: list[Any], result: tuple, mode: str) -> Callable[..., Any]:
     """The batched program: ``params`` are ``[x, tangent]`` symbols, ``result`` is ``(y, tangent out)``."""
-    tangents = [s for s in flat(params[1]) if type(s) is Sym and s.dtype.kind == "f"]
+    tangents = [s for s in trees.leaves(params[1]) if type(s) is Sym and s.dtype.kind == "f"]
     if not tangents:
         side = "input" if mode.startswith("jvp") else "output"
         raise TermTypeError(f"{mode}: the {side} has no float part, so there is no tangent to batch")

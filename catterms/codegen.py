@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import trees
 from .buffers import Line, render
 from .errors import CattermsError, EvaluationError
 from .types import Array, broadcast_shapes
@@ -203,9 +204,7 @@ class Program:
 
     def inputs(self, ty: Any, prefix: str = "x") -> Any:
         """Fresh symbols for a value of type ``ty`` (an Array or tuple of them)."""
-        if isinstance(ty, tuple):
-            return tuple(self.inputs(t, prefix) for t in ty)
-        return self.sym(self.name(prefix), ty.shape, ty.dtype)
+        return trees.map(lambda t: self.sym(self.name(prefix), t.shape, t.dtype), ty)
 
     def sym(self, name: str, shape: tuple[int, ...], dtype: Any) -> Sym:
         s = self.syms[name] = Sym(name, shape, dtype)
@@ -284,16 +283,9 @@ def _pattern(p: Any) -> str:
     return f"({inner}{',' if len(p) == 1 else ''})"
 
 
-def flat(v: Any) -> list[Any]:
-    """The leaves of a (nested) tuple of values, left to right."""
-    return [s for c in v for s in flat(c)] if isinstance(v, tuple) else [v]
-
-
 def sym_type(v: Any) -> Any:
     """The catterms object of a symbolic (or real) value."""
-    if isinstance(v, tuple):
-        return tuple(sym_type(c) for c in v)
-    return Array(v.shape, v.dtype)
+    return trees.map(lambda a: Array(a.shape, a.dtype), v)
 
 
 def out_spec(t: Any) -> Any:

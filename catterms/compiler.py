@@ -25,12 +25,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import batching
+from . import batching, trees
 from .ad import FORWARD, REVERSE
 from .boundary import boundary
 from .caches import cached
 from .category import interpret, postorder
-from .codegen import Program, flat, generating
+from .codegen import Program, generating
 from .evaluate import EVAL
 from .modes import SPECS, Mode
 from .terms import Term
@@ -110,16 +110,11 @@ def batched_now(term: Term, dom: Type, cod: Type, mode: Mode, x: Any, stack: Any
     then meets tracers, never a constant indexed by a tracer); the interpretation runs once and its
     tangent side runs batched as it is emitted (:class:`~catterms.batching.Now`). Returns ``(y, batched
     tangent out)``, as the compiled batched program does."""
-    arrays = [a for a in flat(stack) if a is not None and a is not ZERO]
+    arrays = [a for a in trees.leaves(stack) if a is not None and a is not ZERO]
     now = batching.Now(len(arrays[0]))
-
-    def seeded(v: Any) -> Any:
-        if isinstance(v, tuple):
-            return tuple(seeded(p) for p in v)
-        return v if v is None or v is ZERO else now.seed(v)
-
     with generating(now):
-        y, d = interpretation(term, dom, cod, BATCHED[mode], (x, seeded(stack)))
+        seeded = trees.map(lambda v: v if v is None or v is ZERO else now.seed(v), stack)
+        y, d = interpretation(term, dom, cod, BATCHED[mode], (x, seeded))
         return y, now.value(d)
 
 
@@ -141,7 +136,7 @@ def _halves(term: Term, dom: Type, cod: Type) -> Split:
         dx = materialize(d(tangent(dy, cod)), dom)
     uses: list[str] = []
     prog.literal(dx, uses)
-    residuals = tuple(prog.residuals(mark, uses, {s.name for s in flat(dy)}))
+    residuals = tuple(prog.residuals(mark, uses, {s.name for s in trees.leaves(dy)}))
     forward = _entry(term, prog.function([x], (y, residuals), "forward"))
     backward = _entry(term, prog.function([residuals, dy], dx, "backward", start=mark))
     return Split(forward, backward, sum(r.size * r.dtype.itemsize for r in residuals))

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import trees
 from .boundary import boundary
 from .caches import cached
 from .compiler import Mode, interpretation, signature
@@ -34,9 +35,7 @@ Part = Literal["both", "value", "derivative"]
 
 def filled(value: Any, ty: Type) -> Any:
     """A derivative's value with the part of no tangent (``None``) as the zero array of its type."""
-    if isinstance(ty, tuple):
-        return tuple(filled(v, t) for v, t in zip(value, ty))
-    return np.zeros(ty.shape, ty.dtype) if value is None else value
+    return trees.map(lambda t, v: np.zeros(t.shape, t.dtype) if v is None else v, ty, value)
 
 
 @cached(entries=256)
@@ -112,9 +111,7 @@ def job_term(term: Term, dom: Type, mode: Mode) -> tuple[Term, Type]:
 
 def nones(value: Any, ty: Type) -> Any:
     """The inverse of :func:`filled`: the parts of ``value`` without a tangent as ``None``, as the API gives them."""
-    if isinstance(ty, tuple):
-        return tuple(nones(v, t) for v, t in zip(value, ty))
-    return value if ty.differentiable else None
+    return trees.map(lambda t, v: v if t.differentiable else None, ty, value)
 
 
 def _term(term: Any, what: str) -> Term:

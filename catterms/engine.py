@@ -14,12 +14,15 @@ built on exactly these names; ``import catterms`` has the user's API).
   evaluates (its derivative term); :func:`loop_steps`, what a term's loops
   run.
 * Values and types: :func:`zeros`, :func:`as_tangent`, :func:`filled` and :func:`nones` (tangent parts
-  without a derivative as zeros and back), :func:`leaves` and :func:`show` of a type.
+  without a derivative as zeros and back), :func:`leaves` and :func:`show` of a type; :mod:`trees`, the
+  walks over any "leaf or nested tuple" (types, values, wires): ``leaves``, ``paths``, ``map``, ``build``,
+  ``unflatten``, ``pick``.
 * Caching under catterms' shared byte budget: :func:`cached`, :class:`LRU`, :func:`constant_bytes`.
 
 What each mode takes and returns is :mod:`catterms.modes`.
 """
 
+from . import trees
 from .api import prepare, require_scalar
 from .boundary import boundary, gc_paused, headroom
 from .caches import LRU, cached, constant_bytes
@@ -29,12 +32,13 @@ from .control import loop_steps
 from .cost import summed
 from .derivatives import filled, hvp_term, job_term, nones
 from .prims import Rule
+from .trees import leaves
 from .typecheck import Typed, checked
-from .types import as_tangent, leaves, show
+from .types import as_tangent, show
 from .vectors import zeros
 
 __all__ = [
     "Category", "Fold", "LRU", "Location", "Rule", "Typed", "as_tangent", "boundary", "cached", "checked",
     "constant_bytes", "filled", "gc_paused", "headroom", "hvp_term", "job_term", "label", "leaves", "loop_steps",
-    "nones", "on_demand", "prepare", "program", "require_scalar", "show", "split", "summed", "zeros",
+    "nones", "on_demand", "prepare", "program", "require_scalar", "show", "split", "summed", "trees", "zeros",
 ]

@@ -8,9 +8,10 @@ code in which the plumbing has disappeared.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any
 
+from . import trees
 from .category import Category, Location, sequence
 from .codegen import lift, located
 from .prims import Rule, bind
@@ -28,7 +29,7 @@ def summed(xs: Sequence[Any]) -> Any:
     """``jam`` on values: the sum of same-typed components, tuples componentwise."""
     acc = xs[0]
     for x in xs[1:]:
-        acc = tuple(summed(p) for p in zip(acc, x)) if isinstance(acc, tuple) else acc + x
+        acc = trees.map(add, acc, x)
     return acc
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import TermTypeError
+from .trees import leaves
 
 #: dtypes that terms compute in. Complex numbers would need conjugate transposes; they are refused.
 DTYPES: tuple[str, ...] = ("float64", "float32", "int64", "int32", "bool")
@@ -227,20 +228,6 @@ def differentiable(t: Type) -> bool:
     return any(a.differentiable for a in leaves(t))
 
 
-def leaves(t: Type) -> list[Array]:
-    """The arrays of an object, left to right."""
-    if isinstance(t, Array):
-        return [t]
-    return [a for c in t for a in leaves(c)]
-
-
 def is_type(t: Any) -> bool:
     """Whether ``t`` is a well-formed object (used by the wire format and the front end)."""
-    stack = [t]
-    while stack:
-        s = stack.pop()
-        if isinstance(s, tuple):
-            stack.extend(s)
-        elif not isinstance(s, Array):
-            return False
-    return True
+    return all(isinstance(a, Array) for a in leaves(t))

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from . import trees
 from .buffers import FRESH
 from .codegen import IMPURE, Staged, apply, staged
 from .types import Array, Type
@@ -91,16 +92,12 @@ def component(t: Any, i: int) -> Any:
 
 def zeros(t: Type) -> Any:
     """A real zero of object ``t`` (allocated now, or by the generated code)."""
-    if isinstance(t, tuple):
-        return tuple(zeros(c) for c in t)
-    return apply(np.zeros, (t.shape, t.dtype), {}, lambda: (t.shape, t.dtype))
+    return trees.map(lambda a: apply(np.zeros, (a.shape, a.dtype), {}, lambda: (a.shape, a.dtype)), t)
 
 
 def zeros_like(value: Any) -> Any:
     """The zero of a value's own object."""
-    if isinstance(value, tuple):
-        return tuple(zeros_like(v) for v in value)
-    return zeros(Array(value.shape, value.dtype))
+    return trees.map(lambda v: zeros(Array(v.shape, v.dtype)), value)
 
 
 def _accumulate(buf: np.ndarray, index: Any, fancy: bool, part: Any) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from . import trees
 from .errors import WireFormatError
 from .terms import Term, const, dupn, identity, inj, jamn, prim, proj
 from .types import Array, Type, as_value
@@ -183,11 +184,7 @@ def encode_value(value: Any) -> Any:
 
 
 def _normalised(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return tuple(_normalised(v) for v in value)
-    return as_value(value)
+    return trees.map(lambda v: None if v is None else as_value(v), value)
 
 
 def _encode_normalised(value: Any) -> Any:
@@ -495,16 +492,12 @@ def loads_value(data: bytes, limits: Limits | None = None, what: str = "value") 
 
 def check_finite(value: Any, what: str = "value") -> None:
     """Refuse NaN and inf anywhere in a value (the wire carries them; a service may not want them)."""
-    stack: list[tuple[Any, str]] = [(value, what)]
-    while stack:
-        v, path = stack.pop()
-        if isinstance(v, tuple):
-            stack.extend((c, f"{path}[{i}]") for i, c in reversed(list(enumerate(v))))
-            continue
+    for path, v in trees.paths(value):
         if v is None:
             continue
         bad = ~np.isfinite(np.asarray(v))
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise WireFormatError(f"{path}: {int(bad.sum())} non-finite entries (NaN or inf), the first at "
+            where = what + "".join(f"[{i}]" for i in path)
+            raise WireFormatError(f"{where}: {int(bad.sum())} non-finite entries (NaN or inf), the first at "
                                   f"index {first}")

@@ -14,17 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from catterms import wire
+from catterms import trees, wire
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, np.ndarray]:
     """``{dotted path: array}`` for a nested tuple (``{prefix: array}`` for an array)."""
-    if not isinstance(value, tuple):
-        return {prefix: np.asarray(value)}
-    out: dict[str, np.ndarray] = {}
-    for i, v in enumerate(value):
-        out.update(flatten(v, f"{prefix}.{i}" if prefix else str(i)))
-    return out
+    head = (prefix,) if prefix else ()
+    return {".".join(head + tuple(map(str, path))): np.asarray(v) for path, v in trees.paths(value)}
 
 
 def unflatten(arrays: dict[str, np.ndarray], prefix: str = "") -> Any:
