@@ -3,8 +3,8 @@
 Families (each a term compiled by the front end, with an input): ``wide`` — an ensemble, the sum of K
 independent MLP losses; ``data_parallel`` — one MLP loss over K data shards, summed; ``deep`` — a chain
 of layers, no parallelism; ``tree`` — a balanced binary tree of layers joined by ``tanh ∘ add``;
-``tiny`` — a term with well under 10 ms of work. Each row compares, in one run on one machine, the job
-on P workers with
+``looped`` — one ``ct.scan`` whose body forks into K recurrent members; ``tiny`` — a term with well under
+10 ms of work. Each row compares, in one run on one machine, the job on P workers with
 
 * the serial baseline: the same compiled computation in this process, allocator tuned like the workers;
 * Dask's own ceiling: the job's fused task bodies, each on its real input, sent with ``client.map``
@@ -98,21 +98,21 @@ def tree(depth: int, batch: int = 4096, width: int = 512) -> Family:
     return Family("tree", ct.compile(f, ct.Array(x.shape)), x, 2 ** depth)
 
 
-def looped(K: int, steps: int = 64, batch: int = 256, width: int = 128) -> Family:
-    """K recurrent members, each one ``ct.scan`` over ``steps`` steps of ``h = tanh(h @ W_k + x_t)``, their
-    losses summed: a long program as K loops side by side (each loop is one sequential task; a body's own
-    forks are not split)."""
+def looped(K: int, steps: int = 4, batch: int = 4096, width: int = 512) -> Family:
+    """K recurrent members in one ``ct.scan`` over ``steps`` steps, whose body forks into the members' updates
+    ``h_k = tanh(h_k @ W_k + x_t)``, each member's ``mean(h_k²)`` a ``y``, the ``y`` s summed: on more than one
+    worker the plan unrolls the loop, a step's members side by side (workers/loops.py); on one, it is one task."""
     rng = np.random.default_rng(4)
     Ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(K)]
 
     def f(xs: Any) -> Any:
-        def member(W: np.ndarray) -> Any:
-            h, ys = ct.scan(lambda h, x: (cnp.tanh(h @ W + x), cnp.mean(h * h)), cnp.zeros((batch, width)), xs)
-            return cnp.sum(ys)
+        def step(hs: Any, x: Any) -> Any:
+            return tuple(cnp.tanh(h @ W + x) for h, W in zip(hs, Ws, strict=True)), tuple(cnp.mean(h * h) for h in hs)
 
-        return sum(member(W) for W in Ws)
+        _, ys = ct.scan(step, tuple(cnp.zeros((batch, width)) for _ in Ws), xs)
+        return sum(cnp.sum(y) for y in ys)
 
-    x = rng.standard_normal((steps, batch, width)) * 0.1
+    x = rng.standard_normal((steps, 1, width)) * 0.1
     return Family("looped", ct.compile(f, ct.Array(x.shape)), x, K)
 
 

@@ -57,6 +57,7 @@ from catterms.modes import Mode, modes
 from .demand import AFFINITY, DEMAND, merged
 from .estimate import Rates, Seconds, priced
 from .fuse import fuse
+from .loops import loop_span, unrolled
 from .wires import INPUT, Lit, Mask, Wire, Zero, expand, filled, full, narrow, origins, read_from
 
 #: The modes the planner plans: every job's (each as the value of its derivative term).
@@ -242,7 +243,8 @@ class Planner(Category[Stage]):
         return Stage(split)
 
     def prim(self, rule: Rule, params: dict[str, Any]) -> Stage:
-        return Stage(None)
+        # a scan splits into its steps where its body pays to split (workers/loops.py); no other primitive can
+        return Stage(lambda s, w, t: unrolled(self, s, w, t)) if rule.name == "scan" else Stage(None)
 
     def const(self, value: Any) -> Stage:
         return Stage(lambda s, w, t: Lit(value))
@@ -257,7 +259,7 @@ class Planner(Category[Stage]):
     def price(self, node: Term, t: Type) -> tuple[Type, Seconds]:
         """``node``'s codomain on ``t`` and its cost in seconds in this plan's mode."""
         cod, c = self.typing[id(node)].check(t)
-        return cod, priced(self.secs, c)
+        return cod, loop_span(self, node, t, priced(self.secs, c))
 
     def plumbing(self, node: Term) -> bool:
         """Computes nothing (no primitive, no sum): only rearranges wires."""

@@ -76,8 +76,9 @@ def report(plan: Plan, graph: Graph, records: dict[str, dict[str, Any]], workers
         "threshold_s": plan.threshold_s,
         "derive_s": plan.derive_s,
         "tail_steps": len(plan.tail),
-        # each loop runs inside one task: what its steps are, summed over the tasks (a while loop's: the data's)
-        "loop_steps": sum(loop_steps(s.term) for s in plan.steps.values()),
+        # the term's loops, each run inside one task or unrolled by the plan into tasks per step (a while
+        # loop's steps are the data's)
+        "loop_steps": loop_steps(plan.term),
         "tasks_detail": detail,
     }
     if serial_s is not None:

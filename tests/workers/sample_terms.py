@@ -70,6 +70,22 @@ def mixed(K: int = 3, n: int = 32, picks: int = 8) -> tuple[Term, Any]:
     return ct.compile(f, *x), x
 
 
+def forked_scan(steps: int = 5, batch: int = 16, width: int = 8, reverse: bool = False,
+                save: bool = False) -> tuple[Term, Any]:
+    """A ``scan`` whose body forks into two heavy branches, each carrying its own state:
+    ``(i, h₁, h₂, x) ↦ (tanh(h₁ @ W₁ + x), tanh(h₂ @ W₂ + x), ys: the first again)``, both states starting
+    from the input's ``h₀``; input ``(h₀, xs)``."""
+    def branch(W: np.ndarray, carry: int) -> Term:
+        product = ct.compose(ct.prim("matmul"), ct.fork(ct.proj(carry, 4), ct.const(W)))
+        return ct.compose(ct.prim("tanh"), ct.prim("add"), ct.fork(product, ct.proj(3, 4)))
+
+    W1, W2 = (RNG.standard_normal((width, width)) / np.sqrt(width) for _ in range(2))
+    body = ct.compose(ct.fork(ct.proj(0, 2), ct.proj(1, 2), ct.proj(0, 2)), ct.fork(branch(W1, 1), branch(W2, 2)))
+    scan = ct.prim("scan", body=body, nconst=0, ncarry=2, length=steps, reverse=reverse, save=save)
+    term = ct.compose(scan, ct.fork(ct.const(np.int64(0)), ct.proj(0, 2), ct.proj(0, 2), ct.proj(1, 2)))
+    return term, (RNG.standard_normal((batch, width)), RNG.standard_normal((steps, batch, width)))
+
+
 FAMILIES = {"wide": lambda: wide(4), "data_parallel": lambda: data_parallel(3), "deep": lambda: deep(4),
             "tree": lambda: tree(3), "mixed": lambda: mixed()}
 

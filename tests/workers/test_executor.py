@@ -19,7 +19,7 @@ from catterms.derivatives import nones
 from workers.bodies import term_bytes
 from workers.executor import carried
 
-from sample_terms import FAMILIES, assert_close, data_parallel
+from sample_terms import FAMILIES, assert_close, data_parallel, forked_scan
 from strategies import term_and_input
 from test_graph import direction_for, reference
 
@@ -101,6 +101,22 @@ def test_loops_on_dask_give_the_in_process_numbers(ex):
         assert report["tasks"] > 1 and report["loop_steps"] == 3 * 50 * (1 if mode == "value" else 2)
     g = ct.grad_term(term, ct.types.type_of(x))
     assert_close(ex.run(g, x, "value", timeout=120).value, ct.grad(term, x))
+
+
+def test_an_unrolled_loop_on_dask_gives_the_in_process_numbers(ex):
+    """A scan whose body forks runs as its steps' tasks, branch by branch, in every mode; its gradient term
+    (two loops, both unrolled) as a value job gives ct.grad's numbers."""
+    term, x = forked_scan(6)
+    loss = ct.compose(ct.prim("sum"), ct.proj(1, 3), term)
+    for f, mode in [(term, "value"), (term, "jvp"), (term, "vjp"), (loss, "grad")]:
+        report = run_and_compare(ex, f, x, mode).report
+        # the loop's 6 steps, and in a derivative mode its derivative loop's
+        assert report["tasks"] == ex.plan(f, x, mode).tasks and report["loop_steps"] == 6 * (1 if mode == "value" else 2)
+    assert ex.plan(term, x, "value").tasks == 2 * 6 + 1  # the rows step, two branches a step
+    g = ct.grad_term(loss, ct.types.type_of(x))
+    result = ex.run(g, x, "value", timeout=120)
+    assert_close(result.value, ct.grad(loss, x))
+    assert result.report["tasks"] > 2 * 2 * 6
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
