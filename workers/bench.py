@@ -169,12 +169,22 @@ def timed(f: Callable[[], Any]) -> float:
 def step_inputs(p: Plan, x: Any) -> dict[int, Any]:
     """Each step's actual input, computed in this process (for the ceiling's independent tasks); ``x``
     is the input of the plan's term."""
+    return _in_process(p, x)[0]
+
+
+def in_process(p: Plan, x: Any) -> Any:
+    """The plan's output, its steps run one after the other in this process: what the cluster computes."""
+    values = _in_process(p, x)[1]
+    return read(p.output, lambda i: x if i == INPUT else values[i])
+
+
+def _in_process(p: Plan, x: Any) -> tuple[dict[int, Any], dict[int, Any]]:
     values: dict[int, Any] = {}
     inputs: dict[int, Any] = {}
     for s in p.steps.values():
         inputs[s.index] = read(s.wire, lambda i: x if i == INPUT else values[i])
         values[s.index] = program(s.term, s.dom, "value")(inputs[s.index])
-    return inputs
+    return inputs, values
 
 
 def ceiling_task(term: Term, dom: Type, x: Any) -> None:

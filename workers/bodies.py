@@ -19,10 +19,10 @@ import numpy as np
 from dask.sizeof import sizeof
 
 from catterms import Array, CattermsError, EvaluationError, Term, Type
-from catterms.engine import cached, program, zeros
+from catterms.engine import cached, program, trees, zeros
 from catterms.modes import Mode
 
-from .wires import Leaf, Lit, Ref, Unused, Wire, Zero, pick, rebuild
+from .wires import Lit, Ref, Unused, Wire, Zero
 
 
 class Slot:
@@ -39,29 +39,20 @@ Spec = Slot | Lit | Zero | tuple
 
 def gather(spec: Spec, args: tuple) -> Any:
     """The value ``spec`` describes: arrays picked from the arguments, constants and zeros."""
-    if isinstance(spec, tuple):
-        return tuple(gather(s, args) for s in spec)
-    if isinstance(spec, Slot):
-        return pick(args[spec.arg], spec.path)
-    if isinstance(spec, Lit):
-        return spec.value
-    if isinstance(spec, Unused):
-        return placeholder(spec.type)
-    return zeros(spec.type)
+    return trees.map(lambda w: trees.pick(args[w.arg], w.path) if isinstance(w, Slot) else constant(w), spec)
 
 
 def read(wire: Wire, source: Callable[[int], Any]) -> Any:
     """The value ``wire`` describes, ``source(i)`` being the value of step ``i`` (or of the job's input,
     ``INPUT``): how the Executor assembles a result, and how a plan is evaluated in-process."""
+    return trees.map(lambda w: trees.pick(source(w.source), w.path) if isinstance(w, Ref) else constant(w), wire)
 
-    def leaf(q: tuple[int, ...], w: Leaf) -> Any:
-        if isinstance(w, Ref):
-            return pick(source(w.source), w.path)
-        if isinstance(w, Lit):
-            return w.value
-        return placeholder(w.type) if isinstance(w, Unused) else zeros(w.type)
 
-    return rebuild(wire, leaf)
+def constant(w: Lit | Zero) -> Any:
+    """The array a leaf that reads nothing stands for: a constant, a zero, or an unread placeholder."""
+    if isinstance(w, Lit):
+        return w.value
+    return placeholder(w.type) if isinstance(w, Unused) else zeros(w.type)
 
 
 def placeholder(ty: Array) -> np.ndarray:

@@ -37,7 +37,7 @@ from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 from distributed.protocol import serialize
 
 from catterms import Array, CattermsError, Term, TermTypeError, Type, prim
-from catterms.engine import LRU, cached, constant_bytes, prepare, program, require_scalar
+from catterms.engine import LRU, cached, constant_bytes, prepare, program, require_scalar, trees
 from catterms.modes import SPECS, Mode, modes
 
 from . import assemble
@@ -49,7 +49,7 @@ from .graph import build_graph, term_uses
 from .guard import require_main_guard
 from .plan import INLINE_S, THRESHOLD_S, Plan, plan
 from .report import Result, report
-from .wires import INPUT, Ref, leaves, pick
+from .wires import INPUT, Ref
 
 #: What a job computes (each the value of its derivative term, :func:`catterms.engine.job_term`).
 JOB_MODES = modes(job=True)
@@ -569,8 +569,8 @@ class Executor:
         uses: Counter[tuple[int, ...]] = Counter()
         for step in p.steps.values():
             if not step.tail:
-                uses.update(w.path for _, w in leaves(step.wire) if isinstance(w, Ref) and w.source == INPUT)
-        return self.place({path: pick(x, path) for path in uses}, uses, budget)
+                uses.update(w.path for w in trees.leaves(step.wire) if isinstance(w, Ref) and w.source == INPUT)
+        return self.place({path: trees.pick(x, path) for path in uses}, uses, budget)
 
     def place(self, data: dict[Any, Any], uses: dict[Any, int],
               budget: int = GRAPH_BYTES) -> tuple[dict[Any, Any], list[Future]]:
@@ -663,4 +663,4 @@ def carried(shipped: dict[Term, Any], uses: list[Term]) -> int:
 
 
 def _nbytes(v: Any) -> int:
-    return sum(_nbytes(c) for c in v) if isinstance(v, tuple) else int(np.asarray(v).nbytes)
+    return sum(int(np.asarray(a).nbytes) for a in trees.leaves(v))

@@ -29,8 +29,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from catterms import Term, Type, compose, exl, exr, fork, proj
+from catterms.engine import trees
 
-from .wires import INPUT, Leaf, Ref, Unused, Wire, pick, rebuild
+from .wires import INPUT, Leaf, Ref, Unused, Wire
 
 if TYPE_CHECKING:
     from .plan import Step
@@ -72,14 +73,14 @@ def _renamed(wire: Wire, moved: dict[int, tuple[int, tuple[int, ...]]]) -> Wire:
             return Ref(to, prefix + w.path)
         return w
 
-    return rebuild(wire, leaf)
+    return trees.build(wire, leaf)
 
 
 def fused(a: Step, b: Step, keep_a: bool) -> Step:
     """The step computing ``a`` and then ``b`` in one task (``b`` reads ``a``); its output is ``(a's, b's)``
     when ``keep_a`` (somebody else reads ``a``), else ``b``'s."""
-    rest = rebuild(b.wire, lambda q, w: Unused(cast(Any, pick(b.dom, q))) if isinstance(w, Ref) and w.source == a.index
-                   else w)
+    rest = trees.build(b.wire, lambda q, w: Unused(cast(Any, trees.pick(b.dom, q)))
+                       if isinstance(w, Ref) and w.source == a.index else w)
     first = fork(compose(a.term, exl), exr)  # (a's input, rest) ↦ (a's output, rest)
     then = compose(b.term, _mix(b.wire, a.index, a.cod, b.dom))
     term = compose(fork(exl, then) if keep_a else then, first)

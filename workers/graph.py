@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catterms import Term
+from catterms.engine import trees
 
 from . import tokens  # noqa: F401  (registers Dask's token for terms: graphs hold terms)
 from .bodies import Slot, Spec, Value
 from .plan import Plan, Step
-from .wires import INPUT, Leaf, Ref, rebuild
+from .wires import INPUT, Leaf, Ref
 
 #: ``inputs(path)``: the task argument for the job's input array at ``path``, as an array (embedded) or
 #: a future (scattered).
@@ -86,7 +87,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, terms: Callable[[Term], An
             k = key(steps[w.source], job)
             return args.slot(k, k, w.path)
 
-        return rebuild(step.wire, leaf)
+        return trees.build(step.wire, leaf)
 
     for step in steps.values():
         if step.tail:

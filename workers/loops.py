@@ -26,7 +26,7 @@ from catterms.engine import Location, checked, on_demand
 from catterms.typecheck import cost
 
 from .estimate import Seconds, priced
-from .wires import Lit, Ref, Unused, Wire, Zero, full
+from .wires import Lit, Ref, Unused, Wire, Zero, full, needed, part
 
 if TYPE_CHECKING:
     from .plan import Planner, Stage
@@ -114,7 +114,7 @@ def _rows(planner: Planner, at: Location, suffix: str, body: Body, w: Wire, t: T
     parts = list(leaves_of(w))
     first_x = 1 + body.nconst + body.ncarry
     reads = planner.demand(body.term, full(body.cod, True))
-    reads = reads if isinstance(reads, tuple) else (reads,) * len(leaves_of(lay.body_dom))
+    reads = tuple(part(reads, i) for i in range(len(leaves_of(lay.body_dom))))
     cut: list[list[Wire] | None] = []  # per leaf, its wire at each step; None: cut by the step
     branches: list[Term] = []
     used = [False] * len(parts)
@@ -125,7 +125,7 @@ def _rows(planner: Planner, at: Location, suffix: str, body: Body, w: Wire, t: T
         used[pos] = True
 
     i0 = parts[0]
-    if not reads[0]:
+    if not needed(reads[0]):
         cut.append([Unused(lay.i0)] * n)
     elif isinstance(i0, Ref):
         by_step(0, fork(*(compose(prim("add"), fork(identity, const(np.asarray(j, lay.i0.dtype))))
@@ -134,7 +134,7 @@ def _rows(planner: Planner, at: Location, suffix: str, body: Body, w: Wire, t: T
         i = i0.value if isinstance(i0, Lit) else np.zeros((), lay.i0.dtype)
         cut.append([Lit(np.asarray(i + j, lay.i0.dtype)) for j in range(n)])
     for m, (x, row) in enumerate(zip(parts[first_x:], lay.rows, strict=True)):
-        if not reads[first_x + m]:
+        if not needed(reads[first_x + m]):
             cut.append([Unused(row)] * n)
         elif isinstance(x, Ref):
             by_step(first_x + m, fork(*(prim("index", idx=j) for j in range(n))))

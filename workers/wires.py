@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from catterms import Array, Type
+from catterms.engine import trees
 
 #: The source number of the job's input in a :class:`Ref`.
 INPUT = -1
@@ -69,33 +70,12 @@ Wire = Leaf | tuple
 
 def expand(source: int, ty: Type, path: tuple[int, ...] = ()) -> Wire:
     """The wire of a whole output of ``source``, one :class:`Ref` per array."""
-    if isinstance(ty, Array):
-        return Ref(source, path)
-    return tuple([Ref(source, path + (i,)) if isinstance(c, Array) else expand(source, c, path + (i,))
-                  for i, c in enumerate(ty)])
+    return trees.build(ty, lambda p, _: Ref(source, p), at=path)
 
 
 def filled(ty: Type, leaf: Callable[[Array], Leaf]) -> Wire:
     """A wire of type ``ty`` with ``leaf(array type)`` everywhere (e.g. ``filled(t, Zero)``)."""
-    return leaf(ty) if isinstance(ty, Array) else tuple(filled(c, leaf) for c in ty)
-
-
-def leaves(wire: Wire, path: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], Leaf]]:
-    """``(position, leaf)`` for each array of a wire, left to right."""
-    out: list[tuple[tuple[int, ...], Leaf]] = []
-    _collect(wire, path, out)
-    return out
-
-
-def _collect(wire: Wire, path: tuple[int, ...], out: list) -> None:
-    if isinstance(wire, tuple):
-        for i, w in enumerate(wire):
-            if isinstance(w, tuple):
-                _collect(w, path + (i,), out)
-            else:
-                out.append((path + (i,), w))
-    else:
-        out.append((path, wire))
+    return trees.map(leaf, ty)
 
 
 def origins(wire: Wire) -> list[int]:
@@ -106,35 +86,16 @@ def origins(wire: Wire) -> list[int]:
 
 
 def _origins(wire: Wire, seen: dict[int, None]) -> None:
+    # the one walk of a wire kept by hand: the planner asks it of every fork's output wire, which may have
+    # thousands of leaves, and inline it costs no call per leaf (trees.leaves builds a list first)
     if isinstance(wire, Ref):
         seen[wire.source] = None
     elif isinstance(wire, tuple):
-        for w in wire:  # leaves inline, not a call each: a fork's output wire may have thousands
+        for w in wire:
             if isinstance(w, Ref):
                 seen[w.source] = None
             elif isinstance(w, tuple):
                 _origins(w, seen)
-
-
-def rebuild(wire: Wire, leaf: Callable[[tuple[int, ...], Leaf], Any], path: tuple[int, ...] = ()) -> Any:
-    """A value shaped like ``wire`` with ``leaf(position, leaf)`` at each array."""
-    if isinstance(wire, tuple):
-        return tuple(rebuild(w, leaf, path + (i,)) for i, w in enumerate(wire))
-    return leaf(path, wire)
-
-
-def pick(value: Any, path: tuple[int, ...]) -> Any:
-    """The component of a (nested tuple) value at ``path``."""
-    for i in path:
-        value = value[i]
-    return value
-
-
-def build(ty: Type, at: Callable[[tuple[int, ...]], Any], path: tuple[int, ...] = ()) -> Any:
-    """A value of type ``ty`` with ``at(path)`` at each array."""
-    if isinstance(ty, Array):
-        return at(path)
-    return tuple(build(c, at, path + (i,)) for i, c in enumerate(ty))
 
 
 class Pad:
@@ -161,7 +122,7 @@ Mask = bool | tuple | Pad
 
 
 def full(ty: Type, value: bool) -> Mask:
-    return value if isinstance(ty, Array) else tuple(full(c, value) for c in ty)
+    return trees.map(lambda _: value, ty)
 
 
 def part(m: Mask, i: int) -> Mask:

@@ -11,21 +11,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import catterms as ct
 from catterms.api import prepare
 from workers import Rates, assemble, plan
-from workers.bench import step_inputs
-from workers.bodies import read
-from workers.wires import INPUT
+from workers.bench import in_process
 
 from sample_terms import FAMILIES, assert_close, data_parallel, like, wide
 from strategies import term_and_input
 
 FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0)
-
-
-def evaluated(p, x):
-    """The plan run step by step in this process, and the value its output wire reads off the steps."""
-    inputs = step_inputs(p, x)
-    values = {i: ct.evaluate(s.term, inputs[i]) for i, s in p.steps.items()}
-    return read(p.output, lambda i: x if i == INPUT else values[i])
 
 
 def job_input(mode, x, dom, cod):
@@ -45,7 +36,7 @@ def test_plan_terms_type_check_and_compute_the_job_term(family, mode):
     for s in p.steps.values():
         assert ct.infer(s.term, s.dom) == s.cod, s.where
     jx = job_input(mode, x, dom, cod)
-    assert_close(evaluated(p, jx), ct.evaluate(p.term, jx))
+    assert_close(in_process(p, jx), ct.evaluate(p.term, jx))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -59,7 +50,7 @@ def test_fused_plans_of_random_terms_compute_the_job_term(ti, mode, threshold_s)
         expected = ct.evaluate(p.term, jx)
     except ct.CattermsError:
         return  # refused in process too: nothing to compare
-    assert_close(evaluated(p, jx), expected)
+    assert_close(in_process(p, jx), expected)
 
 
 @pytest.mark.parametrize("family", [wide, data_parallel])

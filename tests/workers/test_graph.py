@@ -14,14 +14,11 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import catterms as ct
 from catterms.api import prepare
-from catterms.engine import job_term
+from catterms.engine import job_term, trees
 from workers import assemble, plan
 from workers.graph import build_graph, term_uses
-from workers.wires import pick
 
 
-def leaves(v: Any) -> list:
-    return [a for c in v for a in leaves(c)] if isinstance(v, tuple) else [v]
 
 from sample_terms import FAMILIES, assert_close, like
 from strategies import term_and_input
@@ -34,7 +31,7 @@ def run_sync(term: Any, x: Any, mode: str, direction: Any = None, **kw: Any) -> 
     x, dom, cod = prepare(term, x)
     p = plan(term, dom, mode, **kw)
     jx = assemble.job_input(mode, x, dom, cod, direction)
-    g = build_graph(p, "ctjob", lambda path: pick(jx, path))
+    g = build_graph(p, "ctjob", lambda path: trees.pick(jx, path))
     fetched = dict(zip(g.fetch, get_sync(g.dsk, g.fetch))) if g.fetch else {}
     return assemble.result(p, g, fetched, jx)
 
@@ -103,8 +100,8 @@ def test_tasks_send_back_only_the_cotangents_someone_reads(split):
     term, x = FAMILIES["wide"]()
     _, dom, cod = prepare(term, x)
     p = plan(term, dom, "grad", **split)
-    g = build_graph(p, "ctjob", lambda path: pick(x, path))
-    sent = [a for v in get_sync(g.dsk, g.fetch) for a in leaves(v) if isinstance(a, np.ndarray)]
+    g = build_graph(p, "ctjob", lambda path: trees.pick(x, path))
+    sent = [a for v in get_sync(g.dsk, g.fetch) for a in trees.leaves(v) if isinstance(a, np.ndarray)]
     assert not [a for a in sent if a.size > 1 and not a.any()]  # no member's worth of zeros
     assert sum(a.nbytes for a in sent) < 3 * sum(a.nbytes for a in x)  # the gradient, and what the tail reads
 
@@ -114,6 +111,6 @@ def test_term_uses_are_the_tasks_that_carry_a_subterm(mode):
     term, x = FAMILIES["tree"]()
     _, dom, cod = prepare(term, x)
     p = plan(term, dom, mode, threshold_s=0.0, inline_s=0.0)
-    g = build_graph(p, "ctjob", lambda path: pick(x, path))
+    g = build_graph(p, "ctjob", lambda path: trees.pick(x, path))
     carried = [a for task in g.dsk.values() for a in task[1:] if isinstance(a, ct.Term)]
     assert carried and Counter(carried) == Counter(term_uses(p))

@@ -16,7 +16,8 @@ from catterms.prims import lookup
 from catterms.typecheck import checked, cost
 from workers import Rates, plan
 from workers.plan import Item, Planner
-from workers.wires import INPUT, Lit, Ref, leaves, part
+from catterms.engine import trees
+from workers.wires import INPUT, Lit, Ref, part
 
 from sample_terms import data_parallel, deep, layer, tree, wide
 from strategies import term_and_input
@@ -33,7 +34,7 @@ def planned(term, x, mode="value", **kw):
 
 
 def refs(step):
-    return [w for _, w in leaves(step.wire) if isinstance(w, Ref)]
+    return [w for w in trees.leaves(step.wire) if isinstance(w, Ref)]
 
 
 def test_fork_of_heavy_branches_is_one_independent_step_each():
@@ -66,7 +67,7 @@ def test_plumbing_makes_no_steps(mode):
     p = planned(term, x, mode if mode != "grad" else "vjp", threshold_s=0.0)
     assert p.steps == {} and p.tasks == 0  # the derivative term of plumbing is plumbing
     at = () if mode == "value" else (0,)  # a derivative term's input is (x, direction), its output (y, dy)
-    out = list(leaves(p.output if mode == "value" else p.output[0]))
+    out = trees.paths(p.output if mode == "value" else p.output[0])
     assert [(w.source, w.path) for _, w in out[:2]] == [(INPUT, at + (1,)), (INPUT, at + (0,))]
     assert isinstance(out[2][1], Lit)
 

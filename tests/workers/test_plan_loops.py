@@ -9,10 +9,8 @@ import pytest
 import catterms as ct
 from catterms.api import prepare
 from catterms.derivatives import derivative
-from catterms.engine import program, zeros
 from workers import loops, plan
-from workers.bench import step_inputs
-from workers.wires import INPUT, Lit, Ref, pick, rebuild
+from workers.bench import in_process
 
 from sample_terms import assert_close, forked_scan
 from test_plan import FLAT
@@ -21,19 +19,6 @@ from test_plan import FLAT
 def planned(term, x, **kw):
     _, dom, _ = prepare(term, x)
     return plan(term, dom, "value", rate=FLAT, **{"threshold_s": 1e-9, "inline_s": 1e-3, "fused": False, **kw})
-
-
-def in_process(p, x):
-    """The plan's output, its steps run one after the other in this process."""
-    inputs = step_inputs(p, x)
-    values = {i: program(s.term, s.dom, "value")(inputs[i]) for i, s in p.steps.items()}
-
-    def leaf(_, w):
-        if isinstance(w, Ref):
-            return pick(x if w.source == INPUT else values[w.source], w.path)
-        return w.value if isinstance(w, Lit) else zeros(w.type)
-
-    return rebuild(p.output, leaf)
 
 
 def scans(step):
