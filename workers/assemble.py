@@ -1,6 +1,6 @@
 """The Executor's side of a job: assembling the result from the tasks' values and the plan's tail.
 
-The plan's *tail* — light affine steps between the cluster's tasks and the output, e.g. the sum of a
+The plan's *tail* — light steps between the cluster's tasks and the output, e.g. the sum of a
 weight's cotangents over data shards — runs here, on the values the tasks computed, once they are
 fetched. Every mode is the value of a term (:mod:`workers.plan`), so assembling is evaluating.
 """

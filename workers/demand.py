@@ -1,9 +1,8 @@
-"""Which arrays of its input a subterm reads, and whether it is affine: two more interpretations of a term.
+"""Which arrays of its input a subterm reads: one more interpretation of a term.
 
 The planner sends a step only the input arrays its subterm reads (:class:`Demand`: an ensemble member
-receives its own weights, not the ensemble's), and runs light affine steps at the output itself
-(:class:`Affinity`: their derivative does not depend on the point). Both are folded on demand
-(:func:`~catterms.engine.on_demand`), a subterm at a time, as the planner emits its steps.
+receives its own weights, not the ensemble's). It is folded on demand (:func:`~catterms.engine.on_demand`),
+a subterm at a time, as the planner emits its steps.
 
 A :data:`~workers.wires.Mask` here may be *compact*: a ``bool`` where the value is a tuple stands for
 all of it or none of it (what :func:`~workers.wires.narrow` reads), so the masks need no types.
@@ -92,38 +91,3 @@ class Demand(Category[Reads]):
 
 
 DEMAND = Demand()
-
-
-class Affinity(Category[bool]):
-    """Whether a subterm is affine: built from plumbing, constants and linear primitives, so that its
-    derivative is a constant. Folded on demand, a combination stops at its first part that is not."""
-
-    def id(self) -> bool:
-        return True
-
-    def compose(self, fs: Sequence[bool]) -> bool:
-        return all(fs[i] for i in range(len(fs)))  # indexed, not iterated: see Demand
-
-    def cross(self, fs: Sequence[bool]) -> bool:
-        return all(fs[i] for i in range(len(fs)))
-
-    def proj(self, i: int, n: int) -> bool:
-        return True
-
-    def dup(self, n: int) -> bool:
-        return True
-
-    def jam(self, n: int) -> bool:
-        return True
-
-    def inj(self, i: int, n: int, like: tuple | None) -> bool:
-        return True
-
-    def prim(self, rule: Rule, params: dict[str, Any]) -> bool:
-        return rule.linear
-
-    def const(self, value: Any) -> bool:
-        return True
-
-
-AFFINITY = Affinity()

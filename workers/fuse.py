@@ -15,8 +15,9 @@ run beside it:
 * or ``A`` is light and ``B`` is the only task that reads it: ``A``'s work moves to where it is used;
 * and a light step that reads no other step is computed again by each task that reads it.
 
-"Nothing else waits" counts the tail, and steps lighter than a hop (:data:`HOP_S`) that only the output
-waits for (a loss summed over the members, say): run after the fused task, they cost less than the hop.
+"Nothing else waits" counts steps lighter than a hop (:data:`HOP_S`) that only the output waits for (a
+loss summed over the members, say): run after the fused task, they cost less than the hop. Fusion comes
+before the tail is marked, so it sees every step.
 
 The fused step is a term again, in the same vocabulary: ``(a, r) ↦ (f a, g (mix (f a, r)))``, where
 ``mix`` is plumbing that rebuilds ``B``'s input from ``A``'s output and the rest of ``B``'s wire — so a fused
@@ -28,7 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from catterms import Term, Type, compose, exl, exr, fork, proj
+from catterms import Term, Type, compose, exl, exr, fork, identity, proj
 from catterms.engine import trees
 
 from .wires import INPUT, Leaf, Ref, Unused, Wire
@@ -85,12 +86,12 @@ def fused(a: Step, b: Step, keep_a: bool) -> Step:
     then = compose(b.term, _mix(b.wire, a.index, a.cod, b.dom))
     term = compose(fork(exl, then) if keep_a else then, first)
     return replace(b, term=term, wire=(a.wire, rest), dom=(a.dom, b.dom), cod=(a.cod, b.cod) if keep_a else b.cod,
-                   name=f"{a.name}+{b.name}", est_s=a.est_s + b.est_s, affine=a.affine and b.affine, consumers=[],
+                   name=f"{a.name}+{b.name}", est_s=a.est_s + b.est_s, consumers=[],
                    output=b.output or a.output)
 
 
 def fuse(steps: dict[int, Step], output: Wire, threshold_s: float) -> tuple[dict[int, Step], Wire]:
-    """``steps`` (in dependency order, consumers known, the tail marked) with every pair that the module's
+    """``steps`` (in dependency order, consumers known: :func:`link`) with every pair that the module's
     rules allow fused, and the output wire pointing into the fused steps. A zero threshold fuses nothing:
     it asks for every computing part as a step of its own."""
     if threshold_s <= 0:
@@ -102,10 +103,9 @@ def fuse(steps: dict[int, Step], output: Wire, threshold_s: float) -> tuple[dict
         changed = False
         for i in list(steps):
             b = steps.get(i)  # a step renamed by an earlier fusion is a new object
-            if b is None or b.tail:
+            if b is None:
                 continue
-            if not b.sources and not b.output and b.est_s < light and b.consumers and \
-                    not any(steps[c].tail for c in b.consumers):
+            if not b.sources and not b.output and b.est_s < light and b.consumers:
                 # light and waiting for nothing: each reader computes it again rather than wait for a hop
                 for c in dict.fromkeys(b.consumers):
                     steps[c] = fused(b, steps[c], False)
@@ -115,7 +115,7 @@ def fuse(steps: dict[int, Step], output: Wire, threshold_s: float) -> tuple[dict
                 if a is None:
                     continue
                 output = _merge(steps, steps[a], b, output)
-            _relink(steps)
+            link(steps)
             changed = True
     return _ordered(steps), output
 
@@ -135,11 +135,11 @@ def _merge(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
 
 
 def _late(steps: dict[int, Step], i: int, limit: float, seen: dict[int, bool]) -> bool:
-    """Whether step ``i`` is the tail, or under ``limit`` with only such steps (or the output) waiting
-    for it: delaying it by a fused neighbour's work delays nothing heavy after it."""
+    """Whether step ``i`` is under ``limit`` with only such steps (or the output) waiting for it: delaying
+    it by a fused neighbour's work delays nothing heavy after it."""
     if i not in seen:
         s = steps[i]
-        seen[i] = s.tail or s.est_s < limit and all(_late(steps, c, limit, seen) for c in s.consumers)
+        seen[i] = s.est_s < limit and all(_late(steps, c, limit, seen) for c in s.consumers)
     return seen[i]
 
 
@@ -151,16 +151,50 @@ def _partner(steps: dict[int, Step], b: Step, light: float) -> int | None:
         others = [c for c in a.consumers if c != b.index]
         # what else waits for a may be pushed back by b's work if it is lighter than the hop it saves
         limit, seen = max(light, HOP_S), dict[int, bool]()
-        if not a.tail and (b.est_s < light or all(_late(steps, c, limit, seen) for c in others)):
+        if b.est_s < light or all(_late(steps, c, limit, seen) for c in others):
             return a.index
     for i in srcs:
         a = steps[i]
-        if not a.tail and not a.output and a.est_s < light and a.consumers == [b.index]:
+        if not a.output and a.est_s < light and a.consumers == [b.index]:
             return a.index
     return None
 
 
-def _relink(steps: dict[int, Step]) -> None:
+def trimmed(steps: dict[int, Step], output: Wire) -> tuple[dict[int, Step], Wire]:
+    """Each step made to return only the arrays somebody reads: a fused step's first half returns all its
+    variables, residuals among them, and Dask moves a task's result whole — to the Executor that fetches an
+    output, to a worker whose task reads one array of it. The step's term is followed by the projections
+    of what is read (``ex[i] △ ex[j] △ …``), and every wire renamed to match."""
+    read: dict[int, dict[tuple[int, ...], None]] = {}
+    for wire in [output, *(s.wire for s in steps.values())]:
+        for w in trees.leaves(wire):
+            if isinstance(w, Ref) and w.source != INPUT:
+                read.setdefault(w.source, {})[w.path] = None
+    moved: dict[int, dict[tuple[int, ...], tuple[int, ...]]] = {}
+    out = dict(steps)
+    for i, s in steps.items():
+        every = [p for p, _ in trees.paths(s.cod)]
+        kept = [p for p in every if p in read.get(i, {})]
+        if len(kept) == len(every) or not kept:
+            continue
+        picks = [compose(*reversed(_path(s.cod, p))) if p else identity for p in kept]
+        term = compose(picks[0] if len(picks) == 1 else fork(*picks), s.term)
+        cod = trees.pick(s.cod, kept[0]) if len(kept) == 1 else tuple(trees.pick(s.cod, p) for p in kept)
+        moved[i] = {p: (() if len(kept) == 1 else (k,)) for k, p in enumerate(kept)}
+        out[i] = replace(s, term=term, cod=cod)
+
+    def leaf(q: tuple[int, ...], w: Leaf) -> Leaf:
+        return Ref(w.source, moved[w.source][w.path]) if isinstance(w, Ref) and w.source in moved else w
+
+    if not moved:
+        return out, output
+    out = {i: replace(s, wire=trees.build(s.wire, leaf)) if any(j in moved for j in s.origins) else s
+           for i, s in out.items()}
+    return out, trees.build(output, leaf)
+
+
+def link(steps: dict[int, Step]) -> None:
+    """Each step's ``consumers``: the steps that read it."""
     for s in steps.values():
         s.consumers = []
     for s in steps.values():

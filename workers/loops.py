@@ -147,7 +147,7 @@ def _rows(planner: Planner, at: Location, suffix: str, body: Body, w: Wire, t: T
         term = branches[0] if len(branches) == 1 else fork(*branches)
         cod, c = cost_of(planner, term, t)
         out = planner.emit(term, at, suffix + " > rows", w, used[0] if len(parts) == 1 else tuple(used), t, cod,
-                           c.work, True, "scan rows")
+                           c.work, "scan rows")
         made = [out] if len(branches) == 1 else list(cast(tuple, out))
     pieces = iter(made)
     wires = [c if c is not None else list(cast(tuple, next(pieces))) for c in cut]
@@ -164,7 +164,7 @@ def _stack(planner: Planner, at: Location, suffix: str, stacked: list[list[Wire]
     cod, c = cost_of(planner, term, t)
     columns = tuple(tuple(column) for column in stacked)
     out = planner.emit(term, at, suffix + " > stack", columns if len(columns) > 1 else columns[0], full(t, True), t,
-                       cod, c.work, True, "scan stack")
+                       cod, c.work, "scan stack")
     return list(leaves_of(out))
 
 

@@ -20,9 +20,10 @@ Every mode is planned as a value: a job in mode jvp, vjp, grad or hvp runs the *
 term (:func:`catterms.engine.job_term`), so the cluster's reverse pass is the one catterms' construction
 derives — its forward and backward halves are subterms like any other, split at the same forks, and a
 backward step reads the residuals of its forward step as an ordinary wire (Dask runs it where they are).
-After planning, light affine steps feeding only the output (e.g. the final sum of an ensemble, or of a
-weight's cotangents over data shards) form the *tail*: the Executor runs them itself, when it assembles
-the result.
+After planning (and fusion: :mod:`workers.fuse`), light steps that combine what tasks computed and feed
+only the output (e.g. the final sum of an ensemble, or of a weight's cotangents over data shards) form
+the *tail*: the Executor runs them itself, on the tasks' outputs it fetches anyway, as it assembles the
+result — a task on the cluster would first pull those outputs, whole, to one worker.
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ from catterms.engine import (
 from catterms.engine import leaves as type_leaves
 from catterms.modes import Mode, modes
 
-from .demand import AFFINITY, DEMAND, merged
+from .demand import DEMAND, merged
 from .estimate import Rates, Seconds, priced
-from .fuse import fuse
+from .fuse import fuse, link, trimmed
 from .loops import loop_span, unrolled
 from .wires import INPUT, Lit, Mask, Wire, Zero, expand, filled, full, narrow, origins, read_from
 
@@ -67,7 +68,7 @@ MODES = modes(job=True)
 #: (1–3 ms and 6–7 ms measured on small machines).
 THRESHOLD_S = 0.05
 
-#: Steps this light (and affine, at the output) run in the Executor instead of on the cluster.
+#: Steps this light (at the output) run in the Executor instead of on the cluster.
 INLINE_S = 0.002
 
 #: ... and reading at most this many arrays: compiling a step costs in proportion to the arrays it
@@ -89,7 +90,6 @@ class Step:
     at: Location
     suffix: str
     est_s: float
-    affine: bool
     consumers: list[int] = field(default_factory=list)
     output: bool = False  # the job's output reads it
     tail: bool = False  # run by the Executor as it assembles the result, not on the cluster
@@ -275,11 +275,6 @@ class Planner(Category[Stage]):
         union (:func:`~workers.demand.merged`)."""
         return merged(on_demand(f, DEMAND)(m) for f, m in branches)
 
-    def affine(self, node: Term) -> bool:
-        """Built from plumbing, constants and linear primitives: its derivative is a constant
-        (:class:`~workers.demand.Affinity`)."""
-        return on_demand(node, AFFINITY)
-
     # --- planning ------------------------------------------------------------------------------------
 
     def parallel(self, c: Seconds) -> bool:
@@ -297,16 +292,15 @@ class Planner(Category[Stage]):
         return self.emit_stage(stage, t, cod, c.work, w)
 
     def emit(self, term: Term, at: Location, suffix: str, w: Wire, reads: Mask, t: Type, cod: Type, est_s: float,
-             affine: bool, name: str | None = None) -> Wire:
+             name: str | None = None) -> Wire:
         """A step running ``term`` on ``w``; the arrays it does not ``read`` are not sent to it."""
         i = len(self.steps)
-        self.steps.append(Step(i, term, narrow(w, reads, t), t, cod, name or label(term), at, suffix, est_s, affine))
+        self.steps.append(Step(i, term, narrow(w, reads, t), t, cod, name or label(term), at, suffix, est_s))
         return expand(i, cod)
 
     def emit_stage(self, stage: Stage, t: Type, cod: Type, work_s: float, w: Wire) -> Wire:
         node = stage.node
-        return self.emit(node, stage.at, "", w, self.demand(node, full(cod, True)), t, cod, work_s,
-                         self.affine(node))
+        return self.emit(node, stage.at, "", w, self.demand(node, full(cod, True)), t, cod, work_s)
 
     def chunks(self, items: list[Item], side_by_side: float = 1) -> list[list[Item]]:
         """Cut a run of stages (or light branches) into about ``total / threshold`` groups of balanced
@@ -380,7 +374,7 @@ class Planner(Category[Stage]):
                     reads = self.demand(i.node, reads)
                 w = self.emit(compose(*reversed([i.node for i in chunk])), first.stage.at, f" … {label(last.node)}",
                               w, reads, first.dom, last.cod, sum(i.work for i in chunk),
-                              all(self.affine(i.node) for i in chunk), f"{label(first.node)}..{label(last.node)}")
+                              f"{label(first.node)}..{label(last.node)}")
             for f in after:
                 w = f.stage.rewire(w, f.dom)
         return w
@@ -435,7 +429,7 @@ class Planner(Category[Stage]):
                 tuple([self.demand(i.node, full(i.cod, True)) for i in group]) if crossed
                 else self.shared_demand((i.node, full(i.cod, True)) for i in group),
                 tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
-                sum(i.work for i in group), all(self.affine(n) for n in nodes)))
+                sum(i.work for i in group)))
             for j, i in enumerate(group):
                 outs[i.pos] = out[j]
         return tuple(outs)
@@ -453,12 +447,12 @@ class Planner(Category[Stage]):
         return list(runs.values())
 
     def _join(self, stage: Stage, w: Any, t: Any) -> Wire:
-        # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light, affine) step
+        # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light) step
         outs = self._branches(stage, True, w, t)
         cod, _ = self.price(stage.node, t)
         n = len(stage.parts)
         return self.emit(jamn(n), stage.at, " > jam", outs, full((cod,) * n, True), (cod,) * n, cod,
-                         priced(self.secs, summed(n, cod)).work, True)
+                         priced(self.secs, summed(n, cod)).work)
 
 
 def _spread(w: Wire) -> bool:
@@ -466,15 +460,11 @@ def _spread(w: Wire) -> bool:
     return sum(i != INPUT for i in origins(w)) > 1
 
 
-def _mark_tail(steps: dict[int, Step], output: Wire, inline_s: float) -> None:
-    for i in origins(output):
-        if i != INPUT:
-            steps[i].output = True
+def _mark_tail(steps: dict[int, Step], inline_s: float) -> None:
     for s in steps.values():
-        for src in s.sources:
-            steps[src].consumers.append(s.index)
-    for s in reversed(list(steps.values())):
-        s.tail = (all(steps[c].tail for c in s.consumers) and s.affine and s.est_s <= inline_s
+        # it combines what tasks computed, for the output alone: one light step on their results, not a
+        # chain of them (a job's only step, or a loop's light steps, still run on the cluster)
+        s.tail = (bool(s.sources) and not s.consumers and s.est_s <= inline_s
                   and len(type_leaves(s.dom)) <= INLINE_ARRAYS)
 
 
@@ -527,8 +517,14 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     # free the per-node stages while the collector is off (this is an entry point, :func:`boundary`):
     # alive at its return they would be scanned by the first collection after it, one by one
     del root, planner
-    _mark_tail(steps, output, inline_s)
+    for i in origins(output):
+        if i != INPUT:
+            steps[i].output = True
+    link(steps)
     if fused:
         steps, output = fuse(steps, output, threshold_s)
+        steps, output = trimmed(steps, output)
+        link(steps)
+    _mark_tail(steps, inline_s)
     return Plan(term, dom, cod, cast(Mode, mode), steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t1, t1 - t0)

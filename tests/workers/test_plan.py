@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 import catterms as ct
 from catterms.api import prepare
 from catterms.engine import job_term
-from catterms.prims import lookup
 from catterms.typecheck import checked, cost
 from workers import Rates, plan
 from workers.plan import Item, Planner
@@ -181,7 +180,7 @@ def test_light_branches_come_in_whole_rounds_of_the_workers(workers, groups):
     term, x = data_parallel(6)
     total = planned(term, x, "value", threshold_s=math.inf).est_work_s  # one step: the whole term
     p = planned(term, x, "value", threshold_s=total / 3.5, inline_s=0.0, workers=workers)
-    assert len([s for s in p.steps.values() if not s.affine]) == groups  # and the sum
+    assert len([s for s in p.steps.values() if not s.sources]) == groups  # and the sum, reading them
 
 
 def test_subterms_too_light_to_split_get_no_stage_of_their_own(monkeypatch):
@@ -302,12 +301,3 @@ def test_what_a_subterm_does_not_read_does_not_change_what_is_needed_of_it(ti, d
         assert np.array_equal(a, b, equal_nan=True)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
-@given(term_and_input(fuel=16))
-def test_a_subterm_is_affine_when_all_its_primitives_are_linear(ti):
-    term, x = ti
-    _, dom, _ = prepare(term, x)
-    typing = checked(term, dom)
-    planner = Planner(typing, FLAT, 0.0, math.inf)
-    for node in typing.root.nodes():
-        assert planner.affine(node) == all(lookup(n.data[0]).linear for n in node.nodes() if n.op == "prim")
