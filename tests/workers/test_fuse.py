@@ -10,8 +10,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import catterms as ct
 from catterms.api import prepare
+from catterms.engine import trees
 from workers import Rates, assemble, plan
 from workers.bench import in_process
+from workers.wires import Ref
 
 from sample_terms import FAMILIES, assert_close, data_parallel, like, wide
 from strategies import term_and_input
@@ -74,3 +76,18 @@ def test_a_zero_threshold_fuses_nothing():
     a = plan(term, dom, "grad", threshold_s=0.0)
     b = plan(term, dom, "grad", threshold_s=0.0, fused=False)
     assert [s.term for s in a.steps.values()] == [s.term for s in b.steps.values()]
+
+
+@pytest.mark.parametrize("mode", ["grad", "vjp"])
+def test_every_array_a_step_returns_is_read(mode):
+    """Dask moves a task's result whole: a fused step returns what its readers (or the output) read, not
+    its first half's residuals."""
+    term, x = wide(4, batch=256, width=256)
+    _, dom, cod = prepare(term, x)
+    p = plan(term, dom, mode, rate=FLAT, threshold_s=1e-6, workers=2)
+    read = {(w.source, w.path) for wire in [p.output, *(s.wire for s in p.steps.values())]
+            for w in trees.leaves(wire) if isinstance(w, Ref)}
+    for s in p.steps.values():
+        assert all((s.index, path) in read for path, _ in trees.paths(s.cod)), s.where
+    jx = job_input(mode, x, dom, cod)
+    assert_close(in_process(p, jx), ct.evaluate(p.term, jx))
