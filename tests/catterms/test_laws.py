@@ -257,3 +257,35 @@ def test_on_demand_interprets_only_what_is_asked_for() -> None:
     first = parts[0]
     assert made == ["cross", "compose"] and parts[2] is first  # a shared node: interpreted once
     assert list(first) == ["exp", "sin"] and made == ["cross", "compose", "exp", "sin"]
+
+
+@st.composite
+def two_on_one_domain(draw: Any) -> tuple[Term, Term, Any]:
+    """Two terms on one domain, and an input of it."""
+    f, x = draw(term_and_input(fuel=6))
+    return f, draw(terms_on(type_of(x), fuel=6)), x
+
+
+@LAWS
+@given(two_on_one_domain())
+def test_fork_and_join_agree_with_their_derived_forms(case: tuple[Term, Term, Any]) -> None:
+    """Every interpretation that gives ``fork`` and ``join`` directly (evaluation, types and cost, forward
+    and reverse mode, and under them the additive maps and their Dual) agrees with the derived forms the
+    Category protocol promises: ``f △ g = (f × g) ∘ dup`` and ``f ▽ f = jam ∘ (f × f)``. (Rendering prints
+    △ and ▽ on purpose; the planner's demand has its own test in tests/workers.)"""
+    f, g, x = case
+    rng = np.random.default_rng(0)
+    dom = type_of(x)
+    pairs = [(ct.fork(f, g), raw(ct.dup, ct.cross(f, g)), x, dom),
+             (ct.join(f, f), raw(ct.cross(f, f), ct.jam), (x, x), (dom, dom))]
+    for direct, derived, at, ty in pairs:
+        try:
+            y = ct.evaluate(direct, at)
+        except ct.CattermsError:
+            assume(False)
+        assert close(ct.evaluate(derived, at), y)
+        assert ct.infer(direct, ty) == ct.infer(derived, ty)
+        assert cost(direct, ty).work == cost(derived, ty).work
+        t, c = random_like(at, rng), random_like(y, rng)
+        assert close(ct.jvp(direct, at, t)[1], ct.jvp(derived, at, t)[1])
+        assert close(ct.vjp(direct, at, c)[1], ct.vjp(derived, at, c)[1])

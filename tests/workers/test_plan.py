@@ -11,15 +11,16 @@ from hypothesis import strategies as st
 
 import catterms as ct
 from catterms.api import prepare
-from catterms.engine import job_term
+from catterms.engine import job_term, on_demand
 from catterms.typecheck import checked, cost
 from workers import Rates, plan
 from workers.plan import Item, Planner
 from catterms.engine import trees
-from workers.wires import INPUT, Lit, Ref, part
+from workers.demand import DEMAND
+from workers.wires import INPUT, Lit, Ref, needed, part
 
 from sample_terms import data_parallel, deep, layer, tree, wide
-from strategies import term_and_input
+from strategies import term_and_input, terms_on
 
 #: Deterministic estimates: one op = 1 ns, matmul flops as fast as elementwise, no call overhead,
 #: reverse mode three times the value.
@@ -301,3 +302,27 @@ def test_what_a_subterm_does_not_read_does_not_change_what_is_needed_of_it(ti, d
         assert np.array_equal(a, b, equal_nan=True)
 
 
+
+
+def _dense(m, t):
+    """A mask as one bool per array of ``t`` (compact, sparse and dense masks compare equal)."""
+    return needed(m) if isinstance(t, ct.Array) else tuple(_dense(part(m, i), c) for i, c in enumerate(t))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(term_and_input(fuel=8), st.data())
+def test_the_demand_of_fork_and_join_is_that_of_their_derived_forms(ti, data):
+    """The demand gives ``fork`` directly (it asks branches only until one reads everything): it agrees with
+    ``(f × g) ∘ dup``, and ``join`` with ``jam ∘ (f × f)``."""
+    f, x = ti
+    dom = ct.types.type_of(x)
+    g = data.draw(terms_on(dom, fuel=8))
+    derived = lambda *fs: ct.Term("compose", (), fs)  # noqa: E731 (unflattened: the law, not the builder)
+    for direct, other, ty in [(ct.fork(f, g), derived(ct.dup, ct.cross(f, g)), dom),
+                              (ct.join(f, f), derived(ct.cross(f, f), ct.jam), (dom, dom))]:
+        try:
+            cod = ct.infer(direct, ty)
+        except ct.CattermsError:
+            assume(False)
+        needed_out = _mask(cod, data.draw)
+        assert _dense(on_demand(direct, DEMAND)(needed_out), ty) == _dense(on_demand(other, DEMAND)(needed_out), ty)
