@@ -112,7 +112,7 @@ def test_an_unrolled_loop_on_dask_gives_the_in_process_numbers(ex):
         report = run_and_compare(ex, f, x, mode).report
         # the loop's 6 steps, and in a derivative mode its derivative loop's
         assert report["tasks"] == ex.plan(f, x, mode).tasks and report["loop_steps"] == 6 * (1 if mode == "value" else 2)
-    assert ex.plan(term, x, "value").tasks == 2 * 6 + 1  # the rows step, two branches a step
+    assert sum(" > step " in s.where for s in ex.plan(term, x, "value").steps.values()) == 2 * 6  # two branches a step
     g = ct.grad_term(loss, ct.types.type_of(x))
     result = ex.run(g, x, "value", timeout=120)
     assert_close(result.value, ct.grad(loss, x))
