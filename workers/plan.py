@@ -416,8 +416,12 @@ class Planner(Category[Stage]):
             self.budget = budget * work / total
             outs[pos] = self.apply(f, wi, ti)
         self.budget = budget
-        for group in (g for same in self._by_sources(light, crossed, w) for g in self.chunks(same, 1 if heavy else
-                                                                                              self.budget)):
+        runs, apart = self._by_sources(light, crossed, w)
+        for i in apart:  # light, but reading several steps: split where its parts read them (see _chain)
+            f = i.stage
+            outs[i.pos] = f.split(f, w[i.pos] if crossed else w, i.dom) if f.split else self.emit_item(
+                i, w[i.pos] if crossed else w)
+        for group in (g for same in runs for g in self.chunks(same, 1 if heavy else self.budget)):
             if len(group) == 1:
                 item = group[0]
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
@@ -434,17 +438,24 @@ class Planner(Category[Stage]):
                 outs[i.pos] = out[j]
         return tuple(outs)
 
-    def _by_sources(self, items: list[Item], crossed: bool, w: Any) -> list[list[Item]]:
-        """Light branches in runs that read the same steps: grouped across them, a task would wait for
-        every step any of its branches reads. A product whose input comes from one place (the bulk of the
-        planning work: a wide fork of the job's input) is one run, found without a demand per branch."""
+    def _by_sources(self, items: list[Item], crossed: bool, w: Any) -> tuple[list[list[Item]], list[Item]]:
+        """Light branches in runs that read the same steps — grouped across them, a task would wait for
+        every step any of its branches reads — and apart, those that read several steps themselves (a sum
+        over the members of a derivative term's per-member products: whole, it would pull every member's
+        activations to one place). A product whose input comes from one place (the bulk of the planning
+        work: a wide fork of the job's input) is one run, found without a demand per branch."""
         if not items or not _spread(w):
-            return [items]
+            return [items], []
         runs: dict[frozenset[int], list[Item]] = {}
+        apart: list[Item] = []
         for i in items:
             wi = w[i.pos] if crossed else w
-            runs.setdefault(frozenset(read_from(wi, self.demand(i.node, full(i.cod, True)))), []).append(i)
-        return list(runs.values())
+            reads = frozenset(read_from(wi, self.demand(i.node, full(i.cod, True))))
+            if sum(j != INPUT for j in reads) > 1 and i.node.op in ("compose", "fork", "cross", "join"):
+                apart.append(i)
+            else:
+                runs.setdefault(reads, []).append(i)
+        return list(runs.values()), apart
 
     def _join(self, stage: Stage, w: Any, t: Any) -> Wire:
         # ▽ = jam ∘ ×: the branches as a cross, then their sum as one more (light) step
