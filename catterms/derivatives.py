@@ -105,8 +105,7 @@ def job_term(term: Term, dom: Type, mode: Mode) -> tuple[Term, Type]:
         return term, dom
     if mode == "grad":
         return derivative(term, _scalar(term, dom, "a grad job"), "grad"), dom
-    cod = infer(term, dom)
-    return derivative(term, dom, mode), (dom, dom if mode == "jvp" else cod)
+    return derivative(term, dom, mode), signature(dom, infer(term, dom), mode)  # (x, direction)
 
 
 def nones(value: Any, ty: Type) -> Any:

@@ -7,8 +7,7 @@ built on exactly these names; ``import catterms`` has the user's API).
 * Interpreting a term: the :class:`Category` protocol, interpreted :func:`on_demand` (a node's children
   only when its morphism asks for them), with each node's :class:`Location` and :func:`label`, the
   primitive table's :class:`Rule`. A fold runs inside a :func:`boundary` (an entry point: the cycle
-  collector paused, the recursion limit raised for its term; :func:`headroom` and :func:`gc_paused` are its
-  two switches).
+  collector paused, the recursion limit raised for its term).
 * Compiling: :func:`program` (a mode's straight-line function) and :func:`split` (reverse mode in two
   halves); :func:`hvp_term`, the Hessian-vector product as a term; :func:`job_term`, the term a job in a mode
   evaluates (its derivative term); :func:`loop_steps`, what a term's loops
@@ -24,7 +23,7 @@ What each mode takes and returns is :mod:`catterms.modes`.
 
 from . import trees
 from .api import prepare, require_scalar
-from .boundary import boundary, gc_paused, headroom
+from .boundary import boundary
 from .caches import LRU, cached, constant_bytes
 from .category import Category, Fold, Location, label, on_demand
 from .compiler import program, split
@@ -39,6 +38,6 @@ from .vectors import zeros
 
 __all__ = [
     "Category", "Fold", "LRU", "Location", "Rule", "Typed", "as_tangent", "boundary", "cached", "checked",
-    "constant_bytes", "filled", "gc_paused", "headroom", "hvp_term", "job_term", "label", "leaves", "loop_steps",
-    "nones", "on_demand", "prepare", "program", "require_scalar", "show", "split", "summed", "trees", "zeros",
+    "constant_bytes", "filled", "hvp_term", "job_term", "label", "leaves", "loop_steps", "nones", "on_demand",
+    "prepare", "program", "require_scalar", "show", "split", "summed", "trees", "zeros",
 ]

@@ -33,6 +33,7 @@ from catterms.examples import ensemble_loss
 from catterms.modes import SPECS, Mode
 
 from .alloc import like_a_worker
+from .assemble import job_input
 from .bodies import read
 from .executor import GRAPH_BYTES, carried
 from .plan import Plan, plan
@@ -218,7 +219,7 @@ def measure(ex: Any, family: Family, mode: str, reps: int = 3) -> Row:
     spec = SPECS[mode]
     direction = None if spec.needs is None else zeros(dom if spec.needs == "tangent" else cod)
     p = ex.plan(term, x, mode)
-    jx = x if direction is None else (x, direction)  # the input of the plan's (derivative) term
+    jx = job_input(mode, x, dom, cod, direction)  # the input of the plan's (derivative) term
     # hvp has no program of its own (it is forward mode over the gradient term): serially, its term's value
     serial = serial_program(term, x, mode) if spec.value == "output" else serial_program(p.term, jx, "value")
     top = ceiling(ex, p, jx) if p.tasks else None

@@ -26,6 +26,7 @@ step type-checks, prints and runs like any other, and keeps ``A``'s output only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +34,8 @@ from catterms import Term, Type, compose, exl, exr, fork, identity, proj
 from catterms.engine import trees
 
 from .wires import INPUT, Leaf, Ref, Unused, Wire
+
+Path = tuple[int, ...]
 
 if TYPE_CHECKING:
     from .plan import Step
@@ -45,14 +48,14 @@ LIGHT = 0.25
 HOP_S = 0.005
 
 
-def _path(ty: Type, path: tuple[int, ...]) -> list[Term]:
-    """The projections that take a value of type ``ty`` to its part at ``path``, outermost first."""
+def _at(ty: Type, path: tuple[int, ...]) -> Term:
+    """The projections that take a value of type ``ty`` to its part at ``path`` (``id`` for ``()``)."""
     out = []
     for i in path:
         parts = cast(tuple, ty)
         out.append(proj(i, len(parts)))
         ty = parts[i]
-    return out
+    return compose(*reversed(out)) if out else identity
 
 
 def _mix(wire: Wire, a: int, a_cod: Type, rest: Type, position: tuple[int, ...] = ()) -> Term:
@@ -61,20 +64,21 @@ def _mix(wire: Wire, a: int, a_cod: Type, rest: Type, position: tuple[int, ...] 
     if isinstance(wire, tuple):
         return fork(*(_mix(w, a, a_cod, rest, position + (i,)) for i, w in enumerate(wire)))
     if isinstance(wire, Ref) and wire.source == a:
-        return compose(*reversed(_path(a_cod, wire.path)), exl)
-    return compose(*reversed(_path(rest, position)), exr)
+        return compose(_at(a_cod, wire.path), exl)
+    return compose(_at(rest, position), exr)
 
 
-def _renamed(wire: Wire, moved: dict[int, tuple[int, tuple[int, ...]]]) -> Wire:
-    """``wire`` with each :class:`Ref` to a step in ``moved`` pointing where that step's output went."""
+def _rewired(steps: dict[int, Step], output: Wire, moved: dict[int, Callable[[Path], Ref]]) -> Wire:
+    """Every :class:`Ref` to a step in ``moved`` made to point where its array went (``moved[step](path)``):
+    in the steps' wires, in place, and in the output wire, returned."""
 
-    def leaf(q: tuple[int, ...], w: Leaf) -> Leaf:
-        if isinstance(w, Ref) and w.source in moved:
-            to, prefix = moved[w.source]
-            return Ref(to, prefix + w.path)
-        return w
+    def leaf(q: Path, w: Leaf) -> Leaf:
+        return moved[w.source](w.path) if isinstance(w, Ref) and w.source in moved else w
 
-    return trees.build(wire, leaf)
+    for s in list(steps.values()):
+        if any(i in moved for i in s.origins):
+            steps[s.index] = replace(s, wire=trees.build(s.wire, leaf))
+    return trees.build(output, leaf)
 
 
 def fused(a: Step, b: Step, keep_a: bool) -> Step:
@@ -127,11 +131,8 @@ def _merge(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
     steps[b.index] = fused(a, b, keep_a)
     if not keep_a:
         return output
-    moved: dict[int, tuple[int, tuple[int, ...]]] = {a.index: (b.index, (0,)), b.index: (b.index, (1,))}
-    for s in list(steps.values()):
-        if s.index != b.index and any(i in moved for i in s.origins):
-            steps[s.index] = replace(s, wire=_renamed(s.wire, moved), consumers=[])
-    return _renamed(output, moved)
+    return _rewired(steps, output, {a.index: lambda p: Ref(b.index, (0,) + p),
+                                    b.index: lambda p: Ref(b.index, (1,) + p)})
 
 
 def _late(steps: dict[int, Step], i: int, limit: float, seen: dict[int, bool]) -> bool:
@@ -170,27 +171,24 @@ def trimmed(steps: dict[int, Step], output: Wire) -> tuple[dict[int, Step], Wire
         for w in trees.leaves(wire):
             if isinstance(w, Ref) and w.source != INPUT:
                 read.setdefault(w.source, {})[w.path] = None
-    moved: dict[int, dict[tuple[int, ...], tuple[int, ...]]] = {}
+    moved: dict[int, Callable[[Path], Ref]] = {}
     out = dict(steps)
     for i, s in steps.items():
         every = [p for p, _ in trees.paths(s.cod)]
         kept = [p for p in every if p in read.get(i, {})]
         if len(kept) == len(every) or not kept:
             continue
-        picks = [compose(*reversed(_path(s.cod, p))) if p else identity for p in kept]
+        picks = [_at(s.cod, p) for p in kept]
         term = compose(picks[0] if len(picks) == 1 else fork(*picks), s.term)
         cod = trees.pick(s.cod, kept[0]) if len(kept) == 1 else tuple(trees.pick(s.cod, p) for p in kept)
-        moved[i] = {p: (() if len(kept) == 1 else (k,)) for k, p in enumerate(kept)}
+        moved[i] = _picked(i, {p: (() if len(kept) == 1 else (k,)) for k, p in enumerate(kept)})
         out[i] = replace(s, term=term, cod=cod)
+    return out, _rewired(out, output, moved) if moved else output
 
-    def leaf(q: tuple[int, ...], w: Leaf) -> Leaf:
-        return Ref(w.source, moved[w.source][w.path]) if isinstance(w, Ref) and w.source in moved else w
 
-    if not moved:
-        return out, output
-    out = {i: replace(s, wire=trees.build(s.wire, leaf)) if any(j in moved for j in s.origins) else s
-           for i, s in out.items()}
-    return out, trees.build(output, leaf)
+def _picked(i: int, to: dict[Path, Path]) -> Callable[[Path], Ref]:
+    """Where array ``path`` of step ``i`` went once the step returns only what is read."""
+    return lambda path: Ref(i, to[path])
 
 
 def link(steps: dict[int, Step]) -> None:

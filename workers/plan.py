@@ -46,7 +46,6 @@ from catterms.engine import (
     Typed,
     boundary,
     checked,
-    headroom,
     job_term,
     label,
     on_demand,
@@ -257,7 +256,7 @@ class Planner(Category[Stage]):
     # --- what a node costs, reads and is -----------------------------------------------------------
 
     def price(self, node: Term, t: Type) -> tuple[Type, Seconds]:
-        """``node``'s codomain on ``t`` and its cost in seconds in this plan's mode."""
+        """``node``'s codomain on ``t`` and its cost in seconds."""
         cod, c = self.typing[id(node)].check(t)
         return cod, loop_span(self, node, t, priced(self.secs, c))
 
@@ -518,8 +517,9 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     term, dom = job_term(term, dom, cast(Mode, mode))
     t1 = time.perf_counter()
     rates = rate or Rates()
-    headroom(term)  # a derivative term may be deeper than the term this entry point was given
-    typing = checked(term, dom)  # a hit when the job has just been checked: every node knows its types
+    # a hit when the job has just been checked: every node knows its types (and, an entry point itself, it
+    # raises the recursion limit for the derivative term, which may be deeper than the term given to plan)
+    typing = checked(term, dom)
     cod, _ = typing.morphism.check(dom)
     planner = Planner(typing, rates, threshold_s, workers)
     root = on_demand(typing.root, planner)
@@ -534,8 +534,7 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
     link(steps)
     if fused:
         steps, output = fuse(steps, output, threshold_s)
-        steps, output = trimmed(steps, output)
-        link(steps)
+        steps, output = trimmed(steps, output)  # paths change, not what reads what: consumers stay
     _mark_tail(steps, inline_s)
     return Plan(term, dom, cod, cast(Mode, mode), steps, output, threshold_s, inline_s, rates,
                 sum(s.est_s for s in steps.values()), _span(steps), time.perf_counter() - t1, t1 - t0)
