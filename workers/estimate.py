@@ -75,7 +75,10 @@ def measure_rates(reps: int = 5) -> Rates:
 
     On arrays the size of real work: measured on a 128-row layer the reverse-mode factor came out at
     1.5, where real layers take 2–2.5 × their value, and plans fused branches that deserved a worker each."""
-    x = np.linspace(-1.0, 1.0, 1 << 20)
+    # 4M elements (32 MB a temporary), beyond any core's L2: real work streams its arrays from memory,
+    # and priced at the rate of in-cache arrays (1M elements: 2-4 x faster) the demo's ensemble gradient,
+    # 5-7 x its estimate on its workers, looked too light to split
+    x = np.linspace(-1.0, 1.0, 1 << 22)
     elementwise = (x.size + 8 * x.size) / _best(lambda: np.tanh(x * x), reps)
     a = np.linspace(-1.0, 1.0, 256 * 256).reshape(256, 256)
     matmul = 2 * 256 ** 3 / _best(lambda: a @ a, reps)
