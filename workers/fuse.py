@@ -16,8 +16,15 @@ run beside it:
 * and a light step that reads no other step is computed again by each task that reads it.
 
 "Nothing else waits" counts steps lighter than a hop (:data:`HOP_S`) that only the output waits for (a
-loss summed over the members, say): run after the fused task, they cost less than the hop. Fusion comes
-before the tail is marked, so it sees every step.
+loss summed over the members, say): run after the fused task, they cost less than the hop; and steps that
+read ``B`` too, directly or later (they wait for ``B`` anyway). Fusion comes before the tail is marked, so it
+sees every step.
+
+Side by side, steps that wait for the same steps are put in one task (:func:`_siblings`) when a later step
+reads both and there are more of them than workers: a tree's leaves, computed pairwise on one worker, let the
+join of each pair — and the reverse pass of the pair, which reads their residuals — run where their arrays
+are, instead of moving activations between workers at every level. Only while each task stays within a fair
+share of the group's work, and at least as many tasks as workers are left.
 
 The fused step is a term again, in the same vocabulary: ``(a, r) ↦ (f a, g (mix (f a, r)))``, where
 ``mix`` is plumbing that rebuilds ``B``'s input from ``A``'s output and the rest of ``B``'s wire — so a fused
@@ -26,11 +33,12 @@ step type-checks, prints and runs like any other, and keeps ``A``'s output only 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from catterms import Term, Type, compose, exl, exr, fork, identity, proj
+from catterms import Term, Type, compose, cross, exl, exr, fork, identity, proj
 from catterms.engine import trees
 
 from .wires import INPUT, Leaf, Ref, Unused, Wire
@@ -94,10 +102,11 @@ def fused(a: Step, b: Step, keep_a: bool) -> Step:
                    output=b.output or a.output)
 
 
-def fuse(steps: dict[int, Step], output: Wire, threshold_s: float) -> tuple[dict[int, Step], Wire]:
+def fuse(steps: dict[int, Step], output: Wire, threshold_s: float,
+         workers: float = math.inf) -> tuple[dict[int, Step], Wire]:
     """``steps`` (in dependency order, consumers known: :func:`link`) with every pair that the module's
-    rules allow fused, and the output wire pointing into the fused steps. A zero threshold fuses nothing:
-    it asks for every computing part as a step of its own."""
+    rules allow fused, and the output wire pointing into the fused steps; ``workers`` is how many the
+    cluster has. A zero threshold fuses nothing: it asks for every computing part as a step of its own."""
     if threshold_s <= 0:
         return steps, output
     steps = dict(steps)
@@ -121,7 +130,53 @@ def fuse(steps: dict[int, Step], output: Wire, threshold_s: float) -> tuple[dict
                 output = _merge(steps, steps[a], b, output)
             link(steps)
             changed = True
+        pair = None if changed else _siblings(steps, workers)
+        if pair is not None:
+            output = _beside(steps, steps[pair[0]], steps[pair[1]], output)
+            link(steps)
+            changed = True
     return _ordered(steps), output
+
+
+def _siblings(steps: dict[int, Step], workers: float) -> tuple[int, int] | None:
+    """Two steps to put in one task (module docstring): they read the same steps, their group outnumbers
+    the workers, a step reads both but not the whole group (one that reads all of it, as the output's sums
+    do, gathers from every worker anyway), and together they stay within the group's work per worker. The
+    lightest such pair, or None."""
+    if not math.isfinite(workers):
+        return None
+    groups: dict[tuple[int, ...], list[Step]] = {}
+    for s in steps.values():
+        groups.setdefault(tuple(sorted(s.sources)), []).append(s)
+    best: tuple[float, int, int] | None = None
+    for group in groups.values():
+        if len(group) <= workers:
+            continue
+        share = sum(s.est_s for s in group) / workers * (1 + 1e-9)
+        members = {s.index for s in group}
+        for c in {c for s in group for c in s.consumers}:
+            both = [j for j in dict.fromkeys(steps[c].sources) if j in members]
+            if len(both) == len(members):
+                continue
+            for k, i in enumerate(both):
+                for j in both[k + 1:]:
+                    est = steps[i].est_s + steps[j].est_s
+                    if est <= share and (best is None or est < best[0]):
+                        best = (est, i, j)
+    return None if best is None else best[1:]
+
+
+def _beside(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
+    """Replace ``a`` and ``b`` (independent) by one step computing both, ``(a's output, b's)``, at ``b``'s
+    number; the output wire, renamed."""
+    same = a.wire == b.wire  # both read the same arrays: one input, forked
+    term = fork(a.term, b.term) if same else cross(a.term, b.term)
+    del steps[a.index]
+    steps[b.index] = replace(b, term=term, wire=a.wire if same else (a.wire, b.wire),
+                             dom=a.dom if same else (a.dom, b.dom), cod=(a.cod, b.cod), name=f"{a.name}|{b.name}",
+                             est_s=a.est_s + b.est_s, consumers=[], output=a.output or b.output)
+    return _rewired(steps, output, {a.index: lambda p: Ref(b.index, (0,) + p),
+                                    b.index: lambda p: Ref(b.index, (1,) + p)})
 
 
 def _merge(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
@@ -144,12 +199,25 @@ def _late(steps: dict[int, Step], i: int, limit: float, seen: dict[int, bool]) -
     return seen[i]
 
 
+def _after(steps: dict[int, Step], i: int) -> set[int]:
+    """The steps that wait for step ``i``, directly or later."""
+    seen: set[int] = set()
+    stack = list(steps[i].consumers)
+    while stack:
+        c = stack.pop()
+        if c not in seen:
+            seen.add(c)
+            stack.extend(steps[c].consumers)
+    return seen
+
+
 def _partner(steps: dict[int, Step], b: Step, light: float) -> int | None:
     """The step ``b`` may be fused into (module docstring), or None."""
     srcs = b.sources
     if len(srcs) == 1:
         a = steps[srcs[0]]
-        others = [c for c in a.consumers if c != b.index]
+        after = _after(steps, b.index)
+        others = [c for c in a.consumers if c != b.index and c not in after]
         # what else waits for a may be pushed back by b's work if it is lighter than the hop it saves
         limit, seen = max(light, HOP_S), dict[int, bool]()
         if b.est_s < light or all(_late(steps, c, limit, seen) for c in others):

@@ -533,7 +533,7 @@ def plan(term: Term, dom: Type, mode: str = "value", threshold_s: float = THRESH
             steps[i].output = True
     link(steps)
     if fused:
-        steps, output = fuse(steps, output, threshold_s)
+        steps, output = fuse(steps, output, threshold_s, workers)
         steps, output = trimmed(steps, output)  # paths change, not what reads what: consumers stay
     _mark_tail(steps, inline_s)
     return Plan(term, dom, cod, cast(Mode, mode), steps, output, threshold_s, inline_s, rates,

@@ -15,7 +15,7 @@ from workers import Rates, assemble, plan
 from workers.bench import in_process
 from workers.wires import Ref
 
-from sample_terms import FAMILIES, assert_close, data_parallel, like, wide
+from sample_terms import FAMILIES, assert_close, data_parallel, like, tree, wide
 from strategies import term_and_input
 
 FLAT = Rates(elementwise=1e9, matmul=1e9, call=0.0)
@@ -68,6 +68,23 @@ def test_a_members_forward_and_backward_are_one_task(family):
     assert len(members) == K and all(s.output or s.tail for s in p.steps.values() if s.sources)
     assert len(raw.steps) > len(p.steps)
     assert sum(s.est_s for s in p.steps.values()) == pytest.approx(sum(s.est_s for s in raw.steps.values()))
+
+
+@pytest.mark.parametrize("mode", ["grad", "vjp"])
+def test_a_trees_leaves_are_computed_pairwise_where_their_join_runs(mode):
+    """Four leaves on two workers: the derivative term computes the leaves side by side (not as the tree's
+    subtrees, which its value plan keeps whole), and each task computes two leaves and their join, the
+    pair's reverse pass running after it on their residuals, so no activation moves between workers below
+    the root; at as many workers as leaves, each leaf is a task of its own."""
+    term, x = tree(2, batch=64, width=64)
+    x, dom, cod = prepare(term, x)
+    pairs = plan(term, dom, mode, rate=FLAT, threshold_s=1e-6, workers=2)
+    assert [len(s.name.split("|")) for s in pairs.steps.values() if not s.sources] == [2, 2]
+    assert all(len(s.sources) <= 2 for s in pairs.steps.values())
+    jx = job_input(mode, x, dom, cod)
+    assert_close(in_process(pairs, jx), ct.evaluate(pairs.term, jx))
+    apart = plan(term, dom, mode, rate=FLAT, threshold_s=1e-6, workers=4)
+    assert "|" not in "".join(s.name for s in apart.steps.values())
 
 
 def test_a_zero_threshold_fuses_nothing():
