@@ -158,11 +158,10 @@ def _siblings(steps: dict[int, Step], workers: float) -> tuple[int, int] | None:
             both = [j for j in dict.fromkeys(steps[c].sources) if j in members]
             if len(both) == len(members):
                 continue
-            for k, i in enumerate(both):
-                for j in both[k + 1:]:
-                    est = steps[i].est_s + steps[j].est_s
-                    if est <= share and (best is None or est < best[0]):
-                        best = (est, i, j)
+            for i, j in zip(both, both[1:]):  # neighbours in what it reads: linear in the reads, not quadratic
+                est = steps[i].est_s + steps[j].est_s
+                if est <= share and (best is None or est < best[0]):
+                    best = (est, i, j)
     return None if best is None else best[1:]
 
 
