@@ -74,10 +74,18 @@ def url_of(sock: socket.socket, https: bool = False) -> str:
     return f"{'https' if https else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
+#: Seconds an idle kept-alive connection stays open. uvicorn's default, 5 s, is as long as httpx keeps one
+#: (so the two race) and far shorter than http.client or curl keep one (without end): a request sent on a
+#: connection the server has just closed is lost (RemoteDisconnected), and under load, where a client's
+#: pause between requests stretches past 5 s, often. Longer than httpx's expiry, the client closes first.
+KEEP_ALIVE_S = 120
+
+
 def server(service: Service, **ssl: Any) -> uvicorn.Server:
     """A uvicorn server for ``service`` (access log off: it costs more than a tiny job's own handling)."""
     config = uvicorn.Config(
-        service.app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5, **ssl
+        service.app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S, **ssl
     )
     return uvicorn.Server(config)
 

@@ -174,3 +174,28 @@ def test_chain_rule_for_derivative_terms(case: tuple[ct.Term, ct.Term, Any]) -> 
     _, fc2 = ct.evaluate(ct.vjp_term(gf, dom), (x, c))
     assert close(fc2, fc)
     assert close(ct.evaluate(ct.vjp_term(gf, dom), (x, c))[1], ct.vjp(gf, x, c)[1])
+
+
+@pytest.mark.xfail(strict=True, raises=ct.TermTypeError,
+                   reason="catterms/frontend/scopes.py _reorder_accumulations re-links an f64 add over f32 terms")
+def test_a_cotangent_summed_from_parts_of_two_dtypes_is_well_typed() -> None:
+    """Found by ``test_chain_rule_for_derivative_terms``: on ``(f64, f32)`` the reverse pass of ``f`` sums the
+    f32 input's cotangent from two f32 parts and two f64 ones (``x₀ · dy``), out of the order it makes them.
+    The front end put that sum in order with its f64 links kept, so one link added the two f32 parts while
+    still typed f64, and joined the n-ary sum of the f64 parts: a ``jam`` of f32 and f64. A program that
+    writes such a sum out of order by hand compiled to the same ill-typed term."""
+    x = (np.array(0.5), np.array(0.25, np.float32))
+    m = ct.fork(ct.proj(0, 2), ct.proj(1, 2), ct.prim("mul"))
+    f = ct.fork(m, ct.proj(0, 2), m)
+    c = random_like(ct.evaluate(f, x), np.random.default_rng(0))
+    _, fc = ct.evaluate(ct.vjp_term(f, type_of(x)), (x, c))
+    assert type_of(fc) == type_of(x) and close(fc, ct.vjp(f, x, c)[1])
+
+    def by_hand(a: Any, b: Any) -> Any:
+        s1, s2 = cnp.sin(b), cnp.cos(b)  # f32, made first
+        m1, m2 = cnp.sin(cnp.sin(cnp.sin(a))), cnp.cos(cnp.sin(cnp.sin(a)))  # f64, made last
+        return ((m1 + s1) + s2) + m2
+
+    a, b = x
+    expected = np.sin(np.sin(np.sin(a))) + np.sin(b) + np.cos(b) + np.cos(np.sin(np.sin(a)))
+    np.testing.assert_allclose(ct.evaluate(ct.compile(by_hand, a, b), x), expected, rtol=1e-6)

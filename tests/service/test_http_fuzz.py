@@ -18,6 +18,7 @@ import os
 import string
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -143,6 +144,14 @@ def test_deep_json_cannot_crash_a_process_whose_recursion_limit_catterms_raised(
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.startswith("malformed_body the JSON body nests deeper than"), done.stdout
+
+
+def test_an_idle_kept_alive_connection_stays_open(connection):
+    """Open past uvicorn's default keep-alive (5 s), which closed connections that clients still held: a loaded
+    machine stretched the pause before a test's next request (a subprocess above) past it, and that
+    request was lost."""
+    time.sleep(6)
+    assert connection.send("GET", "/v1/health")[0] == 200
 
 
 def test_bearer_is_case_insensitive_and_a_body_over_the_limit_says_how_big(connection):

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import dask
@@ -21,7 +22,7 @@ from workers import ClusterError, Executor
 from workers.alloc import WORKER_ENV
 from workers.estimate import Rates
 
-from sample_terms import FAMILIES, assert_close, data_parallel
+from sample_terms import FAMILIES, assert_close, data_parallel, tree
 from test_executor import slow_term
 
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -103,13 +104,40 @@ def test_a_worker_killed_mid_job_does_not_lose_the_job():
 def test_lost_scattered_inputs_are_scattered_and_submitted_again():
     term, x = data_parallel(3, batch=4, width=200)
     with Executor(n_workers=2, threshold_s=1e-6, scatter_bytes=100, dashboard_address=None) as ex:
+        pids = ex.client.run(os.getpid)
         h = ex.submit(term, x, "grad")
-        # what the cluster does to the input arrays when the worker holding them dies (scattered arrays'
-        # keys are named by their type; cancelling the shipped subterms too trips distributed's
-        # stimulus_cancel assertion, which drops the client's connection)
-        ex.client.cancel([f for f in h.scattered if f.key.startswith("ndarray")], force=True)
+        # the workers holding the scattered inputs and subterms die: the data cannot be recomputed, so Dask
+        # cancels their futures. (Not Client.cancel: in distributed 2026.8 it asserts on a task that depends
+        # on a cancelled key and that no client wants, and drops the client, as soon as the plan has one.)
+        for worker in {w for held in ex.client.who_has(h.scattered).values() for w in held}:
+            os.kill(pids[worker], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not all(f.cancelled() for f in h.scattered):
+            assert time.monotonic() < deadline, "the cluster never noticed that the scattered data was lost"
+            time.sleep(0.05)
         result = h.result(timeout=120)
         assert h.relaunches == 1
+    y0, d0 = ct.value_and_grad(term, x)
+    assert_close(result.value, y0)
+    assert_close(result.derivative, d0)
+
+
+def test_cancelling_a_job_drops_neither_the_client_nor_the_other_jobs():
+    """The cancelled job's scattered inputs and subterms feed tasks that no client wants: cancelling its
+    futures with ``Client.cancel`` trips an assertion in distributed 2026.8's ``stimulus_cancel``, the
+    scheduler drops the client, and every other job's futures are lost with it. The job is cancelled by
+    releasing its futures instead (:meth:`workers.executor.JobHandle.cancel`)."""
+    term, x = tree(3, batch=4, width=50)
+    with Executor(n_workers=2, threshold_s=1e-6, scatter_bytes=100, dashboard_address=None) as ex:
+        connection = ex.client.scheduler_comm  # a client that was dropped reconnects with a new one
+        other = ex.submit(*data_parallel(3, batch=4, width=200), "grad")
+        h = ex.submit(term, x, "grad")
+        h.cancel()
+        with pytest.raises(CancelledError):
+            h.result(timeout=60)
+        assert other.result(timeout=120).derivative is not None
+        assert ex.client.scheduler_comm is connection, "cancelling the job dropped the client"
+        result = ex.run(term, x, "grad", timeout=120)
     y0, d0 = ct.value_and_grad(term, x)
     assert_close(result.value, y0)
     assert_close(result.derivative, d0)
