@@ -236,8 +236,9 @@ class JobHandle:
         and a task of it already running is stopped by restarting its worker (:meth:`Executor.stop`).
 
         Releasing, rather than ``Client.cancel``: that one walks the dependents of each key it cancels and
-        asserts on a key it has already dropped, which kills the client's connection when the keys cancelled
-        together depend on each other — as a job's outputs do (distributed 2026.8)."""
+        asserts that some client wants each — false for a key it has already dropped in the same walk, and for
+        an intermediate task no client holds (a step reading a scattered input) — which kills the client's
+        connection (distributed 2026.8)."""
         self._cancelled = True
         for f in self.futures + self._baseline:
             f.release()
