@@ -28,7 +28,11 @@ rebuilds only the variables still live, so the term's size is the program's size
 float-in keeps small: an unrolled recurrence costs a constant number of nodes per step. A variable whose
 next use is far (no level of the next ``PARK_AFTER`` reads it: a reverse pass's residuals) is *parked* in a
 cons-list at the end of the environment, which a binder passes on whole (:func:`_park`), so derivative
-terms cost a constant per step too; scopes that park nothing are laid out exactly as described above.
+terms cost a constant per step too. What only the body reads (the parts of a gradient, made one per
+level) and the function's input (a layer's weights, read by the forward and the reverse pass) are held in
+a *bag* before that list instead, read where they lie at a logarithmic depth (:class:`Layout`), so they
+do not lie between the list's head and the residuals below it. Scopes that park nothing are laid out
+exactly as described above.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ Tree = Node | tuple
 
 
 Cells = tuple | None  # a parked list, head first, as linked cells ``(variable, rest)``
+Path = tuple[tuple[int, int], ...]
+# held variables: trees ``(size, tree, where each variable lies in it)``, smallest first (see Layout)
+Bag = tuple[tuple[int, Tree, dict[Node, Path]], ...]
 
 
 class Layout:
@@ -54,13 +61,21 @@ class Layout:
     ``spath`` (see :func:`_park`). ``cells`` is that list, head first, as linked cells ``(p, rest)``
     that the layouts of consecutive levels share, ``size`` its length, and ``paths`` then covers only the
     other, *active* variables: a level that pushes or pops k variables costs O(k), not O(m).
+
+    Before the list, at ``bpath``, it may hold a ``bag`` of variables that only the body reads (a
+    gradient's parts, made one per level of a reverse pass): perfect binary trees of pairs, smallest
+    first, in a cons-list ``(t₁, (t₂, … tᵣ))``, grown as a binary counter grows. A level that adds one
+    rebuilds O(1) trees on average, and the body reads each at depth O(log n), where the parked list's
+    head would cost its depth at every level and the body O(n) each.
     """
 
-    __slots__ = ("paths", "depth", "cells", "size", "spath", "_depths")
+    __slots__ = ("paths", "depth", "cells", "size", "spath", "bag", "bpath", "_depths")
 
     def __init__(self, paths: dict[Node, tuple[tuple[int, int], ...]], depth: int, cells: Cells = None,
-                 size: int = 0, spath: tuple[tuple[int, int], ...] = ()) -> None:
+                 size: int = 0, spath: tuple[tuple[int, int], ...] = (), bag: Bag = (),
+                 bpath: tuple[tuple[int, int], ...] = ()) -> None:
         self.paths, self.depth, self.cells, self.size, self.spath = paths, depth, cells, size, spath
+        self.bag, self.bpath = bag, bpath
         self._depths: dict[Node, int] | None = None
 
     @classmethod
@@ -87,13 +102,18 @@ class Layout:
         return cls({v: ((i, n),) for i, v in enumerate(variables)}, 1)
 
     @classmethod
-    def parked(cls, active: list[Node], cells: Cells, size: int) -> Layout:
-        """``(a₁, …, aₖ, (p₁, (p₂, … pₘ)))``, or the cons-list alone when nothing is active."""
-        if not size:
+    def parked(cls, active: list[Node], cells: Cells, size: int, bag: Bag = ()) -> Layout:
+        """``(a₁, …, aₖ, bag, (p₁, (p₂, … pₘ)))`` without the parts that are empty, a lone part bare."""
+        if not size and not bag:
             return cls.flat(active)
-        k = len(active)
-        base = ((k, k + 1),) if k else ()
-        return cls({a: ((i, k + 1),) for i, a in enumerate(active)}, len(base) + size, cells, size, base)
+        n = len(active) + bool(bag) + bool(size)
+
+        def at(i: int) -> tuple[tuple[int, int], ...]:
+            return ((i, n),) if n > 1 else ()
+
+        paths = {a: at(i) for i, a in enumerate(active)}
+        return cls(paths, 1 + size + len(bag), cells, size, at(n - 1) if size else (), bag,
+                   at(len(active)) if bag else ())
 
     def active(self) -> Layout:
         """The same environment, its parked list left unread (for a scope that reads nothing parked)."""
@@ -118,9 +138,19 @@ class Layout:
             cell = cell[1]
         return out
 
+    def held(self, v: Node) -> Path | None:
+        """Where the bag holds ``v``, if it does: O(log n) trees to look in."""
+        r = len(self.bag)
+        for c, (_, _, where) in enumerate(self.bag):
+            if v in where:
+                return self.bpath + ((1, 2),) * c + (((0, 2),) if c < r - 1 else ()) + where[v]
+        return None
+
     def access(self, v: Node) -> Term:
         """The projection chain that reads ``v``."""
         path = self.paths.get(v)
+        if path is None and self.bag:
+            path = self.held(v)
         if path is None:  # parked: found by a walk of the list, once per layout that reads one in place
             if self._depths is None:
                 self._depths = {p: i for i, p in enumerate(self.parked_list())}
@@ -134,6 +164,27 @@ class Layout:
     def tail(self, i: int) -> Term:
         """The projection chain that reads the cons-list from its ``i``-th cell on."""
         return compose(*(proj(a, n) for a, n in reversed(self.spath + ((1, 2),) * i)))
+
+    def trees(self, c: int) -> Term:
+        """The projection chain that reads the bag from its ``c``-th tree on."""
+        return compose(*(proj(a, n) for a, n in reversed(self.bpath + ((1, 2),) * c)))
+
+    def tree(self, c: int) -> Term:
+        """The projection chain that reads the bag's ``c``-th tree (the last one is bare)."""
+        return compose(proj(0, 2), self.trees(c)) if c < len(self.bag) - 1 else self.trees(c)
+
+
+def _leaves(tree: Tree) -> dict[Node, Path]:
+    """Where each variable of a nested tuple lies in it."""
+    out: dict[Node, Path] = {}
+    stack: list[tuple[Tree, Path]] = [(tree, ())]
+    while stack:
+        t, path = stack.pop()
+        if isinstance(t, tuple):
+            stack.extend((c, path + ((i, len(t)),)) for i, c in enumerate(t))
+        else:
+            out[t] = path
+    return out
 
 
 Chain = deque  # a composition under construction: its stages in application order, never ``compose``
@@ -187,12 +238,32 @@ def _fork(parts: list[Chain], kinds: list[str]) -> Chain:
 PARK_AFTER = 3  # a variable that no level of the next PARK_AFTER reads is parked (see _park)
 
 
-Recipe = tuple[list[Node], list[bool], dict[Node, int]]  # a parking binder's: see _park
+Recipe = tuple[list[Node], list[bool], dict[Node, int], list[Node], int]  # a parking binder's: see _park
 
 
-def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[Recipe], Chain | None] | None:
+def _bagged(bag: Bag, new: list[Node]) -> tuple[Bag, int]:
+    """``bag`` with ``new`` added, as a binary counter adds ones (two trees of one size become a pair), and
+    how many of its old trees the new ones took in."""
+    if not new:
+        return bag, 0
+    trees, old = list(bag), len(bag)
+    for x in new:
+        size, tree, where = 1, x, {x: ()}  # type: tuple[int, Tree, dict[Node, Path]]
+        while trees and trees[0][0] == size:
+            if len(trees) == old:  # the old trees are the last ones: new ones go in front
+                old -= 1
+            _, first, at = trees.pop(0)
+            tree, size = (first, tree), 2 * size
+            where = {v: ((0, 2),) + p for v, p in at.items()} | {v: ((1, 2),) + p for v, p in where.items()}
+        trees.insert(0, (size, tree, where))
+    return tuple(trees), len(bag) - old
+
+
+def _park(scope: Any, entry: Layout, direct: set[Node],
+          whole: Tree | None = None) -> tuple[list[Layout], list[Recipe], Chain | None] | None:
     """The layouts of a scope that parks its long-lived variables, and per level the binder's recipe
-    ``(pushed, kept, back)``; ``None`` when it parks nothing (and inherits no parked list): the flat plan.
+    ``(pushed, kept, back, bagged, taken)``; ``None`` when it parks nothing (and inherits no parked list
+    or bag): the flat plan.
 
     Once level ``j`` is bound, a variable still live that none of levels ``j+1 … j+PARK_AFTER`` reads is
     pushed onto the cons-list, soonest next use first, unless the body is that close; a parked variable
@@ -204,9 +275,22 @@ def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[Recipe], Chain 
     is needed first) always leave from the head: each level costs O(its own values + active variables),
     in the term and in the work here. The body reads what stays parked where it lies, and a scope nested
     in it takes the list over.
+
+    A variable that only the body reads, itself (in ``direct``: not a scope nested in it, which would
+    take the list over and pop it from the head), goes into the bag instead (``bagged``; its trees took in
+    ``taken`` old ones), where it does not lie between the list's head and the residuals below it. The
+    bag is passed on whole while the scope reads any of it. With ``whole``, the tree of the function's
+    input that ``entry`` lays out, the input itself is the bag's one tree: an input read late (a layer's
+    weights, by the reverse pass) is read where it lies, not parked under every residual.
     """
     m, reads = len(scope.levels), scope.reads
-    if not entry.size and m <= PARK_AFTER:
+    if whole is not None:
+        entry = Layout({}, entry.depth, bag=((0, whole, _leaves(whole)),))
+    # the last level that reads the bag
+    until = max((j for x, j in scope.last.items() if entry.bag and entry.held(x) is not None), default=-1)
+    bag = entry.bag if until >= 0 else ()
+    inherits = whole is None and bool(entry.size or entry.bag)  # a list or bag to pass on from outside
+    if not (inherits and (entry.size or bag)) and m <= PARK_AFTER:
         return None
     uses: dict[Node, list[int]] = {}
     for j, r in enumerate(reads):
@@ -233,16 +317,18 @@ def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[Recipe], Chain 
         far = i + PARK_AFTER <= m
         stay: list[Node] = []
         push: list[Node] = []
+        held: list[Node] = []
         for x in [x for x in active if scope.live(x, j)] + scope.levels[j]:
-            (push if far and x not in soon else stay).append(x)
-        wanted = sum(1 for x in soon if x in parked)
+            (stay if not far or x in soon else held if x in direct and next_use(x, i) == m else push).append(x)
+        near = reads[i] if i < m else set()  # a parked variable comes back for the level that reads it
+        wanted = sum(1 for x in near if x in parked)
         kept: list[bool] = []
         back: dict[Node, int] = {}
         top: list[Node] = []
         while cells is not None and (len(back) < wanted or not scope.live(cells[0], j)):
             x, cells = cells
-            keep = scope.live(x, j) and x not in soon
-            if x in soon:
+            keep = scope.live(x, j) and x not in near
+            if x in near:
                 back[x] = len(kept)
             kept.append(keep)
             if keep:
@@ -257,11 +343,16 @@ def _park(scope: Any, entry: Layout) -> tuple[list[Layout], list[Recipe], Chain 
             cells = (x, cells)
         parked.update(push)
         size += len(push)
-        pushed = pushed or bool(push)
+        if until <= j:
+            bag = ()
+        bag, taken = _bagged(bag, held)
+        if held:
+            until = m
+        pushed = pushed or bool(push) or bool(held)
         active = stay + list(back)
-        layouts.append(Layout.parked(active, cells, size))
-        recipes.append((push, kept, back))
-    if not pushed and not entry.size:
+        layouts.append(Layout.parked(active, cells, size, bag))
+        recipes.append((push, kept, back, held, taken))
+    if not pushed and not inherits:
         return None
     return layouts, recipes, prelude
 
@@ -280,11 +371,12 @@ def _reversal(entry: Layout) -> tuple[Chain, Layout]:
     cells: Cells = None
     for p in old:
         cells = (p, cells)
-    return stages, Layout(paths, max(entry.depth + 1, 1 + len(old)), cells, len(old), ((1, 2),))
+    return stages, Layout(paths, max(entry.depth + 1, 1 + len(old)), cells, len(old), ((1, 2),), entry.bag,
+                          ((0, 2),) + entry.bpath)
 
 
 def _parking_binder(before: Layout, after: Layout, made: dict[Node, Chain], pushed: list[Node],
-                    kept: list[bool], back: dict[Node, int]) -> Chain:
+                    kept: list[bool], back: dict[Node, int], bagged: list[Node], taken: int) -> Chain:
     """The binder from ``before`` to ``after`` in a scope that parks (see :func:`_park`)."""
 
     def part(x: Node) -> Chain:
@@ -293,6 +385,8 @@ def _parking_binder(before: Layout, after: Layout, made: dict[Node, Chain], push
         return _stages(before.at(back[x]) if x in back else before.access(x))
 
     parts = [part(x) for x in after.paths]
+    if after.bag:
+        parts.append(Chain((_bag_term(before, after.bag, taken, part) if bagged else before.trees(0),)))
     if after.size:
         walked = len(kept)
         term: Term | None = identity if walked < before.size else None  # the list below the walked cells
@@ -312,6 +406,40 @@ def _parking_binder(before: Layout, after: Layout, made: dict[Node, Chain], push
     return parts[0] if len(parts) == 1 else Chain((fork(*map(_term, parts)),))
 
 
+def _bag_term(before: Layout, bag: Bag, taken: int, part: Any) -> Term:
+    """The bag ``bag``, built from ``before``'s: its new trees from the new variables (``part``) and the
+    ``taken`` old trees they took in, then the old trees after those, passed on whole (none where the old
+    bag was let go: nothing reads it any more)."""
+    old = {id(t): c for c, (_, t, _) in enumerate(before.bag[:taken])}
+    kept = len(before.bag) - taken if before.bag and bag[-1][1] is before.bag[-1][1] else 0
+
+    def tree(t: Tree) -> Term:  # a pair nests as deep as the bag is wide: O(log n)
+        if id(t) in old:
+            return before.tree(old[id(t)])
+        if isinstance(t, tuple):
+            return fork(tree(t[0]), tree(t[1]))
+        return _term(part(t))
+
+    fresh = [tree(t) for _, t, _ in bag[:len(bag) - kept]]
+    term = before.trees(taken) if kept else fresh.pop()
+    for t in reversed(fresh):
+        term = fork(t, term)
+    return term
+
+
+def _direct(an: Analysis, v: Node) -> set[Node]:
+    """The variables that ``v``'s body reads itself or through inline operands, not in a nested scope's levels."""
+    out: set[Node] = set()
+    stack = list(an.scopes[v].args)
+    while stack:
+        c = stack.pop()
+        if c.kind == "input" or c in an.bound:
+            out.add(c)
+        elif c.computed and not an.scopes[c].levels:
+            stack.extend(an.scopes[c].args)
+    return out
+
+
 def _reads_parked(scope: Any, layout: Layout) -> bool:
     """Whether ``scope`` reads a variable that ``layout`` holds parked."""
     bound = {s for level in scope.levels for s in level}
@@ -321,8 +449,9 @@ def _reads_parked(scope: Any, layout: Layout) -> bool:
 class _Emitter:
     """Layouts top-down (a node's environment is fixed by where it is used), then terms bottom-up."""
 
-    def __init__(self, analysis: Analysis, inputs: Layout) -> None:
+    def __init__(self, analysis: Analysis, inputs: Layout, tree: Tree) -> None:
         self.an = analysis
+        self.tree = tree  # the function's input, which the result's scope may hold whole (see _park)
         self.layouts: dict[Node, list[Layout]] = {}
         self.extends: dict[Node, list[bool]] = {}
         self.chains: dict[Node, Chain] = {}
@@ -335,9 +464,10 @@ class _Emitter:
         for v in reversed(self.an.order):
             scope = self.an.scopes[v]
             layout = env.pop(v)
-            if layout.size and scope.levels and not _reads_parked(scope, layout):
+            if (layout.size or layout.bag) and scope.levels and not _reads_parked(scope, layout):
                 layout = layout.active()  # its first binder drops the list, unread
-            parked = _park(scope, layout) if scope.levels else None
+            whole = self.tree if v is self.an.order[-1] else None
+            parked = _park(scope, layout, _direct(self.an, v), whole) if scope.levels else None
             if parked is not None:
                 layouts, self.recipes[v], prelude = parked
                 if prelude is not None:
@@ -410,4 +540,4 @@ def lower(inputs: Any, root: Node) -> Term:
         return root.term
     if root.kind == "input":
         return layout.access(root)
-    return _Emitter(analyse(root), layout).emit()
+    return _Emitter(analyse(root), layout, inputs).emit()

@@ -6,7 +6,11 @@ operands, and the values bound just there. The rules (sharing is explicit):
 * A computed node with two or more uses is *shared*: it becomes a variable, computed once and copied.
   It is bound at its **immediate dominator**, the innermost node that every path from the result to it
   passes through — the innermost point covering all of its uses. A value private to one branch is
-  therefore bound inside that branch, and independent branches stay independent.
+  therefore bound inside that branch, and independent branches stay independent. A value whose
+  dominator is itself a shared value is bound where that one is, a level before it (``let u = (let v =
+  … in …)`` becomes ``let v = … ; let u = …``): a reverse pass's cotangents, each the dominator of the
+  one before, would otherwise nest scope in scope, and every scope would start again from the whole
+  environment, reading its residuals deeper and deeper (a term quadratic in the number of steps).
 * A tuple nested in the result is packaging, not a computation: what it would bind is bound at the
   result's scope. Bound at the tuple, it would make the tuple a scope of its own, ready only as a whole:
   in a reverse pass the gradient of a weight read at every step (one part of the tuple of the input's
@@ -26,7 +30,9 @@ operands, and the values bound just there. The rules (sharing is explicit):
   float-in the final sum would keep all of them alive through every level (a term quadratic in the number
   of steps); with it, each level binds ``hₜ`` and the running total, and the term grows by a constant per
   step. A node ready at level 0 (it reads nothing bound there) stays inline, so scopes with one level —
-  the paper's examples — are unchanged.
+  the paper's examples — are unchanged. Nor does a node float that lets nothing die early (every
+  variable it reads is still read where its user is made, :meth:`_Analyser.idle`): it would only be one
+  more variable to carry, such as a layer's transposed activation next to the activation itself.
 * Chains of ``add`` whose inner links have one use, bind nothing and keep one dtype become one n-ary sum
   (the K independent losses of a sum become K siblings, not a nested spine) — except a link that floats:
   it keeps the association the program wrote (the running total above stays a running total, so at each
@@ -166,9 +172,10 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
     ``update … add`` per step into the gradient of a stacked input), while it makes the terms in the
     opposite order: written as recorded, every term would wait for the last one, live to the end. A
     maximal tree of ``add`` links of one type whose inner links have one use (or a spine of ``update …
-    add`` links into one array), with at least :data:`REORDER_AT` terms that are not in creation order,
-    becomes a left spine over its terms sorted by node number — addition commutes, up to rounding —
-    which float-in then binds as a running total. The links keep their nodes (and numbers), so the order
+    add`` links into one array), with at least :data:`REORDER_AT` terms that its evaluation does not take
+    in the order they can be made (:func:`_consumed`: ``c₀ + (c₁ + c₂)`` takes its first term last),
+    becomes a left spine over its terms sorted by node number — addition commutes, up to rounding — which
+    float-in then binds as a running total. The links keep their nodes (and numbers), so the order
     stays topological: the k-th link in number has at least k+1 terms below it. Programs that accumulate
     in the order they compute, such as every sum a user writes, are left alone.
     """
@@ -192,6 +199,7 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
                     stack.extend((c, a) for c in reversed(a.args))
                 else:
                     terms.append((a,))
+            eaten = _consumed(root, set(links))
         else:
             links, terms, v = [], [], root
             while True:
@@ -202,11 +210,13 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
                     break
                 v = inner
             terms.reverse()
+            eaten = terms
         if len(terms) < REORDER_AT:
             continue
-        key = [max(height[a] for a in t if isinstance(a, Node)) for t in terms]
-        if all(a <= b for a, b in zip(key, key[1:])):
+        made = [max(height[a] for a in t if isinstance(a, Node)) for t in eaten]
+        if all(a <= b for a, b in zip(made, made[1:])):
             continue
+        key = [max(height[a] for a in t if isinstance(a, Node)) for t in terms]
         order = sorted(range(len(terms)), key=key.__getitem__)
         links.sort(key=lambda n: n.index)
         changed = True
@@ -243,6 +253,22 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
     return changed
 
 
+def _consumed(root: Node, links: set[Node]) -> list[tuple[Node]]:
+    """The terms of a tree of ``add`` links in the order its evaluation takes them: a link's own terms once
+    the links below it are done (``a + (b + c)`` takes ``b``, ``c``, then ``a``: the order of a sum that a
+    reverse pass writes right-nested, its first term made last)."""
+    out: list[tuple[Node]] = []
+    stack = [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            out.extend((a,) for a in v.args if a not in links)
+        else:
+            stack.append((v, True))
+            stack.extend((a, False) for a in reversed(v.args) if a in links)
+    return out
+
+
 def _is_add_link(a: Node, user: Node, users: dict[Node, list[Node]]) -> bool:
     return a.kind == "prim" and a.name == "add" and users[a] == [user]
 
@@ -269,7 +295,8 @@ def _update_base(root: Node, users: dict[Node, list[Node]]) -> Node:
 class _Analyser:
     """The state of one analysis; :meth:`run` visits the nodes once, operands before users."""
 
-    def __init__(self, root: Node) -> None:
+    def __init__(self, root: Node, barred: frozenset[Node] = frozenset()) -> None:
+        self.barred = barred  # private nodes that do not float (see idle)
         self.nodes = nodes = _reachable(root)
         self.users: dict[Node, list[Node]] = {v: [] for v in nodes}
         users = self.users
@@ -287,6 +314,10 @@ class _Analyser:
             while d.kind == "tuple" and d is not root:
                 d = idom[d]
             idom[v] = d
+        for v in reversed(nodes):  # users first: a value bound where a variable is made goes with it
+            up = idom.get(v)
+            if up in self.shared:
+                idom[v] = idom[up]
         self.bound_at: dict[Node, list[Node]] = {}  # the shared values bound at each scope
         for v in nodes:
             if v in self.shared:
@@ -337,7 +368,7 @@ class _Analyser:
                         after = r
                 ready[v] = after
             for c in v.args:  # a private operand ready before its user floats to its level
-                if 1 <= ready.get(c, 0) < after and c not in shared:
+                if 1 <= ready.get(c, 0) < after and c not in shared and c not in self.barred:
                     self._float(c)
             if v not in self.absorbable:
                 self._finish(v)
@@ -347,6 +378,19 @@ class _Analyser:
                 ready[v] = 1 + self._highest(self.free[v], self.owner[v])
         order = [v for v in self.nodes if v in self.scopes]
         return Analysis(order, self.scopes, shared | self.floated, self.floated)
+
+    def idle(self) -> frozenset[Node]:
+        """The floated values that let nothing die early: every variable they read is read again where
+        their user is made, or later. Bound inline instead, they cost no variable at the levels between
+        (a layer's residual and its transpose would both be parked for the reverse pass)."""
+        out = []
+        for c in self.floated:
+            w, u = self.home[c], self.users[c][0]
+            scope = self.scopes[w]
+            at = len(scope.levels) if u is w else self.ready[u]
+            if all(scope.last.get(x, -1) >= at for x in self.free[c]):
+                out.append(c)
+        return frozenset(out)
 
     def _float(self, c: Node) -> None:
         w = self.owner[c]
@@ -402,4 +446,7 @@ class _Analyser:
 
 def analyse(root: Node) -> Analysis:
     """Scopes for every node that becomes a term of its own; ``root`` is the function's result."""
-    return _Analyser(root).run()
+    first = _Analyser(root)
+    analysis = first.run()
+    idle = first.idle()
+    return _Analyser(root, idle).run() if idle else analysis
