@@ -194,7 +194,10 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
             stack: list[tuple[Node, Node | None]] = [(root, None)]
             while stack:  # operands left to right: ``terms`` in the written order
                 a, user = stack.pop()
-                if user is None or (a.type == root.type and _is_add_link(a, user, users)):
+                # a link whose operands have another type (an f32 sum inside an f64 one) is a term: re-linked
+                # in a new order it would keep its old type over operands of the other
+                if user is None or (a.type == root.type and _is_add_link(a, user, users)
+                                    and all(c.type == root.type for c in a.args)):
                     links.append(a)
                     stack.extend((c, a) for c in reversed(a.args))
                 else:

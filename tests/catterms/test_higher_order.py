@@ -176,8 +176,6 @@ def test_chain_rule_for_derivative_terms(case: tuple[ct.Term, ct.Term, Any]) -> 
     assert close(ct.evaluate(ct.vjp_term(gf, dom), (x, c))[1], ct.vjp(gf, x, c)[1])
 
 
-@pytest.mark.xfail(strict=True, raises=ct.TermTypeError,
-                   reason="catterms/frontend/scopes.py _reorder_accumulations re-links an f64 add over f32 terms")
 def test_a_cotangent_summed_from_parts_of_two_dtypes_is_well_typed() -> None:
     """Found by ``test_chain_rule_for_derivative_terms``: on ``(f64, f32)`` the reverse pass of ``f`` sums the
     f32 input's cotangent from two f32 parts and two f64 ones (``x₀ · dy``), out of the order it makes them.
