@@ -32,7 +32,8 @@ unrolled program's (up to 10⁴ steps) and, where jax is installed, ``jax.lax.sc
 overhead ≤ 0.5 s whatever the step count; steady gradient per step ≤ 2 × the unrolled program's; the LSTM
 gradient compiles in under 2 s.
 
-Run: ``python bench/compile_scaling.py [--steps 100,1000,10000] [--jax-steps 100] [--scan-steps …] [--repeat 1]``.
+Run: ``python bench/compile_scaling.py [--steps 100,1000,10000] [--jax-steps 100] [--scan-steps …]
+[--scan-programs recurrence,lstm] [--no-jax] [--repeat 1]`` (``--steps '' --lstm-steps ''`` for the scan table alone).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ from workers.alloc import tune_allocator  # noqa: E402
 
 WIDTH = 7
 LOSSES = ("summed", "final")
+#: The ct.scan table's programs: each as one loop, and unrolled.
+SCAN_PROGRAMS = {"recurrence": (recurrence_loop, recurrence), "lstm": (lstm_loop, lstm)}
 
 
 class Row(NamedTuple):
@@ -107,6 +110,15 @@ def steps_list(text: str) -> list[int]:
     return [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
 
 
+def programs_list(text: str) -> list[str]:
+    names = [s for s in text.split(",") if s.strip()]
+    unknown = [n for n in names if n not in SCAN_PROGRAMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown program {', '.join(unknown)}: choose from "
+                                         f"{', '.join(SCAN_PROGRAMS)}")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=steps_list, default=[100, 1_000, 10_000], help="step counts, e.g. 100,1000")
@@ -116,19 +128,22 @@ def main() -> None:
                         help="step counts of the LSTM table ('' for none)")
     parser.add_argument("--scan-steps", type=steps_list, default=[100, 10_000, 1_000_000],
                         help="step counts of the ct.scan table ('' for none)")
+    parser.add_argument("--scan-programs", type=programs_list, default=list(SCAN_PROGRAMS),
+                        help="the programs of the ct.scan table, e.g. recurrence")
+    parser.add_argument("--no-jax", action="store_true", help="leave jax out even where it is installed")
     parser.add_argument("--repeat", type=int, default=1, help="best of this many compile+1st measurements")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per steady timing")
     parser.add_argument("--no-tune", action="store_true", help="keep glibc's default malloc thresholds")
     args = parser.parse_args()
     tuned = False if args.no_tune else tune_allocator()
-    jax_version = have_jax()
+    jax_version = None if args.no_jax else have_jax()
     print(f"# catterms compile scaling — {machine()}, jax {jax_version or 'not installed'}, allocator tuned: {tuned}")
     print(f"# program: h ← tanh(h·w + x[t]) on R^{WIDTH}, unrolled; loss summed over the steps, or of the final "
           "state; gradient with respect to (w, xs)")
     head = (f"{'steps':>7} {'loss':<7}{'nodes':>9}{'nodes/step':>11}{'compile+1st':>13}{'µs/step':>9}"
             f"{'µs/node':>9}{'steady':>10}{'jax 1st':>10}{'jax steady':>12}")
-    print(head)
-    print("-" * len(head))
+    if args.steps:
+        print(f"{head}\n{'-' * len(head)}")
     rows: list[Row] = []
     skipped: list[int] = []
     rng = np.random.default_rng(0)
@@ -149,11 +164,12 @@ def main() -> None:
     if skipped:
         print(f"# jax not run at {', '.join(f'{s:,}' for s in skipped)} steps: XLA's compile time grows faster than "
               "linearly in an unrolled program's length (pass --jax-steps to include them)")
-    targets(rows)
+    if rows:  # --steps '' leaves the unrolled table out
+        targets(rows)
     if args.lstm_steps:
         lstm_table(args.lstm_steps)
     if args.scan_steps:
-        scan_table(args.scan_steps, jax_version is not None)
+        scan_table(args.scan_steps, jax_version is not None, args.scan_programs)
 
 
 def _timed(fn: Any) -> float:
@@ -182,7 +198,7 @@ def _jax_loop(f: Any, x: tuple, want: Any) -> tuple[float, float]:
     return first, min(_timed(lambda: jax.block_until_ready(vg(*x))) for _ in range(2))
 
 
-def scan_table(steps_counts: list[int], with_jax: bool) -> None:
+def scan_table(steps_counts: list[int], with_jax: bool, programs: list[str]) -> None:
     """The recurrence (summed loss) and the LSTM as one ``ct.scan``: compile overhead (compile + first
     gradient − one steady gradient) and the steady gradient per step, beside the unrolled program (up to
     10⁴ steps) and ``jax.lax.scan``."""
@@ -194,7 +210,8 @@ def scan_table(steps_counts: list[int], with_jax: bool) -> None:
     rng = np.random.default_rng(2)
     lx = rng.uniform(-0.5, 0.5, (4, WIDTH, WIDTH))
     rows = []
-    for name, make, unrolled in (("recurrence", recurrence_loop, recurrence), ("lstm", lstm_loop, lstm)):
+    for name in programs:
+        make, unrolled = SCAN_PROGRAMS[name]
         for steps in steps_counts if name == "recurrence" else [s for s in steps_counts if s <= 10_000] + [1_024]:
             xs = rng.standard_normal((steps, WIDTH)) * 0.5
             p = rng.uniform(-0.9, 0.9, WIDTH) if name == "recurrence" else tuple(lx)

@@ -27,6 +27,8 @@ layout and trace the body (:mod:`catterms.loops`).
 
 from __future__ import annotations
 
+import builtins
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -43,6 +45,7 @@ from .prims.table import TABLE, Rule, applied, p_bool, p_int, register
 from .terms import Term
 from .typecheck import cost, infer
 from .types import Array, Type, show, type_of
+from .vectors import ZERO, component
 
 
 def p_term(v: Any) -> Any:
@@ -133,14 +136,33 @@ def _scan(x: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: boo
     ys = [np.empty(_rows(a, length).shape, a.dtype) for a in body_type(body, lay, ncarry)[ncarry:]]
     cs = [np.empty(_rows(a, length).shape, a.dtype) for a in lay.carry] if save else []
     index = np.arange(length, dtype=lay.i0.dtype) + i0  # index[j, ...] is i₀ + j, a 0-d view: 10 × cheaper
-    for j in (range(length - 1, -1, -1) if reverse else range(length)):
-        for row, c in zip(cs, carry):
-            row[j] = c
-        out = leaves_of(run(packed((index[j, ...], *consts, *carry, *[a[j] for a in xs]))))
-        carry = out[:ncarry]
-        for row, y in zip(ys, out[ncarry:]):
-            row[j] = y
+    steps = range(length - 1, -1, -1) if reverse else range(length)
+    carry = _stepper(nconst, ncarry, len(xs), len(ys), save)(run, index, steps, consts, carry, xs, ys, cs)
     return packed((*carry, *ys, *cs))
+
+
+@functools.cache
+def _stepper(nconst: int, ncarry: int, nx: int, ny: int, save: bool) -> Callable[..., tuple]:
+    """The loop of a scan of this layout as straight-line Python, generated once per layout: every leaf is a
+    local, so a step is one call of the body and a view or a row write per leaf (taking the step's tuples
+    apart, zipping and packing them in a generic loop cost as much as the body's numpy calls)."""
+    k, c, x, y = ([f"{p}{n}" for n in range(m)] for p, m in (("k", nconst), ("c", ncarry), ("x", nx), ("y", ny)))
+    rows, saved = [f"r{n}" for n in range(ny)], [f"s{n}" for n in range(ncarry)] if save else []
+    args = ["index[j, ...]", *k, *c, *(f"{a}[j]" for a in x)]
+    outs = c + y
+    src = ["def loop(run, index, steps, consts, carry, xs, ys, cs):"]
+    src += [f"    ({', '.join(names)},) = {whole}" for names, whole in
+            ((k, "consts"), (c, "carry"), (x, "xs"), (rows, "ys"), (saved, "cs")) if names]
+    src += ["    for j in steps:"]
+    src += [f"        {s}[j] = {a}" for s, a in zip(saved, c)]
+    call = f"run({args[0] if len(args) == 1 else '(' + ', '.join(args) + ')'})"
+    src += [f"        {', '.join(outs)} = {call}" if outs else f"        {call}"]
+    src += [f"        {r}[j] = {a}" for r, a in zip(rows, y)]
+    src += [f"    return ({''.join(a + ', ' for a in c)})"]
+    namespace: dict[str, Any] = {}
+    code = builtins.compile("\n".join(src), f"<catterms:scan loop {nconst},{ncarry},{nx},{ny},{save}>", "exec")
+    exec(code, namespace)
+    return namespace["loop"]
 
 
 def _scan_deriv(lin: Any, x: Any, y: Any, body: Any, nconst: int, ncarry: int, length: int, reverse: bool,
@@ -280,6 +302,25 @@ def onto_point(name: str) -> Callable[..., Any]:
     return lambda lin, dom, **params: lin.linear(TABLE[name], params, _shapes(params["point"]))
 
 
+def _scan_jvp_transpose(lin: Any, dom: Any, **params: Any) -> Any:
+    """``scan_vjp`` on the output of ``scan_jvp``. Where the cotangent of the saved carries is zero (always,
+    unless what is differentiated reads them: a derivative of a derivative), the loop back runs as with
+    ``save=False``, instead of reading a zero array of every step's carries and adding one row of it per step."""
+    full = onto_output("scan_vjp", _jvp_type)(lin, dom, **params)
+    if not params["save"]:
+        return full
+    lean_params = {**params, "save": False}
+    lean = onto_output("scan_vjp", _jvp_type)(lin, dom, **lean_params)
+    n = len(leaves_of(_jvp_type(None, **lean_params)))  # the carries and the ys, before the saved carries
+
+    def transpose(t: Any) -> Any:
+        if t is ZERO or any(component(t, i) is not ZERO for i in range(n, n + params["ncarry"])):
+            return full(t)
+        return lean(component(t, 0) if n == 1 else tuple(component(t, i) for i in range(n)))
+
+    return transpose
+
+
 def _derivative_cost(dom: Type, cod: Type, **params: Any) -> float:
     return 0.0  # priced where the scan it runs is (a derivative's linear maps are not planned)
 
@@ -288,7 +329,7 @@ Params = dict[str, tuple[Any, Callable[[Any], Any]]]
 
 _LINEAR_PARAMS: Params = {"body": (None, p_term), "nconst": (0, p_int), "ncarry": (0, p_int), "length": (0, p_int),
                   "reverse": (False, p_bool), "save": (False, p_bool), "point": ((), tuple), "cs": ((), tuple)}
-register(Rule("scan_jvp", 0, _scan_jvp, _jvp_type, _derivative_cost, transpose=onto_output("scan_vjp", _jvp_type),
+register(Rule("scan_jvp", 0, _scan_jvp, _jvp_type, _derivative_cost, transpose=_scan_jvp_transpose,
               params=_LINEAR_PARAMS, public=False, doc="a scan's forward-mode derivative, a scan"))
 register(Rule("scan_vjp", 0, _scan_vjp, _vjp_type, _derivative_cost, transpose=onto_point("scan_jvp"),
               params=_LINEAR_PARAMS, public=False, doc="the transpose of scan_jvp: a scan the other way"))

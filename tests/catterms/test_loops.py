@@ -12,6 +12,7 @@ import pytest
 
 import catterms as ct
 import catterms.numpy as cnp
+from catterms.compiler import program
 from catterms.types import type_of
 
 from oracles import central_differences
@@ -119,6 +120,13 @@ def test_second_order_through_a_loop() -> None:
     np.testing.assert_allclose(ct.hessian(f, W), ct.hessian(g, W), rtol=1e-10, atol=1e-12)
     v = RNG.standard_normal(4)
     np.testing.assert_allclose(ct.hvp(f, W, v), ct.hessian(g, W) @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_the_loop_back_of_a_gradient_reads_no_zero_cotangent_of_the_saved_carries() -> None:
+    # the carries a loop saves for its derivative get a zero cotangent unless a second derivative reads them
+    # (above): the loop back then runs without one, not adding a row of a zero array at every step
+    source = program(ct.compile(recurrence, W, XS), type_of((W, XS)), "grad").__catterms_source__  # type: ignore[attr-defined]
+    assert "zeros" not in source and "save=False, point=" in source
 
 
 def test_nested_loops_and_a_body_closing_over_the_outer_values() -> None:
