@@ -15,8 +15,8 @@ point (:mod:`catterms.boundary`), which has paused the cycle collector and raise
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, cast
 
 from .caches import cached
 from .errors import MissingRuleError
@@ -123,33 +123,77 @@ _GENERATORS: dict[str, Callable[[Category[Any], Term, Sequence[Any]], Any]] = {
 }
 
 
+class Locations(Sequence[Location]):
+    """The locations of :func:`postorder`'s nodes, in the same order, found when first asked for: a fold
+    hands each node its location, but a check needs one only to name a node, and the recursion limit
+    (:func:`~catterms.boundary.headroom`) only counts the nodes."""
+
+    __slots__ = ("term", "found")
+
+    def __init__(self, term: Term) -> None:
+        self.term = term
+        self.found: list[Location] | None = None
+
+    def _all(self) -> list[Location]:
+        if self.found is None:
+            self.found = located_nodes(self.term)
+        return self.found
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, i: int) -> Location:  # type: ignore[override]
+        return self._all()[i]
+
+    def __iter__(self) -> Iterator[Location]:
+        return iter(self._all())
+
+
 @cached(entries=64)
-def postorder(term: Term) -> tuple[list[Term], list[Location]]:
+def postorder(term: Term) -> tuple[list[Term], Locations]:
     """The distinct nodes of ``term``, children before parents, each with its (first) location.
 
     Every interpretation of a term walks it in this order, so the walk is done once per term and shared:
     a job type-checks, plans and compiles the same term."""
     nodes: list[Term] = []
+    seen: set[int] = set()
+    # a node, to visit, or a 1-tuple of one whose children are done, to emit
+    stack: list[Any] = [term]
+    pop, push, extend, emit, add = stack.pop, stack.append, stack.extend, nodes.append, seen.add
+    while stack:
+        node = pop()
+        if type(node) is tuple:
+            emit(node[0])
+        elif id(node) not in seen:  # else a shared node pushed by two parents before either reached it
+            add(id(node))
+            push((node,))
+            if node.args:
+                extend(reversed(node.args))
+    return nodes, Locations(term)
+
+
+def located_nodes(term: Term) -> list[Location]:
+    """The first location of each node of ``term``, in :func:`postorder`'s order (the same walk)."""
     where: list[Location] = []
     seen: set[int] = set()
-    # (node, its location, whether its children are done): a node is emitted when popped the second time
-    stack: list[tuple[Term, Location, bool]] = [(term, Location(term, None, 0), False)]
+    # (its location, whether its node's children are done): a node is emitted when popped the second time
+    stack: list[tuple[Location, bool]] = [(Location(term, None, 0), False)]
     pop, push = stack.pop, stack.append
     while stack:
-        node, loc, expanded = pop()
+        loc, expanded = pop()
+        node = loc.node
         if expanded:
-            nodes.append(node)
             where.append(loc)
             continue
         if id(node) in seen:
-            continue  # a shared node pushed by two parents before either reached it
+            continue
         seen.add(id(node))
-        push((node, loc, True))
+        push((loc, True))
         args = node.args
         for i in range(len(args) - 1, -1, -1):
             if id(args[i]) not in seen:
-                push((args[i], Location(args[i], loc, i), False))
-    return nodes, where
+                push((Location(args[i], loc, i), False))
+    return where
 
 
 class Fold(Generic[M]):
@@ -190,7 +234,7 @@ class _OnDemand(Generic[M]):
         self.at = None if type(cat).at is Category.at else cat.at
         self.memo: dict[int, M] = {}
 
-    def of(self, node: Term, where: Location) -> M:
+    def of(self, node: Term, where: Location | None) -> M:
         m = self.memo.get(id(node))
         if m is None:
             generator = _GENERATORS.get(node.op)
@@ -198,7 +242,7 @@ class _OnDemand(Generic[M]):
                 raise ValueError(f"unknown term node {node.op!r}")
             m = generator(self.cat, node, Parts(self, node, where) if node.args else [])
             if self.at is not None:
-                m = self.at(m, node, where)
+                m = self.at(m, node, cast(Location, where))
             self.memo[id(node)] = m
         return m
 
@@ -209,23 +253,27 @@ class Parts(Sequence[M]):
 
     __slots__ = ("fold", "node", "where")
 
-    def __init__(self, fold: _OnDemand[M], node: Term, where: Location) -> None:
-        self.fold, self.node, self.where = fold, node, where
+    def __init__(self, fold: _OnDemand[M], node: Term, where: Location | None) -> None:
+        self.fold, self.node, self.where = fold, node, where  # no location for an instance without ``at``
 
     def __len__(self) -> int:
         return len(self.node.args)
 
     def __getitem__(self, i: int) -> M:  # type: ignore[override]
         a = self.node.args[i]  # IndexError ends iteration
-        m = self.fold.memo.get(id(a))
-        return m if m is not None else self.fold.of(a, Location(a, self.where, i))
+        fold = self.fold
+        m = fold.memo.get(id(a))
+        if m is not None:
+            return m
+        return fold.of(a, None if fold.at is None else Location(a, self.where, i))
 
 
 def on_demand(term: Term, cat: Category[M]) -> M:
     """``term``'s morphism in ``cat``, interpreting a node only when its parent's morphism asks for it
     (the generators receive :class:`Parts`). For instances that need only part of a term: the planner
     does not go into a subterm too light to split. The calls nest as deep as the instance asks."""
-    return _OnDemand(cat).of(term, Location(term, None, 0))
+    fold = _OnDemand(cat)
+    return fold.of(term, None if fold.at is None else Location(term, None, 0))
 
 
 def interpret(term: Term, cat: Category[M]) -> M:

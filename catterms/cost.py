@@ -38,10 +38,13 @@ class Cost(NamedTuple):
 
 FREE = Cost(0.0, 0.0)
 
+#: A :class:`Cost` made without its Python-level ``__new__``: the type check makes one per node
+_cost = tuple.__new__
+
 
 def serial(a: Cost, b: Cost) -> Cost:
     """``a``, then ``b``."""
-    return Cost(a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5])
+    return _cost(Cost, (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5]))
 
 
 def _weight(c: Cost) -> float:
@@ -55,8 +58,8 @@ def parallel(costs: list[Cost], then: Cost = FREE) -> Cost:
     for c in costs:
         work, flops, calls = work + c[0], flops + c[2], calls + c[3]
     longest = max(costs, key=_weight)
-    return Cost(work + then[0], longest[1] + then[1], flops + then[2], calls + then[3],
-                longest[4] + then[4], longest[5] + then[5])
+    return _cost(Cost, (work + then[0], longest[1] + then[1], flops + then[2], calls + then[3],
+                        longest[4] + then[4], longest[5] + then[5]))
 
 
 def priced(rule: Rule, dom: Type, cod: Type, params: dict[str, Any]) -> Cost:
@@ -65,10 +68,10 @@ def priced(rule: Rule, dom: Type, cod: Type, params: dict[str, Any]) -> Cost:
     if isinstance(ops, Cost):
         return ops
     flops = ops if rule.blas else 0.0
-    return Cost(ops, ops, flops, 1, flops, 1)
+    return _cost(Cost, (ops, ops, flops, 1, flops, 1))
 
 
 def summed(n: int, cod: Type) -> Cost:
     """``jam`` of ``n`` components of type ``cod``: ``n - 1`` additions of each element."""
     ops = (n - 1) * float(sum(a.size for a in leaves(cod)))
-    return Cost(ops, ops, 0.0, 1, 0.0, 1)
+    return _cost(Cost, (ops, ops, 0.0, 1, 0.0, 1))

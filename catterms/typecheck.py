@@ -17,15 +17,15 @@ from typing import Any
 
 from .boundary import boundary
 from .caches import cached
-from .category import Category, Fold, Location, fold, folded
+from .category import Category, Fold, Location, located_nodes, postorder
 from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
-from .prims import Rule
+from .prims import Rule, lookup
 from .terms import Term
 from .types import Array, Type, differentiable, show
 
 Typing = tuple[Type, Cost]
-TypeFn = Callable[[Type], Typing]
+NodeRule = Callable[["Typed", Type, "Memo", "Prims"], Typing]
 
 
 def _tuple(what: str, t: Type, n: int) -> tuple:
@@ -34,30 +34,45 @@ def _tuple(what: str, t: Type, n: int) -> tuple:
     return t
 
 
-def _free(type_fn: Callable[[Type], Type]) -> TypeFn:
-    return lambda t: (type_fn(t), FREE)
+#: A check's memo: each node's Typed by node identity (a DAG's shared node is checked once per type)
+Memo = dict[int, "Typed"]
+#: ... and what each primitive without parameters gave on the last type it met: equal primitives (a ``sin``
+#: in each of a thousand branches) are typed and priced once
+Prims = dict[str, tuple[Type, Typing]]
 
 
 class Typed:
-    """A node's check: ``check(t)`` is its codomain and cost on ``t``, found once per type."""
+    """A node's check: ``check(t)`` is its codomain and cost on ``t``, found once per type.
 
-    __slots__ = ("run", "where", "first", "more")
+    A check made by :func:`checked` or :func:`typing` makes each node's Typed when its parent first checks
+    it, so a term is walked once, by its check (no fold first); a node's location, needed only to name it,
+    is found when asked for (the first path to it, as :func:`~catterms.category.postorder` gives it)."""
 
-    def __init__(self, run: TypeFn, where: Location) -> None:
-        self.run, self.where = run, where
+    __slots__ = ("node", "kids", "root", "first", "more", "_where")
+
+    def __init__(self, node: Term, kids: list[Typed] | None, root: Term | None, where: Location | None = None) -> None:
+        # no reference to the memo that holds it: a cycle would leave the nodes of every check to the collector
+        self.node, self.kids, self.root, self._where = node, kids, root, where
         # the first type checked and what it gave, as one pair: a node nearly always sees one type, and
         # threads checking the same node at once each see a whole pair or none
         self.first: tuple[Type, Typing] | None = None
         self.more: dict[Type, Typing] | None = None  # any others: a shared node used at several types
 
-    def check(self, t: Type) -> Typing:
+    def check(self, t: Type, memo: Memo | None = None, prims: Prims | None = None) -> Typing:
+        """The node's codomain and cost on ``t``; within the check of a term, its ``memo`` has the Typed
+        of every node it reached, and ``prims`` what each primitive gave."""
         first = self.first
         if first is not None and (first[0] is t or first[0] == t):
             return first[1]
         if self.more is not None and t in self.more:
             return self.more[t]
+        rule = _RULES.get(self.node.op)
+        if rule is None:
+            raise ValueError(f"unknown term node {self.node.op!r}")
+        if memo is None or prims is None:
+            memo, prims = {}, {}
         try:
-            found = self.run(t)
+            found = rule(self, t, memo, prims)
         except TermTypeError as e:
             if getattr(e, "where", None) is None:
                 located = TermTypeError(f"at {self.where}: {e}")
@@ -73,6 +88,17 @@ class Typed:
         return found
 
     @property
+    def where(self) -> Location:
+        """The node's (first) location in the term checked."""
+        if self._where is None:
+            assert self.root is not None, "a folded node has its location"
+            nodes, where = postorder(self.root)
+            # the walk cached may be of an equal term, whose nodes are others
+            located = where if nodes[-1] is self.root else located_nodes(self.root)
+            self._where = next(loc for loc in located if loc.node is self.node)
+        return self._where
+
+    @property
     def computes(self) -> bool:
         """Whether the node calls anything (a primitive or a sum) — the same at every type; a checked
         node's only (a node not checked yet has no answer)."""
@@ -80,91 +106,141 @@ class Typed:
         return self.first[1][1].calls > 0
 
 
+def _kids(typed: Typed, memo: Memo) -> list[Typed]:
+    """The children's Typed, made at their first check (a shared child has one, made by its first parent)."""
+    root = typed.root
+    # a Typed made for a child met before is dropped: one dict operation per child, not two
+    kids = typed.kids = [memo.setdefault(id(a), Typed(a, None, root)) for a in typed.node.args]
+    return kids
+
+
+# --- the rules, one per generator: a node's codomain and cost on t, from its children's -----------------
+
+
+def _id(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    return t, FREE
+
+
+def _compose(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    kids = iter(typed.kids or _kids(typed, memo))
+    t, c = next(kids).check(t, memo, prims)
+    for k in kids:
+        t, more = k.check(t, memo, prims)
+        if more is not FREE:  # plumbing adds nothing: no new Cost for it
+            c = serial(c, more)
+    return t, c
+
+
+def _cross(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    kids = typed.kids or _kids(typed, memo)
+    outs = [k.check(c, memo, prims) for k, c in zip(kids, _tuple(f"a {len(kids)}-way cross", t, len(kids)))]
+    return tuple([o for o, _ in outs]), parallel([c for _, c in outs])
+
+
+def _fork(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    outs = [k.check(t, memo, prims) for k in typed.kids or _kids(typed, memo)]
+    return tuple([o for o, _ in outs]), parallel([c for _, c in outs])
+
+
+def _join(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    kids = typed.kids or _kids(typed, memo)
+    outs = [k.check(c, memo, prims) for k, c in zip(kids, _tuple(f"a {len(kids)}-way join", t, len(kids)))]
+    cod = _same(f"a {len(kids)}-way join", [o for o, _ in outs])
+    return cod, parallel([c for _, c in outs], summed(len(kids), cod))
+
+
+def _proj(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    i, n = typed.node.data
+    return _tuple("projection", t, n)[i], FREE
+
+
+def _dup(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    return (t,) * typed.node.data[0], FREE
+
+
+def _jam(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    n = typed.node.data[0]
+    cod = _same("jam", list(_tuple("jam", t, n)))
+    return cod, summed(n, cod)
+
+
+def _inj(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    i, n, like = typed.node.data
+    if like is None:
+        return (t,) * n, FREE
+    if like[i] != t:
+        raise TermTypeError(f"injection into {show(like)} expects {show(like[i])}, got {show(t)}")
+    return like, FREE
+
+
+def _prim(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    name, params = typed.node.data
+    # one with parameters is mostly unique (a scale by its own constant): remembering each costs more than it saves
+    seen = None if params else prims.get(name)
+    if seen is not None and (seen[0] is t or seen[0] == t):
+        return seen[1]
+    rule, given = lookup(name), dict(params)
+    cod = rule.type(t, **given)
+    found = cod, priced(rule, t, cod, given)
+    if not params:
+        prims[name] = t, found
+    return found
+
+
+def _const(typed: Typed, t: Type, memo: Memo, prims: Prims) -> Typing:
+    value = typed.node.value
+    return Array(value.shape, value.dtype), FREE
+
+
+_RULES: dict[str, NodeRule] = {
+    "id": _id, "compose": _compose, "cross": _cross, "fork": _fork, "join": _join, "proj": _proj, "dup": _dup,
+    "jam": _jam, "inj": _inj, "prim": _prim, "const": _const,
+}
+
+
 class Types(Category[Any]):
-    """Terms as functions from domain objects to codomain objects and costs.
+    """Terms as functions from domain objects to codomain objects and costs, as a fold builds them.
 
-    Two morphism types (which one ``Category``'s parameter cannot express): the generators build a
-    :data:`TypeFn` from their children's :class:`Typed`, and :meth:`at` wraps each in its node's Typed."""
+    A morphism is a node's :class:`Typed`, whose check applies its op's rule (``_RULES``) to its
+    children's: the generators hand on the children's Typed (which ``Category``'s parameter cannot
+    express), and :meth:`at` makes the node's. :func:`checked` and :func:`typing` make the same Typed on
+    demand instead, as the check reaches each node."""
 
-    def id(self) -> TypeFn:
-        return _free(lambda t: t)
+    def id(self) -> list:
+        return []
 
-    def compose(self, fs: Sequence[Typed]) -> TypeFn:
-        checks = [f.check for f in fs]
+    def compose(self, fs: Sequence[Typed]) -> list:
+        return list(fs)
 
-        def run(t: Type) -> Typing:
-            t, c = checks[0](t)
-            for f in checks[1:]:
-                t, more = f(t)
-                c = serial(c, more)
-            return t, c
+    def cross(self, fs: Sequence[Typed]) -> list:
+        return list(fs)
 
-        return run
+    def fork(self, fs: Sequence[Typed]) -> list:
+        return list(fs)
 
-    def cross(self, fs: Sequence[Typed]) -> TypeFn:
-        checks = [f.check for f in fs]
+    def join(self, fs: Sequence[Typed]) -> list:
+        return list(fs)
 
-        def run(t: Type) -> Typing:
-            outs = [f(c) for f, c in zip(checks, _tuple(f"a {len(fs)}-way cross", t, len(fs)))]
-            return tuple([o for o, _ in outs]), parallel([c for _, c in outs])
+    def proj(self, i: int, n: int) -> list:
+        return []
 
-        return run
+    def dup(self, n: int) -> list:
+        return []
 
-    def fork(self, fs: Sequence[Typed]) -> TypeFn:
-        checks = [f.check for f in fs]
+    def jam(self, n: int) -> list:
+        return []
 
-        def run(t: Type) -> Typing:
-            outs = [f(t) for f in checks]
-            return tuple([o for o, _ in outs]), parallel([c for _, c in outs])
+    def inj(self, i: int, n: int, like: tuple | None) -> list:
+        return []
 
-        return run
+    def prim(self, rule: Rule, params: dict[str, Any]) -> list:
+        return []
 
-    def join(self, fs: Sequence[Typed]) -> TypeFn:
-        checks = [f.check for f in fs]
+    def const(self, value: Any) -> list:
+        return []
 
-        def run(t: Type) -> Typing:
-            outs = [f(c) for f, c in zip(checks, _tuple(f"a {len(fs)}-way join", t, len(fs)))]
-            cod = _same(f"a {len(fs)}-way join", [o for o, _ in outs])
-            return cod, parallel([c for _, c in outs], summed(len(fs), cod))
-
-        return run
-
-    def proj(self, i: int, n: int) -> TypeFn:
-        return _free(lambda t: _tuple("projection", t, n)[i])
-
-    def dup(self, n: int) -> TypeFn:
-        return _free(lambda t: (t,) * n)
-
-    def jam(self, n: int) -> TypeFn:
-        def run(t: Type) -> Typing:
-            cod = _same("jam", list(_tuple("jam", t, n)))
-            return cod, summed(n, cod)
-
-        return run
-
-    def inj(self, i: int, n: int, like: tuple | None) -> TypeFn:
-        def run(t: Type) -> Type:
-            if like is None:
-                return (t,) * n
-            if like[i] != t:
-                raise TermTypeError(f"injection into {show(like)} expects {show(like[i])}, got {show(t)}")
-            return like
-
-        return _free(run)
-
-    def prim(self, rule: Rule, params: dict[str, Any]) -> TypeFn:
-        def run(t: Type) -> Typing:
-            cod = rule.type(t, **params)
-            return cod, priced(rule, t, cod, params)
-
-        return run
-
-    def const(self, value: Any) -> TypeFn:
-        ty = Array(value.shape, value.dtype)
-        return _free(lambda t: ty)
-
-    def at(self, m: TypeFn, node: Term, where: Location) -> Typed:
-        return Typed(m, where)
+    def at(self, m: list, node: Term, where: Location) -> Typed:
+        return Typed(node, m, None, where)
 
 
 def _same(what: str, ts: list[Type]) -> Type:
@@ -177,12 +253,23 @@ def _same(what: str, ts: list[Type]) -> Type:
 TYPES = Types()
 
 
+def _unchecked(term: Term) -> Fold[Typed]:
+    """A check of ``term`` to come: its root's Typed (the others are made as the check reaches them)."""
+    return Fold(term, {id(term): Typed(term, None, term)})
+
+
+@cached(entries=512)
+def _checks(term: Term) -> Fold[Typed]:
+    """The check of ``term`` that :func:`checked` keeps, per term (each node learns each type it meets)."""
+    return _unchecked(term)
+
+
 @boundary
 def checked(term: Term, dom: Type) -> Fold[Typed]:
     """``term`` checked on ``dom``: every node's :class:`Typed`, each knowing the types it was checked at.
     Raises :class:`TermTypeError` if the term is ill-typed."""
-    fold = folded(term, TYPES)
-    fold.morphism.check(dom)
+    fold = _checks(term)
+    fold.morphism.check(dom, fold.of, {})
     return fold
 
 
@@ -192,7 +279,8 @@ def typing(term: Term, dom: Type) -> Typing:
     """The codomain of ``term`` on ``dom`` and its estimated cost; raises :class:`TermTypeError` if it is
     ill-typed. The nodes' checks are not kept (only :func:`checked`, for the planner, keeps them): freed
     before the cycle collector resumes, a few objects per node are never scanned by it."""
-    return fold(term, TYPES).morphism.check(dom)
+    fold = _unchecked(term)
+    return fold.morphism.check(dom, fold.of, {})
 
 
 def require_scalar(cod: Type, dom: Type) -> None:

@@ -32,9 +32,10 @@ class Array:
     Immutable. Its hash is computed once: types key the caches of every interpretation, and folds hash
     one per node."""
 
-    __slots__ = ("shape", "dtype", "_hash")
+    __slots__ = ("shape", "dtype", "size", "_hash")
     shape: tuple[int, ...]
     dtype: str
+    size: int  # the number of elements, kept: every primitive's cost rule reads it
     _hash: int
 
     def __init__(self, shape: tuple[int, ...] | list[int] | int, dtype: Any = "float64") -> None:
@@ -45,6 +46,7 @@ class Array:
         dtype = dtype_name(dtype)
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "dtype", dtype)
+        object.__setattr__(self, "size", math.prod(shape))
         object.__setattr__(self, "_hash", hash((shape, dtype)))
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -62,10 +64,6 @@ class Array:
 
     def __reduce__(self) -> tuple:
         return Array, (self.shape, self.dtype)  # the hash is per process (string hashing is salted)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     @property
     def ndim(self) -> int:

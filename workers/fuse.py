@@ -241,10 +241,10 @@ def trimmed(steps: dict[int, Step], output: Wire) -> tuple[dict[int, Step], Wire
     moved: dict[int, Callable[[Path], Ref]] = {}
     out = dict(steps)
     for i, s in steps.items():
-        every = [p for p, _ in trees.paths(s.cod)]
-        kept = [p for p in every if p in read.get(i, {})]
-        if len(kept) == len(every) or not kept:
+        # all of it read, or none: counted (a Ref names an array) without the paths of a thousand outputs
+        if len(read.get(i, ())) in (0, len(trees.leaves(s.cod))):
             continue
+        kept = [p for p, _ in trees.paths(s.cod) if p in read[i]]
         picks = [_at(s.cod, p) for p in kept]
         term = compose(picks[0] if len(picks) == 1 else fork(*picks), s.term)
         cod = trees.pick(s.cod, kept[0]) if len(kept) == 1 else tuple(trees.pick(s.cod, p) for p in kept)

@@ -208,6 +208,7 @@ class Planner(Category[Stage]):
         self.threshold_s = threshold_s
         self.budget = workers  # how many workers the subterm being planned may keep busy at once
         self.steps: list[Step] = []
+        self.reads: dict[int, Callable[[Mask], Mask]] = {}  # a subterm's Demand, by node: asked again to emit it
 
     # --- the generators: how each decomposes -------------------------------------------------------
 
@@ -267,12 +268,15 @@ class Planner(Category[Stage]):
     def demand(self, node: Term, m: Mask) -> Mask:
         """Which arrays of its input the subterm ``node`` reads when ``m`` of its output is needed
         (:class:`~workers.demand.Demand`)."""
-        return on_demand(node, DEMAND)(m)
+        reads = self.reads.get(id(node))
+        if reads is None:
+            reads = self.reads[id(node)] = on_demand(node, DEMAND)
+        return reads(m)
 
     def shared_demand(self, branches: Iterable[tuple[Term, Mask]]) -> Mask:
         """What branches that share an input read of it, each ``(node, what of its output is needed)``: the
         union (:func:`~workers.demand.merged`)."""
-        return merged(on_demand(f, DEMAND)(m) for f, m in branches)
+        return merged(self.demand(f, m) for f, m in branches)
 
     # --- planning ------------------------------------------------------------------------------------
 
