@@ -7,6 +7,13 @@ Keys read ``value-{step name}-{job}-{step}``, e.g. ``value-sin-3f9c…-7``, so D
 them by primitive and the Executor's scheduler plugin can tell jobs apart. Every mode is the value of a
 term (:mod:`workers.plan`), so a step is one task, which reads the tasks its wire names: the
 dependencies of a reverse pass are those its derivative term has, nothing is added by hand.
+
+Dask moves a task's result whole to every worker whose task reads any of it. A fused step returns its
+outputs together with the residuals its own later half's reader needs, so a reader that wants one array
+of it would pull all of them across (a tree's root reading the join of a pair drew the pair's residuals
+too). So where a step's readers read different parts of its result, each reader reads a *part* task
+(:class:`Part`, keyed ``part-…``) that keeps only its arrays: it depends on the step alone, so Dask runs it
+where the step's result is, and only what the reader reads moves.
 """
 
 from __future__ import annotations
@@ -36,6 +43,12 @@ class Graph:
     dsk: dict[str, tuple] = field(default_factory=dict)
     info: dict[str, int] = field(default_factory=dict)  # task → its step
     values: dict[int, str] = field(default_factory=dict)  # step → the task of its value, to fetch
+    parts: set[str] = field(default_factory=set)  # the part tasks among dsk (module docstring)
+
+    @property
+    def tasks(self) -> int:
+        """The steps that run as tasks (part tasks only pick arrays out)."""
+        return len(self.dsk) - len(self.parts)
 
     @property
     def deps(self) -> dict[str, list[str]]:
@@ -72,11 +85,61 @@ def term_uses(plan: Plan) -> list[Term]:
     return [s.term for s in plan.steps.values() if not s.tail]
 
 
+class Part:
+    """A task's result with only the arrays at ``paths`` kept, the others ``None``: the same nesting, so
+    a reader's paths into it are those into the whole."""
+
+    def __init__(self, paths: set[tuple[int, ...]]) -> None:
+        self.paths = frozenset(paths)
+        self.prefixes = frozenset(p[:k] for p in paths for k in range(len(p)))
+
+    def __repr__(self) -> str:
+        return f"Part({sorted(self.paths)})"
+
+    def __call__(self, value: Any) -> Any:
+        return self._kept(value, ())
+
+    def _kept(self, value: Any, path: tuple[int, ...]) -> Any:
+        if path in self.paths:
+            return value
+        if path in self.prefixes:
+            return tuple(self._kept(v, path + (i,)) for i, v in enumerate(value))
+        return None
+
+
+EXECUTOR = -1  # the reader that assembles the result (from the output's wire and the tail steps)
+
+
+def _reads(plan: Plan) -> dict[int, dict[int, set[tuple[int, ...]]]]:
+    """Per step, what each reader (a task's step, or :data:`EXECUTOR`) reads of its result."""
+    reads: dict[int, dict[int, set[tuple[int, ...]]]] = {}
+    wires = [(EXECUTOR, plan.output)] + [(EXECUTOR if s.tail else s.index, s.wire) for s in plan.steps.values()]
+    for reader, wire in wires:
+        for w in trees.leaves(wire):
+            if isinstance(w, Ref) and w.source != INPUT:
+                reads.setdefault(w.source, {}).setdefault(reader, set()).add(w.path)
+    return reads
+
+
 def build_graph(plan: Plan, job: str, inputs: Inputs, terms: Callable[[Term], Any] = lambda t: t) -> Graph:
     """The Dask graph of ``plan`` for job ``job``; ``terms`` gives each step's subterm as a task argument:
     itself, or a future of it."""
     g = Graph()
     steps = plan.steps
+    reads = _reads(plan)
+
+    def source(i: int, reader: int) -> str:
+        """The task ``reader`` reads step ``i``'s result from: the step's, or a part of it (module docstring)."""
+        k = key(steps[i], job)
+        by = reads[i]
+        if len(by) < 2 or by[reader] == set().union(*by.values()):
+            return k
+        part = f"part-{'out' if reader == EXECUTOR else reader}_of_{i}-{job}-{i}"
+        if part not in g.dsk:
+            g.dsk[part] = (Part(by[reader]), k)
+            g.info[part] = i
+            g.parts.add(part)
+        return part
 
     def spec(step: Step, args: Args) -> Spec:
         def leaf(q: tuple[int, ...], w: Leaf) -> Any:
@@ -84,7 +147,7 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, terms: Callable[[Term], An
                 return w
             if w.source == INPUT:
                 return args.slot(("x", w.path), inputs(w.path), ())
-            k = key(steps[w.source], job)
+            k = source(w.source, step.index)
             return args.slot(k, k, w.path)
 
         return trees.build(step.wire, leaf)
@@ -97,6 +160,6 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, terms: Callable[[Term], An
         body = Value(step.dom, spec(step, args), step.where)
         g.dsk[k] = (body, terms(step.term), *args.args)
         g.info[k] = step.index
-        if step.output or any(steps[c].tail for c in step.consumers):
-            g.values[step.index] = k
+        if EXECUTOR in reads.get(step.index, {}):
+            g.values[step.index] = source(step.index, EXECUTOR)
     return g

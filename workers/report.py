@@ -63,7 +63,7 @@ def report(plan: Plan, graph: Graph, records: dict[str, dict[str, Any]], workers
                        "start": r["start"] - t0, "stop": r["stop"] - t0})
     out: dict[str, Any] = {
         "mode": plan.mode,
-        "tasks": len(graph.dsk),
+        "tasks": graph.tasks,
         "workers": workers,
         "wall_s": wall_s,
         "work_s": work,

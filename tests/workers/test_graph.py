@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 import catterms as ct
 from catterms.api import prepare
 from catterms.engine import job_term, trees
-from workers import assemble, plan
+from workers import Rates, assemble, plan
 from workers.graph import build_graph, term_uses
 
 
 
-from sample_terms import FAMILIES, assert_close, like
+from sample_terms import FAMILIES, assert_close, like, tree
 from strategies import term_and_input
 
 SPLITS = [dict(threshold_s=0.0, inline_s=0.0), dict(threshold_s=0.0), dict(threshold_s=1e-6), dict(threshold_s=1.0)]
@@ -114,3 +114,22 @@ def test_term_uses_are_the_tasks_that_carry_a_subterm(mode):
     g = build_graph(p, "ctjob", lambda path: trees.pick(x, path))
     carried = [a for task in g.dsk.values() for a in task[1:] if isinstance(a, ct.Term)]
     assert carried and Counter(carried) == Counter(term_uses(p))
+
+
+def test_a_reader_of_part_of_a_fused_step_reads_a_part_task():
+    """A tree's gradient on two workers: each pair of leaves is one task that also returns the residuals
+    its reverse pass reads; the root reads only the pair's join, through a part task on the pair's worker,
+    so the residuals do not move to the root's worker. The same numbers as in process."""
+    term, x = tree(2, batch=64, width=64)
+    kw = dict(rate=Rates(elementwise=1e9, matmul=1e9, call=0.0), threshold_s=1e-6, workers=2)
+    x, dom, cod = prepare(term, x)
+    p = plan(term, dom, "grad", **kw)
+    g = build_graph(p, "ctjob", lambda path: trees.pick(x, path))
+    assert g.parts and g.tasks == len(g.dsk) - len(g.parts) == sum(not s.tail for s in p.steps.values())
+    for k in g.parts:
+        part, whole = g.dsk[k]
+        assert part.paths < {q for q, _ in trees.paths(p.steps[g.info[whole]].cod)}
+    value, derivative = run_sync(term, x, "grad", **kw)
+    y0, d0 = ct.value_and_grad(term, x)
+    assert_close(value, y0)
+    assert_close(derivative, d0)
