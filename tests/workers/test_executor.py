@@ -31,8 +31,7 @@ def ex():
 
 
 def slow_term(K: int = 4, n: int = 200_000, depth: int = 20) -> tuple[ct.Term, np.ndarray]:
-    """K branches of an elementwise chain on long vectors: about a second of work in all. (Shallow: the
-    derivative term of a chain grows with the square of its depth, README Limits.)"""
+    """K branches of an elementwise chain on long vectors: about a second of work in all."""
     chain = ct.compose(ct.prim("sum"), *[ct.prim("sin"), ct.prim("cos")] * (depth // 2))
     term = ct.compose(ct.jamn(K), ct.fork(*(ct.compose(chain, ct.scale(k + 1.0)) for k in range(K))))
     return term, np.linspace(-1, 1, n)
