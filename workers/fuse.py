@@ -174,8 +174,7 @@ def _beside(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
     steps[b.index] = replace(b, term=term, wire=a.wire if same else (a.wire, b.wire),
                              dom=a.dom if same else (a.dom, b.dom), cod=(a.cod, b.cod), name=f"{a.name}|{b.name}",
                              est_s=a.est_s + b.est_s, consumers=[], output=a.output or b.output)
-    return _rewired(steps, output, {a.index: lambda p: Ref(b.index, (0,) + p),
-                                    b.index: lambda p: Ref(b.index, (1,) + p)})
+    return _rewired(steps, output, _paired(a.index, b.index))
 
 
 def _merge(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
@@ -185,8 +184,13 @@ def _merge(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:
     steps[b.index] = fused(a, b, keep_a)
     if not keep_a:
         return output
-    return _rewired(steps, output, {a.index: lambda p: Ref(b.index, (0,) + p),
-                                    b.index: lambda p: Ref(b.index, (1,) + p)})
+    return _rewired(steps, output, _paired(a.index, b.index))
+
+
+def _paired(a: int, b: int) -> dict[int, Callable[[Path], Ref]]:
+    """Where the arrays of steps ``a`` and ``b`` went once one step at ``b``'s number returns both
+    outputs, ``(a's, b's)``."""
+    return {a: lambda p: Ref(b, (0,) + p), b: lambda p: Ref(b, (1,) + p)}
 
 
 def _late(steps: dict[int, Step], i: int, limit: float, seen: dict[int, bool]) -> bool:
@@ -215,11 +219,13 @@ def _partner(steps: dict[int, Step], b: Step, light: float) -> int | None:
     srcs = b.sources
     if len(srcs) == 1:
         a = steps[srcs[0]]
-        after = _after(steps, b.index)
-        others = [c for c in a.consumers if c != b.index and c not in after]
+        if b.est_s < light:
+            return a.index
         # what else waits for a may be pushed back by b's work if it is lighter than the hop it saves
+        others = [c for c in a.consumers if c != b.index]
+        after = _after(steps, b.index) if others else set()
         limit, seen = max(light, HOP_S), dict[int, bool]()
-        if b.est_s < light or all(_late(steps, c, limit, seen) for c in others):
+        if all(_late(steps, c, limit, seen) for c in others if c not in after):
             return a.index
     for i in srcs:
         a = steps[i]

@@ -90,21 +90,13 @@ class Part:
     a reader's paths into it are those into the whole."""
 
     def __init__(self, paths: set[tuple[int, ...]]) -> None:
-        self.paths = frozenset(paths)
-        self.prefixes = frozenset(p[:k] for p in paths for k in range(len(p)))
+        self.paths = frozenset(paths)  # of arrays: a wire's Ref names an array, a leaf of the result
 
     def __repr__(self) -> str:
         return f"Part({sorted(self.paths)})"
 
     def __call__(self, value: Any) -> Any:
-        return self._kept(value, ())
-
-    def _kept(self, value: Any, path: tuple[int, ...]) -> Any:
-        if path in self.paths:
-            return value
-        if path in self.prefixes:
-            return tuple(self._kept(v, path + (i,)) for i, v in enumerate(value))
-        return None
+        return trees.build(value, lambda path, array: array if path in self.paths else None)
 
 
 EXECUTOR = -1  # the reader that assembles the result (from the output's wire and the tail steps)
@@ -127,16 +119,17 @@ def build_graph(plan: Plan, job: str, inputs: Inputs, terms: Callable[[Term], An
     g = Graph()
     steps = plan.steps
     reads = _reads(plan)
+    # what each step's readers read of it together, where they read different parts
+    whole = {i: set().union(*by.values()) for i, by in reads.items() if len(by) > 1}
 
     def source(i: int, reader: int) -> str:
         """The task ``reader`` reads step ``i``'s result from: the step's, or a part of it (module docstring)."""
         k = key(steps[i], job)
-        by = reads[i]
-        if len(by) < 2 or by[reader] == set().union(*by.values()):
+        if i not in whole or reads[i][reader] == whole[i]:
             return k
         part = f"part-{'out' if reader == EXECUTOR else reader}_of_{i}-{job}-{i}"
         if part not in g.dsk:
-            g.dsk[part] = (Part(by[reader]), k)
+            g.dsk[part] = (Part(reads[i][reader]), k)
             g.info[part] = i
             g.parts.add(part)
         return part

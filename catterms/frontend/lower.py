@@ -159,32 +159,30 @@ class Layout:
 
     def at(self, i: int) -> Term:
         """The projection chain that reads the ``i``-th parked variable."""
-        return compose(proj(0, 2), self.tail(i)) if i < self.size - 1 else self.tail(i)  # the last cell is bare
+        return _cell(self.spath, i, self.size)
 
     def tail(self, i: int) -> Term:
         """The projection chain that reads the cons-list from its ``i``-th cell on."""
-        return compose(*(proj(a, n) for a, n in reversed(self.spath + ((1, 2),) * i)))
+        return _cells(self.spath, i)
 
     def trees(self, c: int) -> Term:
         """The projection chain that reads the bag from its ``c``-th tree on."""
-        return compose(*(proj(a, n) for a, n in reversed(self.bpath + ((1, 2),) * c)))
+        return _cells(self.bpath, c)
 
     def tree(self, c: int) -> Term:
-        """The projection chain that reads the bag's ``c``-th tree (the last one is bare)."""
-        return compose(proj(0, 2), self.trees(c)) if c < len(self.bag) - 1 else self.trees(c)
+        """The projection chain that reads the bag's ``c``-th tree."""
+        return _cell(self.bpath, c, len(self.bag))
 
 
-def _leaves(tree: Tree) -> dict[Node, Path]:
-    """Where each variable of a nested tuple lies in it."""
-    out: dict[Node, Path] = {}
-    stack: list[tuple[Tree, Path]] = [(tree, ())]
-    while stack:
-        t, path = stack.pop()
-        if isinstance(t, tuple):
-            stack.extend((c, path + ((i, len(t)),)) for i, c in enumerate(t))
-        else:
-            out[t] = path
-    return out
+def _cells(base: Path, i: int) -> Term:
+    """The projection chain that reads a cons-list at ``base`` from its ``i``-th cell on."""
+    return compose(*(proj(a, n) for a, n in reversed(base + ((1, 2),) * i)))
+
+
+def _cell(base: Path, i: int, n: int) -> Term:
+    """The projection chain that reads the ``i``-th of the ``n`` items of a cons-list at ``base`` (the last
+    cell is bare)."""
+    return compose(proj(0, 2), _cells(base, i)) if i < n - 1 else _cells(base, i)
 
 
 Chain = deque  # a composition under construction: its stages in application order, never ``compose``
@@ -285,7 +283,7 @@ def _park(scope: Any, entry: Layout, direct: set[Node],
     """
     m, reads = len(scope.levels), scope.reads
     if whole is not None:
-        entry = Layout({}, entry.depth, bag=((0, whole, _leaves(whole)),))
+        entry = Layout({}, entry.depth, bag=((0, whole, Layout.of(whole).paths),))
     # the last level that reads the bag
     until = max((j for x, j in scope.last.items() if entry.bag and entry.held(x) is not None), default=-1)
     bag = entry.bag if until >= 0 else ()

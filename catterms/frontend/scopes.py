@@ -183,6 +183,9 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
     height: dict[Node, int] = {}  # the longest path from an input: when a term can be made at the earliest
     for v in nodes:
         height[v] = 1 + max((height[a] for a in v.args), default=-1)
+
+    def made_at(term: tuple[Any, ...]) -> int:  # a term: one node, or an update's with its params
+        return max(height[a] for a in term if isinstance(a, Node))
     for root in reversed(nodes):
         if not _accumulating(root) or _inner_link(root, users):
             continue
@@ -216,10 +219,10 @@ def _reorder_accumulations(nodes: list[Node], users: dict[Node, list[Node]]) -> 
             eaten = terms
         if len(terms) < REORDER_AT:
             continue
-        made = [max(height[a] for a in t if isinstance(a, Node)) for t in eaten]
+        made = [made_at(t) for t in eaten]
         if all(a <= b for a, b in zip(made, made[1:])):
             continue
-        key = [max(height[a] for a in t if isinstance(a, Node)) for t in terms]
+        key = [made_at(t) for t in terms]
         order = sorted(range(len(terms)), key=key.__getitem__)
         links.sort(key=lambda n: n.index)
         changed = True
