@@ -54,6 +54,17 @@ from .wires import INPUT, Ref
 #: What a job computes (each the value of its derivative term, :func:`catterms.engine.job_term`).
 JOB_MODES = modes(job=True)
 
+#: The embedded cluster's scheduler settings (deploy/dask.yaml gives a deployed scheduler the same):
+#: * no queuing (``queuing=True`` turns it on): it would add a round trip before each of a plan's few coarse
+#:   tasks starts;
+#: * no task is "root-ish": Dask places a task of a group larger than twice the threads, with few dependency
+#:   groups, among idle workers without looking where its inputs are (meant for many small tasks). Keys group
+#:   by their alphabetic prefix, so a job's tasks are a few such groups, and a tree's part tasks and reverse
+#:   halves were sent away from the results they read (a pair's 50 MB result moved instead of its 16 MB
+#:   part, twice a job); a plan's tasks are placed by their dependencies.
+SCHEDULER_CONFIG: dict[str, Any] = {"distributed.scheduler.worker-saturation": float("inf"),
+                                    "distributed.scheduler.rootish-taskgroup": 0}
+
 #: Task keys end in ``-{job}-{step}``; job ids start with this, so the plugin ignores other work.
 JOB_PREFIX = "ct"
 
@@ -373,9 +384,9 @@ class Executor:
         self._dashboard = address is not None or dashboard_address is not None
         if address is None:
             require_main_guard()  # before any process starts: one clear error, not a Nanny per worker failing
-            config: dict[str, Any] = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}
-            if not queuing:
-                config["distributed.scheduler.worker-saturation"] = float("inf")
+            config: dict[str, Any] = {"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV), **SCHEDULER_CONFIG}
+            if queuing:
+                del config["distributed.scheduler.worker-saturation"]
             with dask.config.set(config):
                 self.cluster = LocalCluster(
                     n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,

@@ -21,6 +21,7 @@ from distributed.cli import dask_scheduler, dask_worker  # also registers distri
 
 from service import cli
 from workers.alloc import WORKER_ENV
+from workers.executor import SCHEDULER_CONFIG
 
 import netns
 
@@ -100,6 +101,12 @@ def test_dask_settings_are_real_dask_config_keys(name):
     missing = object()
     for key in leaves(yaml.safe_load((DEPLOY / name).read_text())):
         assert dask.config.get(key, default=missing, config=defaults) is not missing, f"{name}: no Dask key {key}"
+
+
+def test_the_embedded_clusters_scheduler_settings_are_the_deployed_ones():
+    deployed = yaml.safe_load((DEPLOY / "dask.yaml").read_text())
+    for key, value in SCHEDULER_CONFIG.items():
+        assert float(dask.config.get(key, config=deployed)) == value, key  # YAML has no inf: Dask reads "inf"
 
 
 def test_ports_agree_with_the_cli_and_across_recipes():

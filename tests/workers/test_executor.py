@@ -18,9 +18,10 @@ import catterms as ct
 from workers import Executor
 from catterms.derivatives import nones
 from workers.bodies import term_bytes
+from workers.estimate import Rates
 from workers.executor import carried
 
-from sample_terms import FAMILIES, assert_close, data_parallel, forked_scan
+from sample_terms import FAMILIES, assert_close, data_parallel, forked_scan, tree
 from strategies import term_and_input
 from test_graph import direction_for, reference
 
@@ -145,6 +146,26 @@ def test_report(ex):
     assert r["speedup"] == pytest.approx(r["serial_s"] / r["wall_s"])
     assert r["est_work_s"] > 0 and r["est_span_s"] > 0
     assert "serial_s" not in ex.run(term, x, "grad").report
+
+
+def test_a_part_task_runs_where_its_steps_result_is(ex, monkeypatch):
+    # Dask placed a task of a group of more than twice the threads "root-ish", among idle workers, where its
+    # inputs were not: a tree's part tasks pulled the whole result they pick from (workers/executor.py)
+    term, x = tree(2, batch=64, width=64)  # planned as in test_graph's part test: pairs of leaves fused
+    with monkeypatch.context() as m:
+        m.setattr(ex, "threshold_s", 1e-6)
+        m.setattr(ex, "rates", Rates(elementwise=1e9, matmul=1e9, call=0.0))
+        ex._plan.cache_clear()
+        runs = [ex.run(term, x, "grad").report["tasks_detail"] for _ in range(3)]
+    ex._plan.cache_clear()
+    for detail in runs:
+        where = {d["key"]: d["worker"] for d in detail}
+        parts = [k for k in where if k.startswith("part-")]
+        assert parts
+        for k in parts:
+            step = k.rsplit("-", 1)[1]
+            [whole] = [w for key, w in where.items() if key.startswith("value-") and key.endswith(f"-{step}")]
+            assert where[k] == whole, (k, where)
 
 
 def test_ill_typed_terms_fail_before_anything_is_sent(ex):
