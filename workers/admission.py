@@ -29,13 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
-from catterms import Array, CattermsError, Term, Type
+from catterms import CattermsError, Term, Type
 from catterms.engine import checked, leaves, prepare, show
 from catterms.modes import SPECS
 
-from .estimate import Rates
+from .estimate import Rates, array_bytes, nbytes
 from .plan import Plan, plan
 
 MiB = 1 << 20
@@ -90,20 +88,11 @@ class Estimate:
     tasks: int | None = None
 
 
-def _array_bytes(a: Array) -> int:
-    return a.size * np.dtype(a.dtype).itemsize
-
-
-def _nbytes(t: Type, derivative: bool = False) -> int:
-    """Bytes of a value of type ``t``; ``derivative``: of its tangent (parts without one weigh nothing)."""
-    return sum(_array_bytes(a) for a in leaves(t) if a.differentiable or not derivative)
-
-
 def result_bytes(dom: Type, cod: Type, mode: str) -> int:
     """What a job in ``mode`` returns, in bytes (its value and its derivative)."""
     spec = SPECS[mode]
-    derivative = {None: 0, "output": _nbytes(cod, True), "input": _nbytes(dom, True)}[spec.derivative]
-    return (_nbytes(dom, True) if spec.value == "gradient" else _nbytes(cod)) + derivative
+    derivative = {None: 0, "output": nbytes(cod, True), "input": nbytes(dom, True)}[spec.derivative]
+    return (nbytes(dom, True) if spec.value == "gradient" else nbytes(cod)) + derivative
 
 
 def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
@@ -122,7 +111,7 @@ def estimate(term: Term, dom: Type, mode: str, rates: Rates) -> Estimate:
         assert typed.first is not None  # every node of a checked term has been checked
         for _, (out, cost) in [typed.first, *(typed.more or {}).items()]:
             for a in leaves(out):
-                size = _array_bytes(a)
+                size = array_bytes(a)
                 if size > largest:
                     largest, largest_type, largest_at = size, a, typed.where
             if node.op == "prim" and secs(cost.work, cost.flops, cost.calls) > costliest:

@@ -1,4 +1,5 @@
-"""Time estimates for the planner: catterms' costs, in seconds of one worker's time.
+"""Time and size estimates for the planner: catterms' costs, in seconds of one worker's time; values'
+sizes, in bytes.
 
 The type check prices every node (:mod:`catterms.cost`) in element operations, keeping apart the two
 kinds one rate does not turn into seconds: numpy's elementwise loops run at about 10⁹ operations a
@@ -15,11 +16,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from catterms import Array, Cost, compose, const, fork, identity, prim
-from catterms.engine import program
+from catterms import Array, Cost, Type, compose, const, fork, identity, prim
+from catterms.engine import leaves, program
 from catterms.modes import SPECS
 
 Pricing = Callable[[float, float, float], float]
+
+
+def array_bytes(a: Array) -> int:
+    return a.size * np.dtype(a.dtype).itemsize
+
+
+def nbytes(t: Type, derivative: bool = False) -> int:
+    """Bytes of a value of type ``t``; ``derivative``: of its tangent (parts without one weigh nothing)."""
+    return sum(array_bytes(a) for a in leaves(t) if a.differentiable or not derivative)
 
 
 class Seconds(NamedTuple):

@@ -26,6 +26,13 @@ join of each pair — and the reverse pass of the pair, which reads their residu
 are, instead of moving activations between workers at every level. Only while each task stays within a fair
 share of the group's work, and at least as many tasks as workers are left.
 
+A step lighter than a task (the threshold) that a few heavier steps read, no more of them than workers and
+none reading a step it does not, is computed again by each (:func:`_recomputed`): they would wait for it side
+by side anyway, and each then reads its inputs instead of its result, one hop sooner. A tree's root is one:
+its halves' reverse passes each compute it from both joins, so the joins cross between the workers at once,
+instead of one join going to the root's worker and a cotangent coming back. Only where no more bytes move:
+its inputs weigh no more than what its readers read of it.
+
 The fused step is a term again, in the same vocabulary: ``(a, r) ↦ (f a, g (mix (f a, r)))``, where
 ``mix`` is plumbing that rebuilds ``B``'s input from ``A``'s output and the rest of ``B``'s wire — so a fused
 step type-checks, prints and runs like any other, and keeps ``A``'s output only if somebody else reads it.
@@ -41,6 +48,7 @@ from typing import TYPE_CHECKING, Any, cast
 from catterms import Term, Type, compose, cross, exl, exr, fork, identity, proj
 from catterms.engine import trees
 
+from .estimate import nbytes
 from .wires import INPUT, Leaf, Ref, Unused, Wire
 
 Path = tuple[int, ...]
@@ -99,7 +107,7 @@ def fused(a: Step, b: Step, keep_a: bool) -> Step:
     term = compose(fork(exl, then) if keep_a else then, first)
     return replace(b, term=term, wire=(a.wire, rest), dom=(a.dom, b.dom), cod=(a.cod, b.cod) if keep_a else b.cod,
                    name=f"{a.name}+{b.name}", est_s=a.est_s + b.est_s, consumers=[],
-                   output=b.output or a.output)
+                   output=b.output or (keep_a and a.output))
 
 
 def fuse(steps: dict[int, Step], output: Wire, threshold_s: float,
@@ -135,6 +143,11 @@ def fuse(steps: dict[int, Step], output: Wire, threshold_s: float,
             output = _beside(steps, steps[pair[0]], steps[pair[1]], output)
             link(steps)
             changed = True
+        shared = None if changed else _recomputed(steps, workers, threshold_s)
+        if shared is not None:
+            output = _into_readers(steps, shared, output)
+            link(steps)
+            changed = True
     return _ordered(steps), output
 
 
@@ -163,6 +176,42 @@ def _siblings(steps: dict[int, Step], workers: float) -> tuple[int, int] | None:
                 if est <= share and (best is None or est < best[0]):
                     best = (est, i, j)
     return None if best is None else best[1:]
+
+
+def _recomputed(steps: dict[int, Step], workers: float, threshold_s: float) -> Step | None:
+    """A step to compute again in each of its readers (module docstring), or None: it reads other steps
+    (one that reads none is another rule's), is lighter than the threshold, its readers are between two and
+    the workers in number, each heavier than it and reading no step it does not (so none starts later for
+    computing it first), and the arrays it reads of other steps weigh no more than what its readers read of
+    it, each counted."""
+    for s in steps.values():
+        readers = list(dict.fromkeys(s.consumers))
+        if (not s.sources or s.est_s >= threshold_s or not 2 <= len(readers) <= workers
+                or any(steps[c].est_s <= s.est_s or not set(steps[c].sources) - {s.index} <= set(s.sources)
+                       for c in readers)):
+            continue
+        # each reader on a worker of its own: what it reads of the step moves to it, or then the step's inputs
+        read = sum(nbytes(trees.pick(s.cod, p)) for c in readers for p in _refs(steps[c].wire, s.index).values())
+        if sum(nbytes(trees.pick(s.dom, q)) for q in _refs(s.wire)) <= read:
+            return s
+    return None
+
+
+def _refs(wire: Wire, source: int | None = None) -> dict[Path, Path]:
+    """The arrays ``wire`` reads from steps (or from step ``source``): their place in the wire → their path
+    in the step's result."""
+    return {q: w.path for q, w in trees.paths(wire)
+            if isinstance(w, Ref) and w.source != INPUT and (source is None or w.source == source)}
+
+
+def _into_readers(steps: dict[int, Step], a: Step, output: Wire) -> Wire:
+    """Replace ``a`` by a copy of it fused into each of its readers; the first also returns ``a``'s output
+    when the job's output reads it. The output wire, renamed."""
+    readers = list(dict.fromkeys(a.consumers))
+    del steps[a.index]
+    for k, c in enumerate(readers):
+        steps[c] = fused(a, steps[c], a.output and k == 0)
+    return _rewired(steps, output, _paired(a.index, readers[0])) if a.output else output
 
 
 def _beside(steps: dict[int, Step], a: Step, b: Step, output: Wire) -> Wire:

@@ -87,6 +87,26 @@ def test_a_trees_leaves_are_computed_pairwise_where_their_join_runs(mode):
     assert "|" not in "".join(s.name for s in apart.steps.values())
 
 
+@pytest.mark.parametrize("mode", ["grad", "vjp"])
+def test_a_light_root_is_computed_again_by_each_reverse_half(mode):
+    """A tree's root, lighter than a task, read by the two pairs' reverse passes on two workers: each computes
+    it from both joins (they cross at once), instead of one join going to the root's task and a cotangent
+    coming back; a root heavier than the threshold stays a step of its own."""
+    term, x = tree(2, batch=256, width=256)
+    x, dom, cod = prepare(term, x)
+    jx = job_input(mode, x, dom, cod)
+    again = plan(term, dom, mode, rate=FLAT, threshold_s=1e-3, workers=2)
+    pairs = [s.index for s in again.steps.values() if not s.sources]
+    halves = [s for s in again.steps.values() if sorted(s.sources) == sorted(pairs)]
+    assert len(pairs) == len(halves) == 2 and all(s.est_s > 0.5 * max(p.est_s for p in again.steps.values())
+                                                  for s in halves)
+    assert_close(in_process(again, jx), ct.evaluate(again.term, jx))
+    alone = plan(term, dom, mode, rate=FLAT, threshold_s=3e-4, workers=2)
+    leaves = sorted(s.index for s in alone.steps.values() if not s.sources)
+    assert leaves == sorted(pairs) and not any(sorted(s.sources) == leaves for s in alone.steps.values() if s.est_s > 1e-2)
+    assert_close(in_process(alone, jx), ct.evaluate(alone.term, jx))
+
+
 def test_a_zero_threshold_fuses_nothing():
     term, x = wide(3, batch=32, width=8)
     _, dom, _ = prepare(term, x)
