@@ -3,8 +3,10 @@
 The graph is in Dask's documented format: a dict of key → task tuple ``(callable, *args)``, where an
 argument that is another task's key stands for that task's result. Keys are the only strings in it.
 
-Keys read ``value-{step name}-{job}-{step}``, e.g. ``value-sin-3f9c…-7``, so Dask's dashboard groups
-them by primitive and the Executor's scheduler plugin can tell jobs apart. Every mode is the value of a
+Keys read ``value-{step name}-{job}-{step}``, e.g. ``value-sin-3f9c…-7``, so Dask's dashboard groups a
+one-primitive step's tasks by it (``value-sin``; a fused step's name has underscores, and its tasks group as
+``value``) and the Executor's scheduler plugin can tell jobs apart. Dask's placement must not read these
+groups: see ``SCHEDULER_CONFIG`` in :mod:`workers.executor`. Every mode is the value of a
 term (:mod:`workers.plan`), so a step is one task, which reads the tasks its wire names: the
 dependencies of a reverse pass are those its derivative term has, nothing is added by hand.
 
