@@ -28,7 +28,7 @@ from .compiler import BATCHED, Mode, batched_now, interpretation, program
 from .derivatives import derivative
 from .errors import TermTypeError
 from .terms import Term
-from .typecheck import infer, require_scalar
+from .typecheck import checked, infer, require_scalar
 from .types import Array, Type, as_tangent, as_value, leaves, show, type_of
 from .vectors import ZERO
 
@@ -36,12 +36,15 @@ Fn = Term | Callable[..., Any]
 
 
 def prepare(term: Term, x: Any) -> tuple[Any, Type, Type]:
-    """Normalise ``x`` and type-check ``term`` on it: ``(x, domain, codomain)``."""
+    """Normalise ``x`` and type-check ``term`` on it: ``(x, domain, codomain)``. A job's admission check:
+    it keeps every node's check (:func:`~catterms.typecheck.checked`, LRU-bounded), which the job's
+    estimate and planner read, so a job's term is checked once; the in-process entry points (``ct.grad``
+    and its kin) check with :func:`~catterms.typecheck.infer`, which keeps nothing for the collector to scan."""
     if not isinstance(term, Term):
         raise TypeError(f"expected a Term, got {type(term).__name__}; build one with ct.compile or the builders")
     x = as_value(x)
     dom = type_of(x)
-    return x, dom, infer(term, dom)
+    return x, dom, checked(term, dom).morphism.check(dom)[0]
 
 
 # --- what a call runs: a term and its input, concrete or traced ------------------------------------------

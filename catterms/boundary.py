@@ -46,10 +46,22 @@ def headroom(term: Term) -> None:
     the raise happen under a lock, so that a thread that needs less never sets the limit below what another
     thread has just raised it to.
     """
-    need = 10 * term.depth + 8 * len(postorder(term)[0]) + 1000
+    need = 10 * term.depth + 8 * _nodes(term) + 1000
     with _limit_lock:
         if sys.getrecursionlimit() < need:
             sys.setrecursionlimit(need)
+
+
+#: Up to this many nodes counted with repeats (``Term.size``, known at construction), a term's count of
+#: distinct nodes is taken to be that: a bound that costs no walk (a job's first entry, its type check,
+#: would otherwise walk its whole term for this alone). A larger term is walked: a DAG may have far more
+#: paths than nodes, and the limit is not raised past what the largest terms already need.
+COUNTED = 1 << 20
+
+
+def _nodes(term: Term) -> int:
+    """A bound on the number of distinct nodes of ``term``: at most :data:`COUNTED`, or exact."""
+    return term.size if term.size <= COUNTED else len(postorder(term)[0])
 
 
 #: Pauses in progress, in every thread, and whether the first found the collector on (under ``_gc_lock``).

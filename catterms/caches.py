@@ -78,11 +78,17 @@ def constant_bytes(term: Term) -> int:
             if id(a) not in seen:
                 seen.add(id(a))
                 stack.append(a)
+    remember(term, total)
+    return total
+
+
+def remember(term: Term, nbytes: int) -> None:
+    """``term``'s constants weigh ``nbytes``, as a walk made anyway found (a type check's): :func:`constant_bytes`
+    then answers without a walk of its own."""
     with _lock:
         if len(_weights) >= WEIGHTS_REMEMBERED:
             del _weights[next(iter(_weights))]
-        _weights[h] = total
-    return total
+        _weights[hash(term)] = nbytes
 
 
 def weight(args: tuple, result: Any) -> int:
@@ -143,6 +149,13 @@ class LRU:
                 _weighted[found[1]] = (self, key, _weighted[found[1]][2])
                 _weighted.move_to_end(found[1])
             return found[0]
+
+    def peek(self, key: Hashable, default: Any = None) -> Any:
+        """The value under ``key``, or ``default``, without counting a hit or a miss or marking it as used:
+        for a caller that reuses what this cache holds if it is there (its own cache counts the call)."""
+        with _lock:
+            found = self.data.get(key)
+        return default if found is None else found[0]
 
     def put(self, key: Hashable, value: Any, nbytes: int) -> None:
         """Keep ``value`` under ``key``; ``nbytes``: the constants it holds (see :func:`weight`)."""

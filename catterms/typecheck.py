@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .boundary import boundary
-from .caches import cached
+from .caches import LRU, cached, constant_bytes, remember
 from .category import Category, Fold, Location, located_nodes, postorder
 from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
@@ -258,18 +258,30 @@ def _unchecked(term: Term) -> Fold[Typed]:
     return Fold(term, {id(term): Typed(term, None, term)})
 
 
-@cached(entries=512)
-def _checks(term: Term) -> Fold[Typed]:
-    """The check of ``term`` that :func:`checked` keeps, per term (each node learns each type it meets)."""
-    return _unchecked(term)
+def _weighed(term: Term, fold: Fold[Typed]) -> None:
+    """Tell the caches what ``term``'s constants weigh, from its check, which reached every node: a walk of
+    the term for that alone took a sixth of the check's time."""
+    remember(term, sum([t.node.value.nbytes for t in fold.of.values() if t.node.value is not None]))
+
+
+#: The checks :func:`checked` keeps, per term (each node learns each type it meets): an LRU of its own,
+#: not :func:`~catterms.caches.cached`, so that a check is kept only once it has passed, and weighed by it
+_KEPT = LRU(512)
 
 
 @boundary
 def checked(term: Term, dom: Type) -> Fold[Typed]:
     """``term`` checked on ``dom``: every node's :class:`Typed`, each knowing the types it was checked at.
     Raises :class:`TermTypeError` if the term is ill-typed."""
-    fold = _checks(term)
+    key = (term,)
+    fold = _KEPT.get(key)
+    if fold is not None:
+        fold.morphism.check(dom, fold.of, {})
+        return fold
+    fold = _unchecked(term)
     fold.morphism.check(dom, fold.of, {})
+    _weighed(term, fold)
+    _KEPT.put(key, fold, constant_bytes(term))
     return fold
 
 
@@ -277,10 +289,18 @@ def checked(term: Term, dom: Type) -> Fold[Typed]:
 @boundary
 def typing(term: Term, dom: Type) -> Typing:
     """The codomain of ``term`` on ``dom`` and its estimated cost; raises :class:`TermTypeError` if it is
-    ill-typed. The nodes' checks are not kept (only :func:`checked`, for the planner, keeps them): freed
-    before the cycle collector resumes, a few objects per node are never scanned by it."""
+    ill-typed. The nodes' checks are not kept (only :func:`checked`, for a job's planner, keeps them): freed
+    before the cycle collector resumes, a few objects per node are never scanned by it. A check
+    :func:`checked` keeps is read instead of checking again (a job's derivative term asks for its term's
+    codomain after the job's admission check)."""
+    kept = _KEPT.peek((term,))
+    first = None if kept is None else kept.morphism.first
+    if first is not None and first[0] == dom:
+        return first[1]
     fold = _unchecked(term)
-    return fold.morphism.check(dom, fold.of, {})
+    found = fold.morphism.check(dom, fold.of, {})
+    _weighed(term, fold)  # for this call's cache entry
+    return found
 
 
 def require_scalar(cod: Type, dom: Type) -> None:

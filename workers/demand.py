@@ -78,7 +78,9 @@ class Demand(Category[Reads]):
         return lambda m: merged(part(m, i) for i in range(n))
 
     def jam(self, n: int) -> Reads:
-        return lambda m: (m,) * n
+        # compact where it can be: all (or none) of a sum's output needs all (or none) of its n terms, and a
+        # bool says so without a mask per term for the planner to walk (a 100,000-way sum of a fork's branches)
+        return lambda m: m if isinstance(m, bool) else (m,) * n
 
     def inj(self, i: int, n: int, like: tuple | None) -> Reads:
         return lambda m: part(m, i)

@@ -51,7 +51,6 @@ from catterms.engine import (
     on_demand,
     summed,
 )
-from catterms.engine import leaves as type_leaves
 from catterms.modes import Mode, modes
 
 from .demand import DEMAND, merged
@@ -399,11 +398,14 @@ class Planner(Category[Stage]):
         light: list[Item] = []
         heavy: list[tuple[Stage, Wire, Type, int, float]] = []
         typing, secs, threshold_s = self.typing, self.secs, self.threshold_s
-        ts = t if crossed else (t,) * len(args)
-        for pos, (node, ti) in enumerate(zip(args, ts, strict=False)):
+        ti = t
+        for pos, node in enumerate(args):  # the planner's hot loop: once per branch of a fork of thousands
+            if crossed:
+                ti = t[pos]
             typed = typing[id(node)]
-            cod, ops = typed.check(ti)
-            if not typed.computes:  # plumbing
+            first = typed.first  # what Typed.check answers first, without the call: the type it was checked at
+            cod, ops = first[1] if first is not None and first[0] is ti else typed.check(ti)
+            if not ops[3]:  # plumbing: it calls nothing (Typed.computes, read off the cost at hand)
                 f = stage.parts[pos]
                 outs[pos] = f.rewire(w[pos] if crossed else w, ti)
                 continue
@@ -429,16 +431,16 @@ class Planner(Category[Stage]):
                 item = group[0]
                 outs[item.pos] = self.emit_item(item, w[item.pos] if crossed else w)
                 continue
-            nodes = [i.node for i in group]
+            _, poss, doms, cods, works, _ = zip(*group)  # the items' fields side by side, in one pass
+            nodes = [args[p] for p in poss]
             out = cast(tuple, self.emit(
-                cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(str(i.pos) for i in group)}]",
-                tuple(w[i.pos] for i in group) if crossed else w,
+                cross(*nodes) if crossed else fork(*nodes), stage.at, f"[{','.join(map(str, poss))}]",
+                tuple([w[p] for p in poss]) if crossed else w,
                 tuple([self.demand(i.node, full(i.cod, True)) for i in group]) if crossed
                 else self.shared_demand((i.node, full(i.cod, True)) for i in group),
-                tuple(i.dom for i in group) if crossed else t, tuple(i.cod for i in group),
-                sum(i.work for i in group)))
-            for j, i in enumerate(group):
-                outs[i.pos] = out[j]
+                doms if crossed else t, cods, sum(works)))
+            for p, o in zip(poss, out):
+                outs[p] = o
         return tuple(outs)
 
     def _by_sources(self, items: list[Item], crossed: bool, w: Any) -> tuple[list[list[Item]], list[Item]]:
@@ -479,7 +481,22 @@ def _mark_tail(steps: dict[int, Step], inline_s: float) -> None:
         # it combines what tasks computed, for the output alone: one light step on their results, not a
         # chain of them (a job's only step, or a loop's light steps, still run on the cluster)
         s.tail = (bool(s.sources) and not s.consumers and s.est_s <= inline_s
-                  and len(type_leaves(s.dom)) <= INLINE_ARRAYS)
+                  and _arrays_at_most(s.dom, INLINE_ARRAYS))
+
+
+def _arrays_at_most(t: Type, n: int) -> bool:
+    """Whether ``t`` has at most ``n`` arrays, found without listing each of a wide tuple's (the final sum
+    of a fork of thousands of branches reads as many)."""
+    stack = [t]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, tuple):
+            stack.extend(c)
+        else:
+            n -= 1
+            if n < 0:
+                return False
+    return True
 
 
 def _reachable(all_steps: list[Step], output: Wire) -> dict[int, Step]:
