@@ -39,6 +39,20 @@ def leaves(tree: Tree) -> list[Any]:
     return out
 
 
+def at_most(tree: Tree, n: int) -> bool:
+    """Whether ``tree`` has at most ``n`` leaves, found without listing a wide tuple's every leaf."""
+    stack = [tree]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, tuple):
+            stack.extend(t)
+        else:
+            n -= 1
+            if n < 0:
+                return False
+    return True
+
+
 def paths(tree: Tree) -> list[tuple[Path, Any]]:
     """``(path, leaf)`` for each leaf of ``tree``, left to right (``pick(tree, path) is leaf``)."""
     out: list[tuple[Path, Any]] = []

@@ -50,6 +50,7 @@ from catterms.engine import (
     label,
     on_demand,
     summed,
+    trees,
 )
 from catterms.modes import Mode, modes
 
@@ -405,7 +406,7 @@ class Planner(Category[Stage]):
             typed = typing[id(node)]
             first = typed.first  # what Typed.check answers first, without the call: the type it was checked at
             cod, ops = first[1] if first is not None and first[0] is ti else typed.check(ti)
-            if not ops[3]:  # plumbing: it calls nothing (Typed.computes, read off the cost at hand)
+            if not ops.calls:  # plumbing: it calls nothing (Typed.computes, read off the cost at hand)
                 f = stage.parts[pos]
                 outs[pos] = f.rewire(w[pos] if crossed else w, ti)
                 continue
@@ -481,22 +482,7 @@ def _mark_tail(steps: dict[int, Step], inline_s: float) -> None:
         # it combines what tasks computed, for the output alone: one light step on their results, not a
         # chain of them (a job's only step, or a loop's light steps, still run on the cluster)
         s.tail = (bool(s.sources) and not s.consumers and s.est_s <= inline_s
-                  and _arrays_at_most(s.dom, INLINE_ARRAYS))
-
-
-def _arrays_at_most(t: Type, n: int) -> bool:
-    """Whether ``t`` has at most ``n`` arrays, found without listing each of a wide tuple's (the final sum
-    of a fork of thousands of branches reads as many)."""
-    stack = [t]
-    while stack:
-        c = stack.pop()
-        if isinstance(c, tuple):
-            stack.extend(c)
-        else:
-            n -= 1
-            if n < 0:
-                return False
-    return True
+                  and trees.at_most(s.dom, INLINE_ARRAYS))  # not listing the 100,000 arrays a fork's sum reads
 
 
 def _reachable(all_steps: list[Step], output: Wire) -> dict[int, Step]:
