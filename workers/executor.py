@@ -1,9 +1,10 @@
 """The Executor: runs planned jobs on a Dask cluster (the only module of ``workers`` that imports distributed).
 
 ``Executor()`` starts an embedded ``LocalCluster`` — one single-threaded worker process per core, BLAS
-on one thread, glibc's allocator thresholds raised and the Nanny's ``MALLOC_TRIM_THRESHOLD_`` override
-removed (:mod:`workers.alloc`) — waits for its workers, warms them and calibrates the planner's rates
-on them. ``Executor(address, security=...)`` connects to an existing scheduler instead.
+on one thread, glibc's allocator thresholds raised, one malloc arena and the Nanny's
+``MALLOC_TRIM_THRESHOLD_`` override removed (:mod:`workers.alloc`), queuing off and no task placed as
+"root-ish" (:data:`SCHEDULER_CONFIG`) — waits for its workers, warms them and calibrates the planner's
+rates on them. ``Executor(address, security=...)`` connects to an existing scheduler instead.
 
 A job is type-checked (so an ill-typed term fails before anything is sent), planned as the value of its
 derivative term (plans are cached per term, input type and mode), and submitted as *one* graph;
