@@ -55,8 +55,12 @@ def headroom(term: Term) -> None:
 #: Up to this many nodes counted with repeats (``Term.size``, known at construction), a term's count of
 #: distinct nodes is taken to be that: a bound that costs no walk (a job's first entry, its type check,
 #: would otherwise walk its whole term for this alone). A larger term is walked: a DAG may have far more
-#: paths than nodes, and the limit is not raised past what the largest terms already need.
-COUNTED = 1 << 20
+#: paths than nodes. The bound is kept small because the limit is process-wide and never lowered: at 2^20 a
+#: random test DAG of a few thousand nodes raised it to 2.4 million, where C-level recursion (repr, pickle,
+#: comparisons of nested tuples) overflows the C stack instead of raising RecursionError; at 2^17 a limit
+#: raised without a walk is at most what a 131,072-node term needs anyway (a 100,000-node job still walks
+#: nothing: its walk took 60–180 ms).
+COUNTED = 1 << 17
 
 
 def _nodes(term: Term) -> int:
