@@ -9,6 +9,12 @@ Workers get large thresholds through their environment, read by glibc when the p
 :func:`tune_allocator` applies the same settings to a running process, so serial baselines measured
 in-process are fair.
 
+Largest blocks: 32 MiB is as high as glibc lets the mmap threshold go, and arrays above it (a 4M-element
+float64 activation) still get an ``mmap`` of their own each, returned on ``free``: a wide gradient took
+3,700 minor faults and 55–67 ms of system time per 340 ms run (measured). ``MALLOC_MMAP_MAX_=0`` serves
+them from the heap too, where the trim threshold keeps their pages (no faults, 5% faster; peak memory the
+same); glibc still falls back to ``mmap`` where the heap cannot grow.
+
 Arenas: a Dask worker runs its tasks on a thread of its own, and glibc gives such a thread its own arena,
 built of 64 MiB heaps that are handed back to the system as they empty, whatever the thresholds above say
 (they govern the main arena). Every task then faults its arrays' pages in again: a looped gradient body
@@ -42,14 +48,15 @@ WORKER_ENV = {
     "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
     "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
     "MALLOC_ARENA_MAX": "1",
+    "MALLOC_MMAP_MAX_": "0",
 }
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # from glibc's malloc.h
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -3, -4, -8  # from glibc's malloc.h
 
 
 def tune_allocator() -> bool:
-    """Raise this process's glibc mmap and trim thresholds and keep threads started from now on on its main
-    arena; ``False`` (a no-op) where there is no glibc."""
+    """Raise this process's glibc mmap and trim thresholds, serve even the largest blocks from the heap and
+    keep threads started from now on on its main arena; ``False`` (a no-op) where there is no glibc."""
     if not sys.platform.startswith("linux"):
         return False
     name = ctypes.util.find_library("c")
@@ -59,7 +66,8 @@ def tune_allocator() -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    settings = ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_ARENA_MAX, 1))
+    settings = ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_MMAP_MAX, 0),
+                (_M_ARENA_MAX, 1))
     applied = [bool(mallopt(option, value)) for option, value in settings]  # each, not up to the first refused
     return all(applied)
 

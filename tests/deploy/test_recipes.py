@@ -130,8 +130,10 @@ def test_environment_variables_are_the_ones_the_code_reads(monkeypatch):
     assert worker_env == WORKER_ENV
     assert {k: str(v) for k, v in yaml.safe_load((DEPLOY / "dask.yaml").read_text())["distributed"]["nanny"][
         "pre-spawn-environ"].items()} == WORKER_ENV
+    prologue = " ".join(yaml.safe_load((DEPLOY / "jobqueue.yaml").read_text())["jobqueue"]["slurm"][
+        "job-script-prologue"]).split()
     for key, value in WORKER_ENV.items():
-        assert f"{key}={value}" in DOCKERFILE
+        assert f"{key}={value}" in DOCKERFILE and f"{key}={value}" in prologue
     monkeypatch.setenv("CATTERMS_TOKEN", "from-the-environment")
     monkeypatch.setenv("CATTERMS_URL", "http://from-the-environment:1")
     assert cli.parser().parse_args(["serve"]).token == "from-the-environment"

@@ -278,6 +278,16 @@ def test_a_workers_task_thread_keeps_the_pages_it_freed(ex):
     assert min(again) < 2 * n * size // 4096 // 20, again
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_blocks_above_the_largest_mmap_threshold_keep_their_pages_too(ex):
+    # 40 MiB is over glibc's 32 MiB ceiling for the mmap threshold: each such array was a fresh mmap,
+    # faulted in page by page and unmapped on free (workers/alloc.py)
+    n, size = 2, 40 << 20
+    ex.client.submit(fault_in, n, size, 4, pure=False).result()
+    again = [ex.client.submit(fault_in, n, size, 4, pure=False).result() for _ in range(3)]
+    assert min(again) < 2 * n * size // 4096 // 20, again
+
+
 def test_small_subterms_go_apart_once_the_graph_would_be_too_heavy(ex):
     members = [ct.compose(ct.prim("sum"), ct.prim("mul"), ct.fork(ct.const(np.full(1000, k + 1.0)), ct.identity))
                for k in range(3)]
