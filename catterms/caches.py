@@ -63,21 +63,13 @@ class CacheInfo(NamedTuple):
 
 
 def constant_bytes(term: Term) -> int:
-    """The bytes of ``term``'s constant arrays, each distinct node counted once; remembered per term."""
+    """The bytes of ``term``'s constant arrays, each distinct node counted once, those of the loop bodies its
+    primitives hold included; remembered per term."""
     h = hash(term)
     known = _weights.get(h)
     if known is not None:
         return known
-    total = 0
-    seen, stack = {id(term)}, [term]
-    while stack:
-        node = stack.pop()
-        if node.value is not None:
-            total += node.value.nbytes
-        for a in node.args:
-            if id(a) not in seen:
-                seen.add(id(a))
-                stack.append(a)
+    total = sum(node.value.nbytes for node in term.nodes(bodies=True) if node.value is not None)
     remember(term, total)
     return total
 

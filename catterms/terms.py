@@ -114,12 +114,12 @@ class Term:
             elif id(node) not in seen:
                 seen.add(id(node))
                 stack.append((node, True))
-                below = node.args + (_bodies(node) if bodies else ())
+                below = node.args + (node_bodies(node) if bodies else ())
                 stack.extend((a, False) for a in reversed(below) if id(a) not in seen)
 
 
-def _bodies(node: Term) -> tuple[Term, ...]:
-    """A primitive's term-valued parameters."""
+def node_bodies(node: Term) -> tuple[Term, ...]:
+    """A primitive's term-valued parameters (a loop's body): terms a node holds that are not its children."""
     if node.op != "prim":
         return ()
     return tuple(v for _, v in node.data[1] if isinstance(v, Term))

@@ -21,7 +21,7 @@ from .category import Category, Fold, Location, located_nodes, postorder
 from .cost import FREE, Cost, parallel, priced, serial, summed
 from .errors import TermTypeError
 from .prims import Rule, lookup
-from .terms import Term
+from .terms import Term, node_bodies
 from .types import Array, Type, differentiable, show
 
 Typing = tuple[Type, Cost]
@@ -260,8 +260,11 @@ def _unchecked(term: Term) -> Fold[Typed]:
 
 def _weighed(term: Term, fold: Fold[Typed]) -> None:
     """Tell the caches what ``term``'s constants weigh, from its check, which reached every node: a walk of
-    the term for that alone took a sixth of the check's time."""
-    remember(term, sum([t.node.value.nbytes for t in fold.of.values() if t.node.value is not None]))
+    the term for that alone took a sixth of the check's time. A loop's body is a term of its own, checked
+    and weighed once."""
+    nodes = [t.node for t in fold.of.values()]
+    remember(term, sum([n.value.nbytes for n in nodes if n.value is not None])
+             + sum([constant_bytes(b) for n in nodes if n.op == "prim" for b in node_bodies(n)]))
 
 
 #: The checks :func:`checked` keeps, per term (each node learns each type it meets): an LRU of its own,

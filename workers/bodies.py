@@ -105,7 +105,7 @@ def term_bytes(term: Term) -> int:
     """What a term weighs: mostly its constants. Registered with Dask, so the scheduler runs a task
     where its big subterm already is, like any big input."""
     nbytes = 0
-    for node in term.nodes():
+    for node in term.nodes(bodies=True):  # a loop's body and its constants travel with it
         nbytes += 64 + (node.value.nbytes if node.op == "const" else 0)
     return nbytes
 

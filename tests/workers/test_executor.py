@@ -299,6 +299,20 @@ def test_small_subterms_go_apart_once_the_graph_would_be_too_heavy(ex):
     assert ex.ship(members, budget=size + 100) == shipped  # shipped once, reused by the next job
 
 
+def test_a_subterm_whose_loop_body_holds_big_constants_is_shipped_once(ex):
+    # the gradient of a scan over h @ w holds w in its loop bodies, not in its own nodes: weighed as 48
+    # bytes, it travelled inside every job's graph (24 MiB a job for the looped bench family)
+    w = np.random.default_rng(0).standard_normal((400, 400)) / 20
+    xs = np.ones((3, 400))
+    loop = ct.compile(lambda xs: ct.numpy.sum(ct.scan(lambda h, x: (ct.numpy.tanh(h @ w + x), h),
+                                                      ct.numpy.zeros(400), xs)[0]), ct.Array(xs.shape))
+    g = ct.grad_term(loop, ct.Array(xs.shape))
+    assert term_bytes(g) > w.nbytes > ex.scatter_bytes
+    shipped = ex.ship([g])
+    assert isinstance(shipped[g], Future) and ex.ship([g]) == shipped
+    assert_close(ex.run(loop, xs, "grad").derivative, ct.grad(loop, xs))
+
+
 def test_outputs_are_fetched_as_their_tasks_finish(ex):
     # a fast and a slow branch: the fast one's output is on the client while the slow one still runs, so
     # a job's last task hides the transfer of the others' outputs
