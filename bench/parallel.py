@@ -6,7 +6,8 @@
 Each row: the job on a LocalCluster of P single-threaded workers, against the serial in-process
 baseline (same compiled computation, same allocator tuning) and against Dask's own ceiling measured in
 the same run (the job's fused task bodies sent with ``client.map``, no dependencies). Also the tiny-term
-overhead and planning time. The measuring code is :mod:`workers.bench`.
+overhead, what Dask itself charges a job (a round trip, an input, an output) and planning time. The
+measuring code is :mod:`workers.bench`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import statistics
 import time
 
 from workers import Executor
-from workers.bench import FAMILIES, Row, anchor, machine, measure, planning, serial_program, timed, tiny
+from workers.bench import FAMILIES, Row, anchor, machine, measure, planning, serial_program, timed, tiny, transport
 
 
 def table(rows: list[Row]) -> str:
@@ -83,6 +84,10 @@ def main() -> None:
             serial, alone, back_to_back = tiny_overhead(ex, max(5, 3 * args.reps))
             print(f"P={P}: tiny term (grad): serial {serial * 1e3:.2f} ms, on Dask {alone * 1e3:.2f} ms "
                   f"(overhead {1e3 * (alone - serial):.1f} ms; target <= 15), back to back {back_to_back * 1e3:.2f} ms")
+            t = transport(ex)
+            print(f"P={P}: Dask's own transport: a trivial task's round trip {t['round_trip_s'] * 1e3:.1f} ms; "
+                  f"{t['nbytes'] >> 20} MiB more as its argument {t['argument_s'] * 1e3:.1f} ms, as its result "
+                  f"{t['result_s'] * 1e3:.1f} ms")
             for f in families:
                 for m in modes:
                     rows.append(measure(ex, f, m, args.reps))

@@ -268,6 +268,37 @@ def anchor(ex: Any, tasks: int = 8, n: int = 238, reps: int = 3) -> dict[str, fl
     return {"workers": P, "serial_s": s, "wall_s": w, "efficiency": s / (P * w)}
 
 
+def _nothing(*_: Any) -> None:
+    return None
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+def transport(ex: Any, nbytes: int = 8 << 20, reps: int = 15) -> dict[str, float]:
+    """What Dask itself charges any job on this cluster, medians of ``reps`` each after a pause: a trivial
+    task's round trip from the client (submit, run, result), and what an array of ``nbytes`` adds as a
+    task's argument (inside the graph, through the scheduler: how a job's input travels) and as its result
+    (fetched from the worker: a job's output). A job at P = 1 pays all three where serial pays none."""
+    c = ex.client
+    x = np.ones(nbytes // 8)
+    held = c.scatter(x, hash=False)  # already on a worker: only the way back is timed
+
+    def median_of(submit: Callable[[], Any]) -> float:
+        times = []
+        for _ in range(reps):
+            time.sleep(0.02)
+            times.append(timed(lambda: submit().result()))
+        return median(times)
+
+    trip = median_of(lambda: c.submit(_nothing, pure=False))
+    argument = median_of(lambda: c.submit(_nothing, x, pure=False)) - trip
+    result = median_of(lambda: c.submit(_same, held, pure=False)) - trip
+    c.cancel([held])
+    return {"nbytes": nbytes, "round_trip_s": trip, "argument_s": argument, "result_s": result}
+
+
 def planning(nodes: int = 100_000, reps: int = 3) -> dict[str, float]:
     """Planning time per 1,000 nodes on a wide term, beside catterms' own type check of the same term, as
     a job pays them: its admission check (``prepare``, which keeps each node's check for the planner), then

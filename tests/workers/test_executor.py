@@ -313,6 +313,14 @@ def test_a_subterm_whose_loop_body_holds_big_constants_is_shipped_once(ex):
     assert_close(ex.run(loop, xs, "grad").derivative, ct.grad(loop, xs))
 
 
+def test_the_bench_measures_what_dask_itself_charges_a_job(ex):
+    from workers.bench import transport
+    t = transport(ex, nbytes=4 << 20, reps=3)
+    assert t["nbytes"] == 4 << 20 and 0 < t["round_trip_s"] < 5
+    # differences of medians: noise may take either below zero, by less than a round trip
+    assert -t["round_trip_s"] < t["argument_s"] < 1 and -t["round_trip_s"] < t["result_s"] < 1
+
+
 def test_outputs_are_fetched_as_their_tasks_finish(ex):
     # a fast and a slow branch: the fast one's output is on the client while the slow one still runs, so
     # a job's last task hides the transfer of the others' outputs
