@@ -19,7 +19,7 @@ import numpy as np
 from dask.sizeof import sizeof
 
 from catterms import Array, CattermsError, EvaluationError, Term, Type
-from catterms.engine import cached, program, trees, zeros
+from catterms.engine import cached, constant_bytes, program, trees, zeros
 from catterms.modes import Mode
 
 from .wires import Lit, Ref, Unused, Wire, Zero
@@ -104,10 +104,8 @@ class Value(Body):
 def term_bytes(term: Term) -> int:
     """What a term weighs: mostly its constants. Registered with Dask, so the scheduler runs a task
     where its big subterm already is, like any big input."""
-    nbytes = 0
-    for node in term.nodes(bodies=True):  # a loop's body and its constants travel with it
-        nbytes += 64 + (node.value.nbytes if node.op == "const" else 0)
-    return nbytes
+    # a loop's body, and its constants, travel with it
+    return 64 * sum(1 for _ in term.nodes(bodies=True)) + constant_bytes(term)
 
 
 SERIAL_RUNS, SERIAL_BUDGET_S = 5, 1.0  # the baseline's timed runs: at most this many, within about this time

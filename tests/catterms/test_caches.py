@@ -33,21 +33,26 @@ def test_constant_bytes_counts_each_constant_once():
     assert constant_bytes(ct.prim("sin")) == 0
 
 
-def looped_constant(seed: float) -> tuple[ct.Term, np.ndarray]:
-    """The gradient term of a scan whose body multiplies by a 32 × 32 matrix (8,192 bytes): the
-    derivative's loop bodies hold the matrix, not the term's own nodes."""
-    w = np.random.default_rng(int(seed * 100)).standard_normal((32, 32))  # a uniform one is folded to a scalar
-    xs = np.ones((3, 32))
-    term = ct.compile(lambda xs: ct.numpy.sum(ct.scan(lambda h, x: (ct.numpy.tanh(h @ w + x), h),
-                                                      ct.numpy.zeros(32), xs)[0]), ct.Array(xs.shape))
+def scan_over_matmul(w: np.ndarray) -> tuple[ct.Term, np.ndarray]:
+    """``sum`` of the last carry of a 3-step scan ``h ← tanh(h @ w + x)``, and its input: the gradient
+    term's loop bodies hold ``w``, not its own nodes (also used by the workers suite)."""
+    xs = np.ones((3, w.shape[0]))
+    return ct.compile(lambda xs: ct.numpy.sum(ct.scan(lambda h, x: (ct.numpy.tanh(h @ w + x), h),
+                                                      ct.numpy.zeros(w.shape[0]), xs)[0]), ct.Array(xs.shape)), xs
+
+
+def looped_constant(seed: int) -> tuple[ct.Term, np.ndarray]:
+    """The gradient term of :func:`scan_over_matmul` over a 32 × 32 matrix (8,192 bytes), and its input."""
+    w = np.random.default_rng(seed).standard_normal((32, 32))  # a uniform one is folded to a scalar
+    term, xs = scan_over_matmul(w)
     return ct.grad_term(term, ct.Array(xs.shape)), xs
 
 
 def test_constant_bytes_counts_the_constants_of_loop_bodies():
-    term, _ = looped_constant(0.5)
+    term, _ = looped_constant(50)
     assert sum(n.value.nbytes for n in term.nodes() if n.value is not None) < 8192  # not in its own nodes
     assert constant_bytes(term) >= 8192
-    checked, xs = looped_constant(0.25)  # weighed by its type check this time
+    checked, xs = looped_constant(25)  # weighed by its type check this time
     ct.evaluate(checked, xs)
     assert constant_bytes(checked) == constant_bytes(term)
 

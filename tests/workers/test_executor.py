@@ -23,6 +23,7 @@ from workers.executor import carried
 
 from sample_terms import FAMILIES, assert_close, data_parallel, forked_scan, tree
 from strategies import term_and_input
+from test_caches import scan_over_matmul
 from test_graph import direction_for, reference
 
 
@@ -269,20 +270,15 @@ def fault_in(n: int, nbytes: int, rounds: int) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-def test_a_workers_task_thread_keeps_the_pages_it_freed(ex):
+@pytest.mark.parametrize("n, size", [
     # on an arena of its own, a task thread gave its temporaries' pages back as they were freed and
     # faulted them in again: 14,000 faults a task here, where 64 MB stays in place (workers/alloc.py)
-    n, size = 16, 4 << 20
-    ex.client.submit(fault_in, n, size, 4, pure=False).result()
-    again = [ex.client.submit(fault_in, n, size, 4, pure=False).result() for _ in range(3)]
-    assert min(again) < 2 * n * size // 4096 // 20, again
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-def test_blocks_above_the_largest_mmap_threshold_keep_their_pages_too(ex):
+    (16, 4 << 20),
     # 40 MiB is over glibc's 32 MiB ceiling for the mmap threshold: each such array was a fresh mmap,
     # faulted in page by page and unmapped on free (workers/alloc.py)
-    n, size = 2, 40 << 20
+    (2, 40 << 20),
+], ids=["task-thread-arena", "over-the-mmap-threshold"])
+def test_a_workers_task_thread_keeps_the_pages_it_freed(ex, n, size):
     ex.client.submit(fault_in, n, size, 4, pure=False).result()
     again = [ex.client.submit(fault_in, n, size, 4, pure=False).result() for _ in range(3)]
     assert min(again) < 2 * n * size // 4096 // 20, again
@@ -303,9 +299,7 @@ def test_a_subterm_whose_loop_body_holds_big_constants_is_shipped_once(ex):
     # the gradient of a scan over h @ w holds w in its loop bodies, not in its own nodes: weighed as 48
     # bytes, it travelled inside every job's graph (24 MiB a job for the looped bench family)
     w = np.random.default_rng(0).standard_normal((400, 400)) / 20
-    xs = np.ones((3, 400))
-    loop = ct.compile(lambda xs: ct.numpy.sum(ct.scan(lambda h, x: (ct.numpy.tanh(h @ w + x), h),
-                                                      ct.numpy.zeros(400), xs)[0]), ct.Array(xs.shape))
+    loop, xs = scan_over_matmul(w)
     g = ct.grad_term(loop, ct.Array(xs.shape))
     assert term_bytes(g) > w.nbytes > ex.scatter_bytes
     shipped = ex.ship([g])
